@@ -1,0 +1,134 @@
+"""The ``clipdesk`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from adapters.runtime.settings import Settings
+
+app = typer.Typer(help="clipdesk: on-demand AI video, reviewed in the thread.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.")
+app.add_typer(db_app, name="db")
+console = Console(highlight=False)
+
+
+def _settings(**overrides: object) -> Settings:
+    settings = Settings()
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(settings, key, value)
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    return settings
+
+
+@app.command()
+def demo(
+    text: Annotated[str, typer.Argument(help="What the video should show.")] = (
+        "a 8s product demo of our steel water bottle on a kitchen counter"
+    ),
+    provider: Annotated[str | None, typer.Option(help="Render on this provider.")] = None,
+    seconds: Annotated[int | None, typer.Option(help="Clip length in seconds.")] = None,
+    aspect: Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")] = None,
+) -> None:
+    """Run one request end to end in this terminal and print the MP4's path last."""
+    from adapters.console.chat import ConsoleChat
+    from adapters.console.session import run_demo
+    from adapters.runtime.container import build_app
+
+    settings = _settings(log_level="WARNING" if Settings().log_level == "INFO" else None)
+    settings.poll_start_seconds = min(settings.poll_start_seconds, 0.5)
+    ask = text
+    for flag, value in (("--provider", provider), ("--seconds", seconds), ("--aspect", aspect)):
+        if value is not None:
+            ask += f" {flag} {value}"
+
+    async def main() -> Path | None:
+        chat = ConsoleChat(console)
+        clipdesk = await build_app(settings, chat_ports=[chat])
+        try:
+            return await run_demo(clipdesk, chat, ask)
+        finally:
+            await clipdesk.close()
+
+    clip = asyncio.run(main())
+    if clip is None:
+        console.print("No clip was made (see the messages above).")
+        raise typer.Exit(2)
+    print(clip.resolve())
+
+
+@app.command()
+def chat() -> None:
+    """An interactive console thread: /video, approve, regenerate, edit, reject."""
+    from adapters.console.chat import ConsoleChat
+    from adapters.console.session import run_chat
+    from adapters.runtime.container import build_app
+
+    settings = _settings(log_level="WARNING" if Settings().log_level == "INFO" else None)
+    settings.poll_start_seconds = min(settings.poll_start_seconds, 0.5)
+
+    async def main() -> None:
+        port = ConsoleChat(console)
+        clipdesk = await build_app(settings, chat_ports=[port])
+        try:
+            await run_chat(clipdesk, port, console)
+        finally:
+            await clipdesk.close()
+
+    asyncio.run(main())
+
+
+@app.command()
+def serve() -> None:
+    """Apply migrations, then run the configured chat adapters, the web app and a worker."""
+    from adapters.runtime.server import run_server
+
+    asyncio.run(_until_signalled(run_server(_settings(), render=True)))
+
+
+@app.command()
+def worker() -> None:
+    """Run a render worker alone (scale out by starting more of these against PostgreSQL)."""
+    from adapters.runtime.server import run_worker
+
+    asyncio.run(_until_signalled(run_worker(_settings())))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending database migrations."""
+    from storage.database import pending_migrations, upgrade
+
+    settings = _settings()
+    url = settings.effective_database_url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    pending = pending_migrations(url)
+    upgrade(url)
+    console.print(f"database at head ({len(pending)} migration(s) applied)")
+
+
+async def _until_signalled(coro: object) -> None:
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+
+if __name__ == "__main__":
+    app()

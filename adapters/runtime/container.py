@@ -1,0 +1,200 @@
+"""Wire the core to its adapters from :class:`Settings`: one place that knows every concrete class."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.chat import ChatRouter
+from bot.clock import SystemClock
+from bot.conversation import Conversation
+from bot.delivery import Deliverer, DeliveryConfig
+from bot.domain import ReplyTarget
+from bot.moderation import LocalRulesModerator, ModerationChain
+from bot.policy import Budgets, Policy
+from bot.ports import ChatPort, Clock, Moderator, PostProcessor, PromptRefiner, VideoProvider
+from bot.refiner import OfflineRefiner
+from bot.routing import ProviderRouter
+from bot.service import RequestService
+from bot.worker import RenderWorker, WorkerConfig
+from adapters.runtime.settings import Settings, split_list
+from storage.database import make_engine, upgrade
+from storage.media import LocalMediaStore
+from storage.repository import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class App:
+    """Everything one clipdesk process runs, built once at start-up."""
+
+    settings: Settings
+    store: SqlStore
+    media: LocalMediaStore
+    providers: ProviderRouter
+    chat: ChatRouter
+    service: RequestService
+    conversation: Conversation
+    worker: RenderWorker
+    deliverer: Deliverer
+    clock: Clock
+    closers: list[Callable[[], object]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        await self.worker.stop()
+        for close in self.closers:
+            result = close()
+            if asyncio.iscoroutine(result):
+                await result
+        await self.store.close()
+
+
+def base_policy(settings: Settings) -> Policy:
+    from bot.policy import compile_patterns
+
+    return Policy(
+        approvers=frozenset(split_list(settings.approvers)),
+        self_approval=settings.self_approval,
+        auto_render_max_cost=settings.auto_render_max_cost,
+        budgets=Budgets(settings.budget_user_monthly, settings.budget_channel_monthly,
+                        settings.budget_workspace_monthly),
+        blocked_terms=tuple(split_list(settings.blocked_terms)),
+        blocked_patterns=compile_patterns([]),
+        default_provider=settings.provider,
+    )
+
+
+def policy_resolver(settings: Settings, base: Policy | None = None) -> Callable[[ReplyTarget], Policy]:
+    """Approvers are per platform (Slack user ids/groups, Discord user ids/roles)."""
+    from dataclasses import replace
+
+    policy = base or base_policy(settings)
+    per_platform = {
+        "slack": replace(policy, approvers=frozenset(split_list(settings.slack_approvers)) | policy.approvers,
+                         approver_groups=frozenset(split_list(settings.slack_approver_groups))
+                         | policy.approver_groups),
+        "discord": replace(policy,
+                           approvers=frozenset(split_list(settings.discord_approvers)) | policy.approvers,
+                           approver_groups=frozenset(split_list(settings.discord_approver_roles))
+                           | policy.approver_groups),
+    }
+
+    def resolve(target: ReplyTarget) -> Policy:
+        return per_platform.get(target.platform, policy)
+
+    return resolve
+
+
+def build_providers(settings: Settings) -> dict[str, VideoProvider]:
+    """The animatic always; each paid provider when its key is set."""
+    from adapters.providers.animatic import AnimaticProvider
+
+    providers: dict[str, VideoProvider] = {
+        "animatic": AnimaticProvider(settings.media_dir / "animatic"),
+    }
+    providers.update(_paid_providers(settings))
+    return providers
+
+
+def _paid_providers(settings: Settings) -> dict[str, VideoProvider]:
+    from adapters.providers.registry import paid_providers
+
+    return paid_providers(settings)
+
+
+def provider_order(settings: Settings, available: Sequence[str]) -> list[str]:
+    order = [settings.provider, *split_list(settings.provider_order)]
+    order += [name for name in available if name not in order]
+    return [name for name in dict.fromkeys(order) if name in available]
+
+
+def build_refiner(settings: Settings) -> PromptRefiner:
+    if settings.refiner == "offline" or (settings.refiner == "auto" and not settings.openai_api_key):
+        return OfflineRefiner()
+    from adapters.llm.factory import openai_refiner
+
+    return openai_refiner(settings)
+
+
+def build_moderator(settings: Settings, policy: Policy) -> Moderator:
+    moderators: list[Moderator] = [LocalRulesModerator(policy)]
+    if settings.moderation == "openai" or (settings.moderation == "auto" and settings.openai_api_key):
+        from adapters.llm.factory import openai_moderator
+
+        moderators.append(openai_moderator(settings))
+    return ModerationChain(moderators)
+
+
+def build_postprocessor(settings: Settings, media: LocalMediaStore) -> PostProcessor:
+    from adapters.media.factory import postprocessor
+
+    return postprocessor(settings, media)
+
+
+async def build_app(
+    settings: Settings,
+    *,
+    chat_ports: Sequence[ChatPort] = (),
+    providers: dict[str, VideoProvider] | None = None,
+    postprocessor: PostProcessor | None = None,
+    refiner: PromptRefiner | None = None,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    owner: str | None = None,
+) -> App:
+    url = settings.effective_database_url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        await asyncio.to_thread(upgrade, url)
+    store = SqlStore(make_engine(url))
+    media = LocalMediaStore(settings.media_dir, settings.public_url)
+    clock = clock or SystemClock()
+    available = providers if providers is not None else build_providers(settings)
+    router = ProviderRouter(available, provider_order(settings, list(available)))
+    chat = ChatRouter(chat_ports)
+    base = base_policy(settings)
+    service = RequestService(
+        store=store,
+        providers=router,
+        refiner=refiner or build_refiner(settings),
+        moderator=build_moderator(settings, base),
+        chat=chat,
+        policy_for=policy_resolver(settings, base),
+        clock=clock,
+    )
+    owner = owner or settings.worker_id or worker_name()
+    worker = RenderWorker(
+        store=store,
+        providers=router,
+        media=media,
+        chat=chat,
+        postprocessor=postprocessor or build_postprocessor(settings, media),
+        clock=clock,
+        config=WorkerConfig(
+            owner=owner,
+            lease_seconds=settings.lease_seconds,
+            concurrency=settings.worker_concurrency,
+            max_attempts=settings.max_attempts,
+            poll_start=settings.poll_start_seconds,
+            poll_cap=settings.poll_cap_seconds,
+            render_timeout=settings.render_timeout_seconds,
+        ),
+    )
+    deliverer = Deliverer(store=store, chat=chat, clock=clock, config=DeliveryConfig(owner=owner))
+    return App(settings=settings, store=store, media=media, providers=router, chat=chat,
+               service=service, conversation=Conversation(service), worker=worker,
+               deliverer=deliverer, clock=clock)
+
+
+def data_path(settings: Settings, *parts: str) -> Path:
+    return settings.data_dir.joinpath(*parts)

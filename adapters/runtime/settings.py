@@ -1,0 +1,119 @@
+"""Every setting clipdesk reads, from the environment (and an optional ``.env``).
+
+The README's configuration table is written from this class; keep them in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLIPDESK_", env_file=".env", extra="ignore")
+
+    # core
+    data_dir: Path = Path(".clipdesk")
+    database_url: str | None = None
+    provider: str = "animatic"
+    provider_order: str = ""  # comma-separated failover order; default: CLIPDESK_PROVIDER first
+    auto_render_max_cost: float = 0.0
+    policy_file: Path | None = None
+    log_level: str = "INFO"
+
+    # worker
+    worker_id: str | None = None
+    worker_concurrency: int = 2
+    lease_seconds: float = 60.0
+    max_attempts: int = 5
+    poll_start_seconds: float = 2.0
+    poll_cap_seconds: float = 20.0
+    tick_seconds: float = 1.0
+    render_timeout_seconds: float = 3600.0
+
+    # web (Slack HTTP mode, webhooks)
+    http_host: str = "127.0.0.1"
+    http_port: int = 3000
+    public_url: str = ""  # how links to clips are shown when a file is too big to upload
+
+    # OpenAI-compatible video endpoints, refiner, moderation
+    openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices(
+        "OPENAI_API_KEY", "CLIPDESK_OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices(
+        "OPENAI_BASE_URL", "CLIPDESK_OPENAI_BASE_URL"))
+    openai_webhook_secret: str | None = Field(default=None, validation_alias=AliasChoices(
+        "OPENAI_WEBHOOK_SECRET", "CLIPDESK_OPENAI_WEBHOOK_SECRET"))
+    openai_video_model: str = "sora-2"
+    refiner: str = "auto"  # auto | offline | openai
+    refiner_model: str = "gpt-4.1-mini"
+    moderation: str = "auto"  # auto | local | openai
+    moderation_model: str = "omni-moderation-latest"
+
+    # Google Veo
+    gemini_api_key: str | None = Field(default=None, validation_alias=AliasChoices(
+        "GEMINI_API_KEY", "GOOGLE_API_KEY", "CLIPDESK_GEMINI_API_KEY"))
+    veo_base_url: str | None = None
+    veo_model: str = "veo-3.1-generate-preview"
+    veo_vertex_project: str | None = None
+    veo_vertex_location: str = "us-central1"
+
+    # Runway
+    runwayml_api_secret: str | None = Field(default=None, validation_alias=AliasChoices(
+        "RUNWAYML_API_SECRET", "CLIPDESK_RUNWAYML_API_SECRET"))
+    runwayml_base_url: str | None = Field(default=None, validation_alias=AliasChoices(
+        "RUNWAYML_BASE_URL", "CLIPDESK_RUNWAYML_BASE_URL"))
+    runway_model: str = "gen4.5"
+
+    # price table overrides: "provider:model=usd_per_second,…"
+    prices: str = ""
+
+    # Slack
+    slack_bot_token: str | None = Field(default=None, validation_alias=AliasChoices(
+        "SLACK_BOT_TOKEN", "CLIPDESK_SLACK_BOT_TOKEN"))
+    slack_app_token: str | None = Field(default=None, validation_alias=AliasChoices(
+        "SLACK_APP_TOKEN", "CLIPDESK_SLACK_APP_TOKEN"))
+    slack_signing_secret: str | None = Field(default=None, validation_alias=AliasChoices(
+        "SLACK_SIGNING_SECRET", "CLIPDESK_SLACK_SIGNING_SECRET"))
+    slack_api_url: str = "https://slack.com/api/"
+    slack_approvers: str = ""
+    slack_approver_groups: str = ""
+
+    # Discord
+    discord_bot_token: str | None = Field(default=None, validation_alias=AliasChoices(
+        "DISCORD_BOT_TOKEN", "CLIPDESK_DISCORD_BOT_TOKEN"))
+    discord_api_url: str | None = None
+    discord_gateway_url: str | None = None
+    discord_guild_ids: str = ""
+    discord_approver_roles: str = ""
+    discord_approvers: str = ""
+    discord_shards: int | None = None
+
+    # governance
+    approvers: str = ""  # user ids allowed to approve on every platform (adds to the per-platform lists)
+    self_approval: bool = False
+    budget_user_monthly: float | None = None
+    budget_channel_monthly: float | None = None
+    budget_workspace_monthly: float | None = None
+    blocked_terms: str = ""
+    watermark: bool = True
+    watermark_text: str = "AI-generated · clipdesk"
+    retention_days: float | None = None
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "clipdesk.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+
+def split_list(raw: str) -> list[str]:
+    """``"a, b,,c"`` → ``["a", "b", "c"]``."""
+    return [item.strip() for item in raw.split(",") if item.strip()]

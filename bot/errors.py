@@ -1,0 +1,101 @@
+"""Typed errors of the core.
+
+:class:`UserError` and its subclasses are things a user caused and can fix;
+adapters show ``user_message`` in the thread or to that user alone.
+:class:`ProviderError` subclasses tell the worker whether to retry.
+"""
+
+from __future__ import annotations
+
+
+class ClipdeskError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+class UserError(ClipdeskError):
+    """Something the user can fix; ``user_message`` is safe and friendly to show."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class InvalidOptions(UserError):
+    """An option has a value clipdesk or the provider cannot honour."""
+
+
+class EmptyRequest(UserError):
+    """There is nothing to make a video of."""
+
+
+class PromptBlocked(UserError):
+    """Policy or moderation refuses the prompt."""
+
+    def __init__(
+        self, user_message: str, category: str = "policy", *, reason: str = "",
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(user_message)
+        self.category = category
+        self.reason = reason or user_message
+        self.request_id = request_id
+
+
+class OverBudget(UserError):
+    """The render would spend more than a budget allows."""
+
+
+class NotAllowed(UserError):
+    """The actor may not do this (e.g. approve without being an approver)."""
+
+
+class UnknownRequest(UserError):
+    """A button or command names a request that does not exist."""
+
+
+class AlreadyDecided(UserError):
+    """The request already moved on; a second click changes nothing."""
+
+
+class IllegalTransition(ClipdeskError):
+    """A life-cycle move that the transition tables forbid."""
+
+    def __init__(self, what: str, current: object, target: object) -> None:
+        super().__init__(f"{what} cannot move from {current} to {target}")
+        self.what = what
+        self.current = current
+        self.target = target
+
+
+class ProviderError(ClipdeskError):
+    """A video provider failed."""
+
+    def __init__(self, message: str, *, provider: str = "") -> None:
+        super().__init__(message)
+        self.provider = provider
+
+
+class TransientProviderError(ProviderError):
+    """Retry later: rate limits, 5xx, timeouts. ``retry_after`` is the provider's hint in seconds."""
+
+    def __init__(
+        self, message: str, *, provider: str = "", retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, provider=provider)
+        self.retry_after = retry_after
+
+
+class CapacityError(TransientProviderError):
+    """The provider is down or out of capacity: another provider may take the render."""
+
+
+class PermanentProviderError(ProviderError):
+    """Never retry: invalid request, expired result."""
+
+
+class ContentRefused(PermanentProviderError):
+    """The provider refused the prompt on policy grounds; the reason is shown to the user."""
+
+
+class MediaError(ClipdeskError):
+    """A clip could not be processed (undecodable, bad watermark, expired certificate)."""

@@ -1,0 +1,100 @@
+"""A platform-neutral message model that adapters render (Block Kit, discord.ui, console).
+
+The core says *what* to show; each adapter decides *how*. Buttons carry an
+:class:`Action` and a request id, so a click maps back to the core without
+any platform state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """Button actions. Their values are a public contract (README: "Actions")."""
+
+    RENDER = "render"
+    EDIT = "edit"
+    CANCEL = "cancel"
+    APPROVE = "approve"
+    REGENERATE = "regenerate"
+    REJECT = "reject"
+    RETRY = "retry"
+    APPEAL = "appeal"
+
+
+class Style(StrEnum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: Action
+    request_id: str
+    style: Style = Style.DEFAULT
+    render_id: str | None = None
+
+    @property
+    def value(self) -> str:
+        """The opaque value the platform carries back: ``{request_id}`` or ``{request_id}:{render_id}``."""
+        return f"{self.request_id}:{self.render_id}" if self.render_id else self.request_id
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message: a headline, optional body text, fields, a context line and buttons."""
+
+    text: str
+    body: str = ""
+    fields: tuple[Field, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    context: str = ""
+    progress: int | None = None
+
+    def plain(self) -> str:
+        """The whole message as plain text, for notifications, logs and the console."""
+        parts = [self.text]
+        if self.body:
+            parts.append(self.body)
+        parts.extend(f"{f.label}: {f.value}" for f in self.fields)
+        if self.context:
+            parts.append(self.context)
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    value: str = ""
+    multiline: bool = True
+    required: bool = True
+    max_length: int = 3000
+
+
+@dataclass(frozen=True)
+class Form:
+    """A modal with text inputs; its submission arrives as a :class:`bot.events.FormSubmitted`."""
+
+    title: str
+    action: Action
+    request_id: str
+    fields: tuple[FormField, ...] = field(default_factory=tuple)
+    submit_label: str = "Submit"
+    render_id: str | None = None
+
+
+def parse_button_value(value: str) -> tuple[str, str | None]:
+    """Split a button value into ``(request_id, render_id)``."""
+    request_id, _, render_id = value.partition(":")
+    return request_id, render_id or None

@@ -1,0 +1,180 @@
+"""Parse the text of ``/video``: flags (``--seconds 8``) and plain phrases ("vertical", "12 seconds").
+
+Parsing only reads what the user wrote; :mod:`bot.routing` then checks the
+values against what the chosen provider can make.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from bot.domain import RenderOptions
+from bot.errors import EmptyRequest, InvalidOptions
+
+MAX_TEXT_CHARS = 2000
+ASPECTS = ("16:9", "9:16", "1:1")
+QUALITIES = ("standard", "high")
+MAX_VARIANTS = 4
+
+_ASPECT_WORDS = {
+    "vertical": "9:16",
+    "portrait": "9:16",
+    "tall": "9:16",
+    "story": "9:16",
+    "reel": "9:16",
+    "horizontal": "16:9",
+    "landscape": "16:9",
+    "widescreen": "16:9",
+    "square": "1:1",
+}
+_ASPECT_ALIASES = {"9x16": "9:16", "16x9": "16:9", "1x1": "1:1", "720x1280": "9:16",
+                   "1280x720": "16:9"}
+_SECONDS_PHRASE = re.compile(
+    r"\b(\d{1,3})\s*(?:-\s*)?(?:s|sec|secs|second|seconds)\b", re.IGNORECASE
+)
+_ASPECT_PHRASE = re.compile(r"\b(16:9|9:16|1:1)\b")
+_WORD_PHRASE = re.compile(r"\b(" + "|".join(_ASPECT_WORDS) + r")\b", re.IGNORECASE)
+_FLAG = re.compile(r"^--?([a-z][a-z-]*)(?:=(.*))?$")
+_KNOWN_FLAGS = {"seconds", "duration", "aspect", "provider", "model", "variants", "quality"}
+
+
+@dataclass(frozen=True)
+class ParsedAsk:
+    """The user's words (without flags) and the options they set."""
+
+    text: str
+    options: RenderOptions
+
+
+def _flag_value(name: str, raw: str | None) -> tuple[str, str]:
+    if raw is None or raw == "":
+        raise InvalidOptions(f"`--{name}` needs a value, e.g. `{_EXAMPLES[name]}`.")
+    return name, raw
+
+
+_EXAMPLES = {
+    "seconds": "--seconds 8",
+    "duration": "--seconds 8",
+    "aspect": "--aspect 9:16",
+    "provider": "--provider animatic",
+    "model": "--model sora-2",
+    "variants": "--variants 2",
+    "quality": "--quality high",
+}
+
+
+def _tokens(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        # An unbalanced quote is common in prose ("our team's bottle"); fall back to spaces.
+        return text.split()
+
+
+def parse_ask(text: str) -> ParsedAsk:
+    """Split ``/video`` text into the ask and its options; raise a friendly error on bad values."""
+    text = (text or "").strip()
+    if not text:
+        raise EmptyRequest(
+            "Tell me what to make, e.g. `/video a 12s product demo of our steel water bottle, vertical`."
+        )
+    if len(text) > MAX_TEXT_CHARS:
+        raise InvalidOptions(
+            f"That ask is {len(text):,} characters; please keep it under {MAX_TEXT_CHARS:,}. "
+            "Describe the video in a few sentences and I will write the detailed brief."
+        )
+
+    flags: dict[str, str] = {}
+    words: list[str] = []
+    tokens = _tokens(text)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        match = _FLAG.match(token)
+        if match and token.startswith("--"):
+            name, inline = match.group(1), match.group(2)
+            if name not in _KNOWN_FLAGS:
+                known = ", ".join(f"`--{f}`" for f in sorted(_KNOWN_FLAGS - {"duration"}))
+                raise InvalidOptions(f"I don't know the option `--{name}`. Options are {known}.")
+            if inline is None and i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
+                inline = tokens[i + 1]
+                i += 1
+            key, value = _flag_value(name, inline)
+            flags["seconds" if key == "duration" else key] = value
+        else:
+            words.append(token)
+        i += 1
+
+    prose = " ".join(words)
+    seconds = _parse_seconds(flags.get("seconds"), prose)
+    aspect = _parse_aspect(flags.get("aspect"), prose)
+    variants = _parse_variants(flags.get("variants"))
+    quality = _parse_quality(flags.get("quality"))
+    provider = flags.get("provider", "").strip().lower() or None
+    model = flags.get("model", "").strip() or None
+
+    if not _has_content(prose):
+        raise EmptyRequest(
+            "I need a few words about the video itself, e.g. "
+            "`/video a calm explainer of laminar vs turbulent flow`."
+        )
+    return ParsedAsk(
+        text=prose.strip(),
+        options=RenderOptions(
+            seconds=seconds,
+            aspect=aspect,
+            provider=provider,
+            model=model,
+            variants=variants,
+            quality=quality,
+        ),
+    )
+
+
+def _has_content(prose: str) -> bool:
+    """True when the prose has at least one letter or digit of any script (emoji alone is not an ask)."""
+    return any(ch.isalnum() for ch in prose)
+
+
+def _parse_seconds(flag: str | None, prose: str) -> int | None:
+    if flag is not None:
+        raw = flag.lower().rstrip("s").strip()
+        if not raw.isdigit():
+            raise InvalidOptions(f"`--seconds {flag}` is not a whole number of seconds, e.g. `--seconds 8`.")
+        return int(raw)
+    match = _SECONDS_PHRASE.search(prose)
+    return int(match.group(1)) if match else None
+
+
+def _parse_aspect(flag: str | None, prose: str) -> str | None:
+    if flag is not None:
+        value = _ASPECT_ALIASES.get(flag.lower(), _ASPECT_WORDS.get(flag.lower(), flag))
+        if value not in ASPECTS:
+            raise InvalidOptions(
+                f"`--aspect {flag}` is not an aspect I can make. Use one of {', '.join(ASPECTS)} "
+                "(or say vertical, horizontal, square)."
+            )
+        return value
+    match = _ASPECT_PHRASE.search(prose)
+    if match:
+        return match.group(1)
+    word = _WORD_PHRASE.search(prose)
+    return _ASPECT_WORDS[word.group(1).lower()] if word else None
+
+
+def _parse_variants(flag: str | None) -> int:
+    if flag is None:
+        return 1
+    if not flag.isdigit() or not 1 <= int(flag) <= MAX_VARIANTS:
+        raise InvalidOptions(f"`--variants {flag}` must be a number from 1 to {MAX_VARIANTS}.")
+    return int(flag)
+
+
+def _parse_quality(flag: str | None) -> str:
+    if flag is None:
+        return "standard"
+    if flag.lower() not in QUALITIES:
+        raise InvalidOptions(f"`--quality {flag}` must be one of {', '.join(QUALITIES)}.")
+    return flag.lower()

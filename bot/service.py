@@ -1,0 +1,446 @@
+"""The request service: every move of a request, with its audit event and its message.
+
+Each method checks who may act, moves the request with a compare-and-set in
+the store (so a double click or a race is answered, not applied twice), and
+then tells the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from bot.chat import ChatRouter
+from bot.domain import (
+    AuditEvent,
+    Brief,
+    Decision,
+    Render,
+    RenderOptions,
+    RenderStatus,
+    ReplyTarget,
+    RequestStatus,
+    Review,
+    VideoRequest,
+    new_id,
+)
+from bot.errors import AlreadyDecided, InvalidOptions, PromptBlocked, UnknownRequest
+from bot.events import Actor
+from bot.policy import Policy
+from bot.ports import Clarification, Clock, Moderator, PromptRefiner, RefineInput, Store
+from bot.refiner import OfflineRefiner
+from bot.routing import Plan, ProviderRouter
+from bot import views
+
+log = logging.getLogger(__name__)
+R = RequestStatus
+
+
+def audit_for(kind: str, actor: str, request: VideoRequest, **data: object) -> AuditEvent:
+    return AuditEvent(
+        kind=kind,
+        actor=actor,
+        request_id=request.id,
+        platform=request.target.platform,
+        workspace=request.target.workspace,
+        channel=request.target.channel,
+        data=dict(data),
+    )
+
+
+class RequestService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        providers: ProviderRouter,
+        refiner: PromptRefiner,
+        moderator: Moderator,
+        chat: ChatRouter,
+        policy_for: Callable[[ReplyTarget], Policy],
+        clock: Clock,
+        fallback_refiner: PromptRefiner | None = None,
+    ) -> None:
+        self.store = store
+        self.providers = providers
+        self.refiner = refiner
+        self.fallback_refiner = fallback_refiner or OfflineRefiner()
+        self.moderator = moderator
+        self.chat = chat
+        self.policy_for = policy_for
+        self.clock = clock
+
+    # ------------------------------------------------------------------ look-ups
+
+    async def load(self, request_id: str) -> VideoRequest:
+        request = await self.store.get_request(request_id)
+        if request is None:
+            raise UnknownRequest("I can't find that video request any more; start a new one with `/video`.")
+        return request
+
+    def plan_for(self, request: VideoRequest, brief: Brief | None = None) -> Plan:
+        options = request.options
+        if brief is not None:
+            options = replace(options, seconds=brief.seconds, aspect=brief.aspect)
+        policy = self.policy_for(request.target)
+        order = list(policy.provider_order) or None
+        if policy.default_provider and not options.provider:
+            order = [policy.default_provider, *[p for p in (order or self.providers.names)
+                                                if p != policy.default_provider]]
+        if policy.allowed_providers and options.provider and options.provider not in policy.allowed_providers:
+            raise InvalidOptions(
+                f"This workspace allows the providers {', '.join(policy.allowed_providers)}, "
+                f"not `{options.provider}`."
+            )
+        return self.providers.plan(options, order=order)
+
+    # ------------------------------------------------------------------ new asks
+
+    async def open_request(
+        self, target: ReplyTarget, actor: Actor, text: str, options: RenderOptions
+    ) -> VideoRequest | None:
+        """Record the ask, open its thread and write the first brief. ``None`` when blocked."""
+        policy = self.policy_for(target)
+        policy.check_can_request(actor)
+        plan = self.plan_for(
+            VideoRequest(id="", target=target, requester=actor.user_id, raw_text=text, options=options)
+        )
+        request = VideoRequest(
+            id=new_id("req"),
+            target=target,
+            requester=actor.user_id,
+            requester_name=actor.mention,
+            raw_text=text,
+            options=options,
+        )
+        await self.store.add_request(
+            request, audit_for("request.received", actor.user_id, request, text=text,
+                               options=options.to_dict())
+        )
+        verdict = await self.moderator.check(text)
+        if not verdict.allowed:
+            await self._block(request, actor, verdict.category, verdict.reason, stage="ask")
+            raise PromptBlocked(
+                f"I can't make this video: {verdict.reason}.", verdict.category,
+                reason=verdict.reason, request_id=request.id,
+            )
+
+        thread_target, parent_ref = await self.chat.for_target(target).start_thread(
+            target, views.parent_message(request)
+        )
+        await self.store.set_request_refs(request.id, target=thread_target)
+        request.target = thread_target
+        moved = await self.store.move_request(
+            request.id, [R.RECEIVED], R.REFINING, audit=audit_for("request.refining", "clipdesk", request)
+        )
+        assert moved is not None
+        await self.refine(moved, actor, text=text, instruction=None, plan=plan)
+        return await self.store.get_request(request.id)
+
+    async def _block(
+        self, request: VideoRequest, actor: Actor, category: str, reason: str, *, stage: str
+    ) -> None:
+        await self.store.move_request(
+            request.id,
+            [R.RECEIVED, R.REFINING],
+            R.BLOCKED,
+            failure_reason=reason,
+            audit=audit_for("request.blocked", actor.user_id, request, category=category,
+                            reason=reason, stage=stage),
+        )
+
+    # ------------------------------------------------------------------ refining
+
+    async def refine(
+        self,
+        request: VideoRequest,
+        actor: Actor,
+        *,
+        text: str,
+        instruction: str | None,
+        plan: Plan | None = None,
+        previous: Brief | None = None,
+    ) -> Brief | None:
+        """Write the next brief version (request must be REFINING) and show it; maybe queue it."""
+        plan = plan or self.plan_for(request, previous)
+        latest = await self.store.latest_brief(request.id)
+        version = (latest.version if latest else 0) + 1
+        spec = self.providers.get(plan.provider).capabilities().model(plan.model)
+        data = RefineInput(
+            request_id=request.id,
+            version=version,
+            text=text,
+            seconds=plan.seconds,
+            aspect=plan.aspect,
+            previous=previous,
+            instruction=instruction,
+            max_prompt_chars=spec.max_prompt_chars,
+        )
+        chat = self.chat.for_target(request.target)
+        try:
+            result = await self.refiner.refine(data)
+        except Exception as exc:  # the LLM is optional: fall back, and say so
+            log.warning("refiner %s failed for %s: %s", self.refiner.name, request.id, exc)
+            result = await self.fallback_refiner.refine(data)
+            await chat.post(
+                request.target,
+                views.notice("ℹ️ The AI prompt writer is unavailable right now; I wrote the brief offline."),
+            )
+
+        if isinstance(result, Clarification):
+            await self.store.move_request(
+                request.id, [R.REFINING], R.CLARIFYING,
+                audit=audit_for("request.clarifying", "clipdesk", request, question=result.question),
+            )
+            await chat.post(request.target, views.clarifying_message(result.question))
+            return None
+
+        brief = result
+        verdict = await self.moderator.check(brief.prompt)
+        if not verdict.allowed:
+            await self._block(request, actor, verdict.category, verdict.reason, stage="brief")
+            await chat.post(request.target, views.blocked_message(verdict.reason, request.id))
+            return None
+        await self.store.add_brief(
+            brief, audit_for("brief.created", actor.user_id, request, version=brief.version,
+                             refiner=brief.refiner, digest=brief.digest, note=brief.note)
+        )
+        policy = self.policy_for(request.target)
+        auto = plan.cost_estimate <= policy.auto_render_max_cost
+        ref = await chat.post(request.target, views.brief_message(brief, plan, request, awaiting=not auto))
+        await self.store.set_request_refs(request.id, brief_message=ref)
+        if auto:
+            await self.queue(request, brief, plan, actor, expected=[R.REFINING])
+        else:
+            await self.store.move_request(
+                request.id, [R.REFINING], R.AWAITING_CONFIRMATION,
+                audit=audit_for("request.awaiting_confirmation", "clipdesk", request,
+                                cost_estimate=plan.cost_estimate),
+            )
+        return brief
+
+    # ------------------------------------------------------------------ queueing
+
+    async def queue(
+        self,
+        request: VideoRequest,
+        brief: Brief,
+        plan: Plan,
+        actor: Actor,
+        *,
+        expected: Sequence[RequestStatus],
+    ) -> list[Render]:
+        renders = [
+            Render(
+                id=new_id("rnd"),
+                request_id=request.id,
+                brief_id=brief.id,
+                brief_version=brief.version,
+                provider=plan.provider,
+                model=plan.model,
+                seconds=plan.seconds,
+                size=plan.size,
+                variant=variant,
+                cost_estimate=round(plan.price_per_second * plan.seconds, 4),
+            )
+            for variant in range(1, plan.variants + 1)
+        ]
+        policy = self.policy_for(request.target)
+        moved = await self.store.move_request(
+            request.id,
+            expected,
+            R.QUEUED,
+            renders=renders,
+            budgets=policy.budget_limits(request.target, request.requester, self.clock.now()),
+            audit=audit_for("request.queued", actor.user_id, request, provider=plan.provider,
+                            model=plan.model, seconds=plan.seconds, size=plan.size,
+                            variants=plan.variants, cost_estimate=plan.cost_estimate,
+                            brief_version=brief.version),
+        )
+        if moved is None:
+            raise AlreadyDecided("This request is already queued or has moved on.")
+        chat = self.chat.for_target(request.target)
+        position = await self.store.queue_position(renders[0].id)
+        ref = await chat.post(request.target, views.status_message(renders[0], position=position))
+        await self.store.set_request_refs(request.id, status_message=ref)
+        return renders
+
+    async def confirm(self, request_id: str, actor: Actor) -> None:
+        """The Render button: queue the latest brief."""
+        request = await self.load(request_id)
+        self.policy_for(request.target).check_can_steer(actor, request, "render")
+        if request.status != R.AWAITING_CONFIRMATION:
+            raise AlreadyDecided(_already(request, "render"))
+        brief = await self._latest(request)
+        plan = self.plan_for(request, brief)
+        await self.queue(request, brief, plan, actor, expected=[R.AWAITING_CONFIRMATION])
+        await self._strip_brief_buttons(request, brief, plan)
+
+    async def retry(self, request_id: str, actor: Actor) -> None:
+        request = await self.load(request_id)
+        self.policy_for(request.target).check_can_steer(actor, request, "retry")
+        if request.status != R.FAILED:
+            raise AlreadyDecided(_already(request, "retry"))
+        brief = await self.store.latest_brief(request.id)
+        if brief is None:
+            moved = await self.store.move_request(
+                request.id, [R.FAILED], R.REFINING, audit=audit_for("request.retry", actor.user_id, request)
+            )
+            if moved is None:
+                raise AlreadyDecided(_already(request, "retry"))
+            await self.refine(moved, actor, text=request.raw_text, instruction=None)
+            return
+        await self.queue(request, brief, self.plan_for(request, brief), actor, expected=[R.FAILED])
+
+    # ------------------------------------------------------------------ changes
+
+    async def revise(self, request_id: str, actor: Actor, *, text: str | None, instruction: str | None,
+                     kind: str) -> None:
+        """Edit prompt, Regenerate or a reply in the thread: a new brief version."""
+        request = await self.load(request_id)
+        policy = self.policy_for(request.target)
+        policy.check_can_steer(actor, request, "change")
+        allowed = [R.AWAITING_CONFIRMATION, R.IN_REVIEW, R.FAILED, R.CHANGES_REQUESTED, R.CLARIFYING]
+        if request.status not in allowed:
+            raise AlreadyDecided(_already(request, "change"))
+        previous = await self.store.latest_brief(request.id)
+        review = None
+        if request.status == R.IN_REVIEW and kind == "edit" and actor.user_id != request.requester:
+            ready = await self._latest_ready(request)
+            if ready is not None:
+                review = Review(request.id, ready.id, Decision.CHANGES_REQUESTED, actor.user_id,
+                                actor.mention, reason=text or instruction or "")
+        moved = await self.store.move_request(
+            request.id, [request.status], R.REFINING, review=review,
+            audit=audit_for(f"request.{kind}", actor.user_id, request, text=text, instruction=instruction),
+        )
+        if moved is None:
+            raise AlreadyDecided(_already(request, "change"))
+        if previous is not None and request.brief_message and request.status == R.AWAITING_CONFIRMATION:
+            await self._strip_brief_buttons(request, previous, self.plan_for(request, previous))
+        if kind == "regenerate" and previous is not None:
+            # Same brief, new version: a fresh attempt that keeps what the reviewer saw.
+            brief = replace(previous, version=previous.version + 1, note="regenerated",
+                            id=new_id("brf"), created_at=self.clock.now())
+            await self._present_copy(moved, actor, brief)
+            return
+        base = text if text is not None else request.raw_text
+        await self.refine(moved, actor, text=base, instruction=instruction, previous=previous)
+
+    async def _present_copy(self, request: VideoRequest, actor: Actor, brief: Brief) -> None:
+        await self.store.add_brief(
+            brief, audit_for("brief.created", actor.user_id, request, version=brief.version,
+                             refiner=brief.refiner, digest=brief.digest, note=brief.note)
+        )
+        plan = self.plan_for(request, brief)
+        policy = self.policy_for(request.target)
+        chat = self.chat.for_target(request.target)
+        auto = plan.cost_estimate <= policy.auto_render_max_cost
+        ref = await chat.post(request.target, views.brief_message(brief, plan, request, awaiting=not auto))
+        await self.store.set_request_refs(request.id, brief_message=ref)
+        if auto:
+            await self.queue(request, brief, plan, actor, expected=[R.REFINING])
+        else:
+            await self.store.move_request(
+                request.id, [R.REFINING], R.AWAITING_CONFIRMATION,
+                audit=audit_for("request.awaiting_confirmation", "clipdesk", request,
+                                cost_estimate=plan.cost_estimate),
+            )
+
+    async def answer(self, request: VideoRequest, actor: Actor, text: str) -> None:
+        """A reply in a clarifying thread: fold the answer into the ask and refine again."""
+        moved = await self.store.move_request(
+            request.id, [R.CLARIFYING], R.REFINING,
+            audit=audit_for("request.answered", actor.user_id, request, text=text),
+        )
+        if moved is None:
+            return
+        await self.refine(moved, actor, text=f"{request.raw_text} {text}".strip(), instruction=None)
+
+    async def cancel(self, request_id: str, actor: Actor) -> None:
+        request = await self.load(request_id)
+        self.policy_for(request.target).check_can_steer(actor, request, "cancel")
+        cancellable = [R.RECEIVED, R.REFINING, R.CLARIFYING, R.AWAITING_CONFIRMATION, R.QUEUED,
+                       R.CHANGES_REQUESTED, R.FAILED]
+        moved = await self.store.move_request(
+            request.id, cancellable, R.CANCELLED,
+            audit=audit_for("request.cancelled", actor.user_id, request),
+        )
+        if moved is None:
+            raise AlreadyDecided(_already(request, "cancel"))
+        brief = await self.store.latest_brief(request.id)
+        if brief is not None and request.status == R.AWAITING_CONFIRMATION:
+            await self._strip_brief_buttons(request, brief, self.plan_for(request, brief))
+        await self.chat.for_target(request.target).post(
+            request.target, views.notice(f"🚫 Cancelled by {actor.mention}. Nothing more will be rendered.")
+        )
+
+    # ------------------------------------------------------------------ review
+
+    async def decide(
+        self, request_id: str, render_id: str | None, actor: Actor, decision: Decision, reason: str = ""
+    ) -> tuple[VideoRequest, Render, Brief]:
+        request = await self.load(request_id)
+        verb = "approve" if decision == Decision.APPROVED else "reject"
+        self.policy_for(request.target).check_can_decide(actor, request, verb)
+        if decision == Decision.REJECTED and not reason.strip():
+            raise InvalidOptions("A rejection needs a reason, so the requester knows what to change.")
+        render = await self._render_to_decide(request, render_id)
+        to = R.APPROVED if decision == Decision.APPROVED else R.REJECTED
+        review = Review(request.id, render.id, decision, actor.user_id, actor.mention, reason.strip())
+        moved = await self.store.move_request(
+            request.id, [R.IN_REVIEW], to, review=review,
+            audit=AuditEvent(
+                kind=f"review.{decision.value}", actor=actor.user_id, request_id=request.id,
+                render_id=render.id, platform=request.target.platform,
+                workspace=request.target.workspace, channel=request.target.channel,
+                data={"reason": reason.strip(), "brief_version": render.brief_version,
+                      "reviewer_name": actor.mention},
+            ),
+        )
+        if moved is None:
+            latest = await self.load(request_id)
+            raise AlreadyDecided(_already(latest, verb))
+        brief = await self.store.get_brief(render.brief_id)
+        assert brief is not None
+        return moved, render, brief
+
+    async def _render_to_decide(self, request: VideoRequest, render_id: str | None) -> Render:
+        if request.status != R.IN_REVIEW:
+            raise AlreadyDecided(_already(request, "decide on"))
+        latest = await self._latest_ready(request)
+        if latest is None:
+            raise AlreadyDecided("There is no finished clip to decide on yet.")
+        if render_id is None:
+            return latest
+        render = await self.store.get_render(render_id)
+        if render is None or render.request_id != request.id or render.status != RenderStatus.READY:
+            raise UnknownRequest("That clip is not part of this request.")
+        if render.brief_version != latest.brief_version:
+            raise AlreadyDecided(
+                f"This is an older version (v{render.brief_version}); review v{latest.brief_version} below."
+            )
+        return render
+
+    async def _latest_ready(self, request: VideoRequest) -> Render | None:
+        ready = [r for r in await self.store.renders_for(request.id) if r.status == RenderStatus.READY]
+        return max(ready, key=lambda r: (r.brief_version, r.created_at)) if ready else None
+
+    async def _latest(self, request: VideoRequest) -> Brief:
+        brief = await self.store.latest_brief(request.id)
+        if brief is None:
+            raise AlreadyDecided("This request has no brief yet.")
+        return brief
+
+    async def _strip_brief_buttons(self, request: VideoRequest, brief: Brief, plan: Plan) -> None:
+        if request.brief_message:
+            await self.chat.for_target(request.target).update(
+                request.target, request.brief_message,
+                views.brief_message(brief, plan, request, awaiting=False),
+            )
+
+
+def _already(request: VideoRequest, verb: str) -> str:
+    state = request.status.value.replace("_", " ")
+    return f"Nothing to {verb}: this request is already {state}."

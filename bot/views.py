@@ -1,0 +1,198 @@
+"""What each step of a request looks like in a thread, as platform-neutral messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.domain import Brief, Render, RenderStatus, VideoRequest
+from bot.messages import Action, Button, Field, Form, FormField, Message, Style
+from bot.routing import Plan
+
+HELP_TEXT = (
+    "*clipdesk* turns a sentence into a reviewed video clip, right here in the thread.\n"
+    "• `/video <what you want>`: e.g. `/video a 12s product demo of our steel water bottle, vertical`\n"
+    "• options: `--seconds 8`, `--aspect 16:9|9:16|1:1` (or say vertical / square), "
+    "`--provider NAME`, `--model NAME`, `--variants 1-4`, `--quality standard|high`\n"
+    "• `/video status`: your open requests · `/video usage`: your spend this month · "
+    "`/video cancel`: cancel your latest open request\n"
+    "A team lead approves each clip with **Approve**; **Regenerate**, **Edit prompt** and **Reject** "
+    "are next to it."
+)
+
+
+def money(amount: float) -> str:
+    return "free" if amount == 0 else f"${amount:,.2f}"
+
+
+def parent_message(request: VideoRequest) -> Message:
+    ask = request.raw_text if len(request.raw_text) <= 300 else request.raw_text[:297] + "…"
+    who = request.requester_name or request.requester
+    return Message(text=f"🎬 video request from {who}: {ask}", context="clipdesk · details in the thread")
+
+
+def brief_message(brief: Brief, plan: Plan, request: VideoRequest, *, awaiting: bool) -> Message:
+    shots = "\n".join(
+        f"{s.index}. ({s.seconds:g}s · {s.camera}) {s.description}" for s in brief.shots
+    )
+    fields = (
+        Field("Duration", f"{brief.seconds}s"),
+        Field("Aspect", f"{brief.aspect} ({plan.size})"),
+        Field("Provider", f"{plan.provider} · {plan.model}"),
+        Field("Estimated cost", money(plan.cost_estimate)
+              + (f" ({plan.variants} variants)" if plan.variants > 1 else "")),
+        Field("Style", brief.style),
+        Field("Lighting", brief.lighting),
+    )
+    buttons: tuple[Button, ...] = ()
+    if awaiting:
+        buttons = (
+            Button("Render", Action.RENDER, request.id, Style.PRIMARY),
+            Button("Edit prompt", Action.EDIT, request.id),
+            Button("Cancel", Action.CANCEL, request.id, Style.DANGER),
+        )
+    note = f"\n_Change: {brief.note}_" if brief.note else ""
+    return Message(
+        text=f"📝 Brief v{brief.version}",
+        body=f"*Your ask:* {request.raw_text}\n*Prompt:* {brief.prompt}\n*Shot list:*\n{shots}{note}",
+        fields=fields,
+        buttons=buttons,
+        context=("Press Render to start." if awaiting else "Rendering starts now (within the auto-render limit).")
+        + f" Refined by {brief.refiner}.",
+    )
+
+
+def status_message(render: Render, *, position: int | None = None, note: str = "") -> Message:
+    labels = {
+        RenderStatus.QUEUED: "⏳ Queued",
+        RenderStatus.SUBMITTED: "📤 Submitted",
+        RenderStatus.RUNNING: "🎞️ Rendering",
+        RenderStatus.DOWNLOADING: "⬇️ Downloading",
+        RenderStatus.POSTPROCESSING: "🧪 Post-processing (watermark, provenance, checks)",
+        RenderStatus.READY: "✅ Ready",
+        RenderStatus.FAILED: "❌ Failed",
+        RenderStatus.CANCELLED: "🚫 Cancelled",
+    }
+    text = labels[render.status]
+    if render.status == RenderStatus.QUEUED and position:
+        text += f" (position {position} in the queue)"
+    if render.status == RenderStatus.RUNNING:
+        text += f" {render.progress}%"
+    context = f"v{render.brief_version} · {render.provider} · {render.model} · {render.seconds}s · {render.size}"
+    if note:
+        context = f"{note} · {context}"
+    return Message(
+        text=text,
+        context=context,
+        progress=render.progress if render.status == RenderStatus.RUNNING else None,
+    )
+
+
+def clip_message(render: Render, brief: Brief, request: VideoRequest) -> Message:
+    fields = [
+        Field("Provider", f"{render.provider} · {render.model}"),
+        Field("Length", f"{render.seconds}s"),
+        Field("Size", render.size),
+        Field("Cost", money(render.cost_actual if render.cost_actual is not None else render.cost_estimate)),
+        Field("Version", f"v{brief.version}" + (f" · variant {render.variant}" if render.variant > 1 else "")),
+    ]
+    body = ""
+    if render.qc_findings:
+        body = "\n".join(f"⚠ {finding}" for finding in render.qc_findings)
+    return Message(
+        text=f"🎬 Your clip is ready for review (v{brief.version})",
+        body=body,
+        fields=tuple(fields),
+        buttons=(
+            Button("Approve", Action.APPROVE, request.id, Style.PRIMARY, render.id),
+            Button("Regenerate", Action.REGENERATE, request.id, render_id=render.id),
+            Button("Edit prompt", Action.EDIT, request.id, render_id=render.id),
+            Button("Reject", Action.REJECT, request.id, Style.DANGER, render.id),
+        ),
+        context="An approver decides here. " + (brief.prompt[:180] + "…" if len(brief.prompt) > 180 else brief.prompt),
+    )
+
+
+def decided_message(render: Render, brief: Brief, verb: str, who: str, at: datetime, reason: str = "") -> Message:
+    icon = {"approved": "✅", "rejected": "⛔", "changes requested": "↩️"}.get(verb, "•")
+    text = f"{icon} {verb} by {who} at {at:%Y-%m-%d %H:%M} UTC (v{brief.version})"
+    return Message(
+        text=text,
+        body=f"Reason: {reason}" if reason else "",
+        fields=(
+            Field("Provider", f"{render.provider} · {render.model}"),
+            Field("Length", f"{render.seconds}s"),
+            Field("Size", render.size),
+        ),
+    )
+
+
+def failed_message(request: VideoRequest, reason: str) -> Message:
+    return Message(
+        text="❌ The render failed — retry?",
+        body=reason,
+        buttons=(
+            Button("Retry", Action.RETRY, request.id, Style.PRIMARY),
+            Button("Edit prompt", Action.EDIT, request.id),
+            Button("Cancel", Action.CANCEL, request.id, Style.DANGER),
+        ),
+    )
+
+
+def clarifying_message(question: str) -> Message:
+    return Message(text=f"❓ {question}", context="Reply in this thread and I will write the brief.")
+
+
+def blocked_message(reason: str, request_id: str | None = None) -> Message:
+    buttons: tuple[Button, ...] = ()
+    if request_id:
+        buttons = (Button("Ask an approver", Action.APPEAL, request_id),)
+    return Message(text=f"🚫 I can't make this video: {reason}.", buttons=buttons,
+                   context="Nothing was rendered and nothing was charged.")
+
+
+def notice(text: str) -> Message:
+    return Message(text=text)
+
+
+def edit_form(request: VideoRequest, brief: Brief | None, render_id: str | None = None) -> Form:
+    current = brief.prompt if brief else request.raw_text
+    return Form(
+        title="Edit prompt",
+        action=Action.EDIT,
+        request_id=request.id,
+        render_id=render_id,
+        fields=(FormField("prompt", "Prompt", current[:3000], multiline=True),),
+        submit_label="Save",
+    )
+
+
+def reject_form(request: VideoRequest, render_id: str | None) -> Form:
+    return Form(
+        title="Reject clip",
+        action=Action.REJECT,
+        request_id=request.id,
+        render_id=render_id,
+        fields=(FormField("reason", "Why is it rejected?", "", multiline=True, max_length=1000),),
+        submit_label="Reject",
+    )
+
+
+def open_requests_message(rows: Sequence[tuple[VideoRequest, int | None]]) -> Message:
+    if not rows:
+        return Message(text="You have no open video requests.")
+    lines = []
+    for request, position in rows:
+        where = f" · queue position {position}" if position else ""
+        ask = request.raw_text if len(request.raw_text) <= 60 else request.raw_text[:57] + "…"
+        lines.append(f"• `{request.id}` {request.status.value.replace('_', ' ')}{where}: {ask}")
+    return Message(text="Your open video requests", body="\n".join(lines))
+
+
+def usage_message(lines: Sequence[tuple[str, float, float | None]]) -> Message:
+    fields = tuple(
+        Field(label, f"{money(spent)} spent" + (f" of {money(limit)} · {money(max(limit - spent, 0))} left"
+                                                  if limit is not None else " (no limit)"))
+        for label, spent, limit in lines
+    )
+    return Message(text="Video spend this month", fields=fields)

@@ -1,0 +1,434 @@
+"""The SQL implementation of :class:`bot.ports.Store`.
+
+Concurrency rules, because several worker replicas share one database:
+- Every status change is a compare-and-set (``UPDATE … WHERE status IN (…)``);
+  the caller learns from the row count whether it won.
+- Renders and outbox entries are leased. On PostgreSQL the candidates are
+  picked with ``FOR UPDATE SKIP LOCKED`` so replicas never queue behind each
+  other; on SQLite the write lock of ``BEGIN IMMEDIATE`` serialises claims.
+  Both then take the lease with a compare-and-set.
+- Budget checks lock the budget keys (advisory locks on PostgreSQL) before
+  summing, so two requests at once cannot both spend the last dollar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.domain import (
+    AuditEvent,
+    Brief,
+    Delivery,
+    Render,
+    RenderStatus,
+    ReplyTarget,
+    RequestStatus,
+    Review,
+    VideoRequest,
+    utcnow,
+)
+from bot.errors import OverBudget
+from bot.lifecycle import OPEN_REQUEST_STATES, TERMINAL_RENDER_STATES, advance_request
+from bot.ports import BudgetLimit
+from storage import mapping
+from storage.tables import (
+    BriefRow,
+    DeliveryRow,
+    RenderRow,
+    RequestRow,
+    ReviewRow,
+    SeenEventRow,
+    AuditRow,
+)
+
+_UNFINISHED = [s.value for s in RenderStatus if s not in TERMINAL_RENDER_STATES]
+_SCOPE_COLUMN = {"user": RenderRow.user_key, "channel": RenderRow.channel_key,
+                 "workspace": RenderRow.workspace_key}
+
+
+class SqlStore:
+    """The repository the core calls; one instance per process, safe to share between tasks."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+        self._session = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # ------------------------------------------------------------------ events
+
+    async def remember_event(self, key: str) -> bool:
+        try:
+            async with self._session() as s, s.begin():
+                s.add(SeenEventRow(key=key, seen_at=utcnow()))
+            return True
+        except IntegrityError:
+            return False
+
+    # ------------------------------------------------------------------ requests
+
+    async def add_request(self, request: VideoRequest, audit: AuditEvent) -> None:
+        async with self._session() as s, s.begin():
+            s.add(mapping.request_row(request))
+            await s.flush()
+            s.add(mapping.audit_row(audit))
+
+    async def get_request(self, request_id: str) -> VideoRequest | None:
+        async with self._session() as s:
+            row = await s.get(RequestRow, request_id)
+            return mapping.to_request(row) if row else None
+
+    async def find_request_by_thread(self, target: ReplyTarget) -> VideoRequest | None:
+        if target.thread is None:
+            return None
+        async with self._session() as s:
+            row = (await s.execute(
+                select(RequestRow)
+                .where(RequestRow.platform == target.platform, RequestRow.channel == target.channel,
+                       RequestRow.thread == target.thread)
+                .order_by(RequestRow.created_at.desc()).limit(1)  # type: ignore[attr-defined]
+            )).scalar_one_or_none()
+            return mapping.to_request(row) if row else None
+
+    async def open_requests(self, platform: str, workspace: str, requester: str) -> list[VideoRequest]:
+        async with self._session() as s:
+            rows = (await s.execute(
+                select(RequestRow)
+                .where(RequestRow.platform == platform, RequestRow.workspace == workspace,
+                       RequestRow.requester == requester,
+                       RequestRow.status.in_([st.value for st in OPEN_REQUEST_STATES]))  # type: ignore[attr-defined]
+                .order_by(RequestRow.created_at)  # type: ignore[arg-type]
+            )).scalars().all()
+            return [mapping.to_request(r) for r in rows]
+
+    async def set_request_refs(
+        self,
+        request_id: str,
+        *,
+        target: ReplyTarget | None = None,
+        status_message: str | None = None,
+        brief_message: str | None = None,
+    ) -> None:
+        values: dict[str, object] = {"updated_at": utcnow()}
+        if target is not None:
+            values.update(platform=target.platform, workspace=target.workspace,
+                          channel=target.channel, thread=target.thread)
+        if status_message is not None:
+            values["status_message"] = status_message
+        if brief_message is not None:
+            values["brief_message"] = brief_message
+        async with self._session() as s, s.begin():
+            await s.execute(update(RequestRow).where(RequestRow.id == request_id).values(**values))  # type: ignore[arg-type]
+
+    async def move_request(
+        self,
+        request_id: str,
+        expected: Sequence[RequestStatus],
+        to: RequestStatus,
+        *,
+        audit: AuditEvent,
+        failure_reason: str | None = None,
+        renders: Sequence[Render] = (),
+        review: Review | None = None,
+        deliveries: Sequence[Delivery] = (),
+        budgets: Sequence[BudgetLimit] = (),
+    ) -> VideoRequest | None:
+        for current in expected:
+            advance_request(current, to)  # refuse illegal moves before touching the database
+        async with self._session() as s, s.begin():
+            values: dict[str, object] = {"status": to.value, "updated_at": utcnow()}
+            if failure_reason is not None:
+                values["failure_reason"] = failure_reason
+            result = await s.execute(
+                update(RequestRow)
+                .where(RequestRow.id == request_id,
+                       RequestRow.status.in_([e.value for e in expected]))  # type: ignore[attr-defined]
+                .values(**values)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            row = await s.get(RequestRow, request_id)
+            assert row is not None
+            await s.refresh(row)
+            request = mapping.to_request(row)
+            if renders:
+                await self._check_budgets(s, budgets, sum(r.cost_estimate for r in renders))
+                for render in renders:
+                    s.add(mapping.render_row(render, request))
+            await s.flush()
+            if review is not None:
+                s.add(ReviewRow(id=review.id, request_id=review.request_id, render_id=review.render_id,
+                                decision=review.decision.value, reviewer=review.reviewer,
+                                reviewer_name=review.reviewer_name, reason=review.reason,
+                                created_at=review.created_at))
+            for delivery in deliveries:
+                s.add(self._delivery_row(delivery))
+            s.add(mapping.audit_row(audit))
+            return request
+
+    async def _check_budgets(self, s: AsyncSession, budgets: Sequence[BudgetLimit], adding: float) -> None:
+        if not budgets:
+            return
+        if self._postgres:
+            for limit in sorted(budgets, key=lambda b: b.key):
+                lock = int.from_bytes(hashlib.sha256(f"{limit.scope}:{limit.key}".encode()).digest()[:8],
+                                      "big", signed=True)
+                await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
+        for limit in budgets:
+            spent = await self._spent(s, limit.scope, limit.key, limit.since)
+            if spent + adding > limit.limit + 1e-9:
+                left = max(limit.limit - spent, 0.0)
+                raise OverBudget(
+                    f"This render would cost ${adding:,.2f}, but the {limit.scope} budget has "
+                    f"${left:,.2f} left this month (of ${limit.limit:,.2f}). Nothing was queued."
+                )
+
+    async def _spent(self, s: AsyncSession, scope: str, key: str, since: datetime) -> float:
+        column = _SCOPE_COLUMN[scope]
+        total = (await s.execute(
+            select(func.coalesce(func.sum(func.coalesce(RenderRow.cost_actual, RenderRow.cost_estimate)), 0.0))
+            .where(column == key, RenderRow.created_at >= since)  # type: ignore[operator]
+        )).scalar_one()
+        return float(total)
+
+    async def usage(self, scope: str, key: str, since: datetime) -> float:
+        async with self._session() as s:
+            return await self._spent(s, scope, key, since)
+
+    # ------------------------------------------------------------------ briefs
+
+    async def add_brief(self, brief: Brief, audit: AuditEvent) -> None:
+        async with self._session() as s, s.begin():
+            s.add(mapping.brief_row(brief))
+            s.add(mapping.audit_row(audit))
+
+    async def latest_brief(self, request_id: str) -> Brief | None:
+        async with self._session() as s:
+            row = (await s.execute(
+                select(BriefRow).where(BriefRow.request_id == request_id)
+                .order_by(BriefRow.version.desc()).limit(1)  # type: ignore[attr-defined]
+            )).scalar_one_or_none()
+            return mapping.to_brief(row) if row else None
+
+    async def get_brief(self, brief_id: str) -> Brief | None:
+        async with self._session() as s:
+            row = await s.get(BriefRow, brief_id)
+            return mapping.to_brief(row) if row else None
+
+    # ------------------------------------------------------------------ renders
+
+    async def get_render(self, render_id: str) -> Render | None:
+        async with self._session() as s:
+            row = await s.get(RenderRow, render_id)
+            return mapping.to_render(row) if row else None
+
+    async def renders_for(self, request_id: str) -> list[Render]:
+        async with self._session() as s:
+            rows = (await s.execute(
+                select(RenderRow).where(RenderRow.request_id == request_id)
+                .order_by(RenderRow.created_at, RenderRow.variant)  # type: ignore[arg-type]
+            )).scalars().all()
+            return [mapping.to_render(r) for r in rows]
+
+    def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
+        return and_(
+            RenderRow.status.in_(_UNFINISHED),  # type: ignore[attr-defined]
+            or_(RenderRow.lease_owner.is_(None), RenderRow.lease_expires_at < now),  # type: ignore[union-attr,operator]
+            or_(RenderRow.next_attempt_at.is_(None), RenderRow.next_attempt_at <= now),  # type: ignore[union-attr,operator]
+        )
+
+    async def claim_renders(self, owner: str, now: datetime, lease_seconds: float, limit: int) -> list[Render]:
+        until = now + timedelta(seconds=lease_seconds)
+        async with self._session() as s, s.begin():
+            query = (select(RenderRow.id).where(self._claimable(now))
+                     .order_by(RenderRow.created_at, RenderRow.variant).limit(limit))  # type: ignore[arg-type]
+            if self._postgres:
+                query = query.with_for_update(skip_locked=True)
+            ids = list((await s.execute(query)).scalars().all())
+            claimed: list[str] = []
+            for render_id in ids:
+                result = await s.execute(
+                    update(RenderRow)
+                    .where(RenderRow.id == render_id, self._claimable(now))
+                    .values(lease_owner=owner, lease_expires_at=until, updated_at=now)
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(render_id)
+            if not claimed:
+                return []
+            rows = (await s.execute(select(RenderRow).where(RenderRow.id.in_(claimed))  # type: ignore[attr-defined]
+                                    .order_by(RenderRow.created_at))).scalars().all()  # type: ignore[arg-type]
+            return [mapping.to_render(r) for r in rows]
+
+    async def renew_lease(self, render_id: str, owner: str, until: datetime) -> bool:
+        async with self._session() as s, s.begin():
+            result = await s.execute(
+                update(RenderRow)
+                .where(RenderRow.id == render_id, RenderRow.lease_owner == owner,
+                       RenderRow.status.in_(_UNFINISHED))  # type: ignore[attr-defined]
+                .values(lease_expires_at=until)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def save_render(
+        self,
+        render: Render,
+        owner: str,
+        *,
+        audit: AuditEvent | None = None,
+        request_to: RequestStatus | None = None,
+        request_from: Sequence[RequestStatus] = (),
+        deliveries: Sequence[Delivery] = (),
+    ) -> bool:
+        async with self._session() as s, s.begin():
+            row = (await s.execute(
+                select(RenderRow).where(RenderRow.id == render.id, RenderRow.lease_owner == owner)
+            )).scalar_one_or_none()
+            if row is None:
+                return False
+            lease_owner, lease_until = row.lease_owner, row.lease_expires_at
+            mapping.apply_render(row, render)
+            if render.lease_owner is not None or render.status.value not in _UNFINISHED:
+                # Keep the lease the heartbeat renewed unless the worker is releasing it.
+                row.lease_owner, row.lease_expires_at = lease_owner, lease_until
+            if render.status.value not in _UNFINISHED:
+                row.lease_owner, row.lease_expires_at = None, None
+            if request_to is not None and request_from:
+                for current in request_from:
+                    advance_request(current, request_to)
+                await s.execute(
+                    update(RequestRow)
+                    .where(RequestRow.id == render.request_id,
+                           RequestRow.status.in_([r.value for r in request_from]))  # type: ignore[attr-defined]
+                    .values(status=request_to.value, updated_at=utcnow(),
+                            failure_reason=render.failure_reason if request_to == RequestStatus.FAILED
+                            else RequestRow.failure_reason)
+                )
+            for delivery in deliveries:
+                s.add(self._delivery_row(delivery))
+            if audit is not None:
+                s.add(mapping.audit_row(audit))
+            return True
+
+    async def reap_expired_leases(self, now: datetime) -> list[str]:
+        async with self._session() as s, s.begin():
+            rows = (await s.execute(
+                select(RenderRow).where(RenderRow.status.in_(_UNFINISHED),  # type: ignore[attr-defined]
+                                        RenderRow.lease_owner.is_not(None),  # type: ignore[union-attr]
+                                        RenderRow.lease_expires_at < now)  # type: ignore[operator]
+            )).scalars().all()
+            reaped: list[str] = []
+            for row in rows:
+                result = await s.execute(
+                    update(RenderRow)
+                    .where(RenderRow.id == row.id, RenderRow.lease_owner == row.lease_owner,
+                           RenderRow.lease_expires_at < now)  # type: ignore[operator]
+                    .values(lease_owner=None, lease_expires_at=None)
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    reaped.append(row.id)
+                    s.add(mapping.audit_row(AuditEvent(
+                        kind="render.reaped", actor="clipdesk", request_id=row.request_id,
+                        render_id=row.id, data={"lease_owner": row.lease_owner, "status": row.status},
+                    )))
+            return reaped
+
+    async def queue_position(self, render_id: str) -> int:
+        async with self._session() as s:
+            row = await s.get(RenderRow, render_id)
+            if row is None or row.status != RenderStatus.QUEUED.value:
+                return 0
+            ahead = (await s.execute(
+                select(func.count()).select_from(RenderRow)
+                .where(RenderRow.status == RenderStatus.QUEUED.value,
+                       RenderRow.created_at < row.created_at)  # type: ignore[operator]
+            )).scalar_one()
+            return int(ahead) + 1
+
+    # ------------------------------------------------------------------ audit
+
+    async def audit(self, event: AuditEvent) -> None:
+        async with self._session() as s, s.begin():
+            s.add(mapping.audit_row(event))
+
+    async def audit_events(self, since: datetime | None = None) -> list[AuditEvent]:
+        async with self._session() as s:
+            query = select(AuditRow).order_by(AuditRow.at, AuditRow.id)  # type: ignore[arg-type]
+            if since is not None:
+                query = query.where(AuditRow.at >= since)  # type: ignore[operator]
+            return [mapping.to_audit(r) for r in (await s.execute(query)).scalars().all()]
+
+    # ------------------------------------------------------------------ outbox
+
+    @staticmethod
+    def _delivery_row(delivery: Delivery) -> DeliveryRow:
+        return DeliveryRow(id=delivery.id, key=delivery.key, request_id=delivery.request_id,
+                           platform=delivery.platform, kind=delivery.kind, payload=delivery.payload,
+                           created_at=utcnow())
+
+    async def enqueue(self, delivery: Delivery) -> bool:
+        try:
+            async with self._session() as s, s.begin():
+                s.add(self._delivery_row(delivery))
+            return True
+        except IntegrityError:
+            return False
+
+    async def claim_deliveries(
+        self, owner: str, now: datetime, lease_seconds: float, limit: int, platforms: Sequence[str]
+    ) -> list[Delivery]:
+        if not platforms:
+            return []
+        due = and_(
+            DeliveryRow.delivered_at.is_(None),  # type: ignore[union-attr]
+            DeliveryRow.abandoned.is_(False),  # type: ignore[attr-defined]
+            DeliveryRow.platform.in_(list(platforms)),  # type: ignore[attr-defined]
+            or_(DeliveryRow.lease_owner.is_(None), DeliveryRow.lease_expires_at < now),  # type: ignore[union-attr,operator]
+            or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),  # type: ignore[union-attr,operator]
+        )
+        until = now + timedelta(seconds=lease_seconds)
+        async with self._session() as s, s.begin():
+            query = select(DeliveryRow.id).where(due).order_by(DeliveryRow.created_at).limit(limit)  # type: ignore[arg-type]
+            if self._postgres:
+                query = query.with_for_update(skip_locked=True)
+            ids = list((await s.execute(query)).scalars().all())
+            claimed = []
+            for delivery_id in ids:
+                result = await s.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id, due)
+                                         .values(lease_owner=owner, lease_expires_at=until))
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(delivery_id)
+            if not claimed:
+                return []
+            rows = (await s.execute(select(DeliveryRow).where(DeliveryRow.id.in_(claimed))  # type: ignore[attr-defined]
+                                    .order_by(DeliveryRow.created_at))).scalars().all()  # type: ignore[arg-type]
+            return [mapping.to_delivery(r) for r in rows]
+
+    async def delivered(self, delivery_id: str, owner: str, ref: str) -> None:
+        async with self._session() as s, s.begin():
+            await s.execute(
+                update(DeliveryRow).where(DeliveryRow.id == delivery_id, DeliveryRow.lease_owner == owner)
+                .values(delivered_at=utcnow(), ref=ref, lease_owner=None, lease_expires_at=None)
+            )
+
+    async def delivery_failed(
+        self, delivery_id: str, owner: str, error: str, retry_at: datetime, give_up: bool
+    ) -> None:
+        async with self._session() as s, s.begin():
+            await s.execute(
+                update(DeliveryRow).where(DeliveryRow.id == delivery_id, DeliveryRow.lease_owner == owner)
+                .values(attempts=DeliveryRow.attempts + 1, last_error=error[:2000], next_attempt_at=retry_at,
+                        abandoned=give_up, lease_owner=None, lease_expires_at=None)
+            )
+
+    async def delivery_ref(self, key: str) -> str | None:
+        async with self._session() as s:
+            return (await s.execute(select(DeliveryRow.ref).where(DeliveryRow.key == key))).scalar_one_or_none()
