@@ -20,15 +20,15 @@ def backoff_delay(
     ``Retry-After`` is a floor, never shortened.
     """
     rng = rng or random.Random()
-    step = min(cap, base * 2 ** max(attempt - 1, 0))
+    step = min(cap, base * 2.0 ** max(attempt - 1, 0))
     delay = step / 2 + rng.uniform(0, step / 2)
     if retry_after is not None:
         delay = max(delay, retry_after)
-    return delay
+    return float(delay)
 
 
 def poll_interval(polls: int, *, start: float = 2.0, cap: float = 20.0, hint: float | None = None) -> float:
-    """How long to wait before the next status poll: grows from ``start`` to ``cap``, or the provider's hint."""
+    """Seconds until the next status poll: from ``start`` growing to ``cap``, or the provider's hint."""
     if hint is not None and hint > 0:
         return min(max(hint, 0.05), cap * 3)
-    return min(cap, start * 1.5**polls)
+    return float(min(cap, start * 1.5**polls))

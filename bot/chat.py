@@ -23,9 +23,7 @@ class ChatRouter:
         try:
             return self._ports[target.platform]
         except KeyError:
-            raise LookupError(
-                f"no chat adapter for platform {target.platform!r} in this process"
-            ) from None
+            raise LookupError(f"no chat adapter for platform {target.platform!r} in this process") from None
 
     @property
     def platforms(self) -> list[str]:

@@ -38,10 +38,12 @@ class Conversation:
         except UserError as exc:
             await self._tell(event.target, event.actor, exc.user_message)
         except Exception:
-            log.exception("failed to handle %s from %s in %s", type(event).__name__,
-                          event.actor.user_id, event.target)
+            log.exception(
+                "failed to handle %s from %s in %s", type(event).__name__, event.actor.user_id, event.target
+            )
             await self._tell(
-                event.target, event.actor,
+                event.target,
+                event.actor,
                 "⚠️ Something went wrong on our side and it was logged. Nothing was charged — retry?",
             )
 
@@ -102,18 +104,34 @@ class Conversation:
         target = event.target
         policy = self.service.policy_for(target)
         since = month_start(self.service.clock.now())
-        lines = [("You", await self.store.usage("user", budget_key(target, event.actor.user_id), since),
-                  policy.budgets.per_user)]
+        lines = [
+            (
+                "You",
+                await self.store.usage("user", budget_key(target, event.actor.user_id), since),
+                policy.budgets.per_user,
+            )
+        ]
         if policy.has_approvers and policy.is_approver(event.actor):
-            lines.append(("This channel", await self.store.usage("channel", budget_key(target, target.channel),
-                                                                  since), policy.budgets.per_channel))
-            lines.append(("This workspace", await self.store.usage("workspace", budget_key(target), since),
-                          policy.budgets.per_workspace))
+            lines.append(
+                (
+                    "This channel",
+                    await self.store.usage("channel", budget_key(target, target.channel), since),
+                    policy.budgets.per_channel,
+                )
+            )
+            lines.append(
+                (
+                    "This workspace",
+                    await self.store.usage("workspace", budget_key(target), since),
+                    policy.budgets.per_workspace,
+                )
+            )
         await self.chat.for_target(target).notify(target, event.actor.user_id, views.usage_message(lines))
 
     async def _cmd_cancel(self, event: VideoCommand) -> None:
         requests = [
-            r for r in await self.store.open_requests(
+            r
+            for r in await self.store.open_requests(
                 event.target.platform, event.target.workspace, event.actor.user_id
             )
             if r.status in OPEN_REQUEST_STATES
@@ -151,13 +169,21 @@ class Conversation:
                 event.trigger, views.reject_form(request, event.render_id)
             )
         elif event.action == Action.APPROVE:
-            await self._decide(event.request_id, event.render_id, event.actor, Decision.APPROVED, "",
-                               event.message_ref)
+            await self._decide(
+                event.request_id, event.render_id, event.actor, Decision.APPROVED, "", event.message_ref
+            )
         elif event.action == Action.APPEAL:
             await self._appeal(event)
 
-    async def _decide(self, request_id: str, render_id: str | None, actor: Actor, decision: Decision,
-                      reason: str, message_ref: str | None) -> None:
+    async def _decide(
+        self,
+        request_id: str,
+        render_id: str | None,
+        actor: Actor,
+        decision: Decision,
+        reason: str,
+        message_ref: str | None,
+    ) -> None:
         request, render, brief = await self.service.decide(request_id, render_id, actor, decision, reason)
         verb = "approved" if decision == Decision.APPROVED else "rejected"
         decided = views.decided_message(render, brief, verb, actor.mention, self.service.clock.now(), reason)
@@ -172,12 +198,11 @@ class Conversation:
         request = await self.service.load(event.request_id)
         if request.status != RequestStatus.BLOCKED:
             raise AlreadyDecided("This request is not blocked.")
-        await self.store.audit(
-            _appeal_event(request.id, event.actor.user_id, request.target)
-        )
+        await self.store.audit(_appeal_event(request.id, event.actor.user_id, request.target))
         policy = self.service.policy_for(request.target)
         await self.chat.for_target(event.target).notify(
-            event.target, event.actor.user_id,
+            event.target,
+            event.actor.user_id,
             Message(text=f"📨 Sent to the approvers ({policy.approver_names()}) for a decision."),
         )
 
@@ -189,10 +214,18 @@ class Conversation:
             if not text:
                 raise UserError("The prompt can't be empty. Describe the video you want.")
             ask = parse_ask(text)
-            await self.service.revise(event.request_id, event.actor, text=ask.text, instruction=None, kind="edit")
+            await self.service.revise(
+                event.request_id, event.actor, text=ask.text, instruction=None, kind="edit"
+            )
         elif event.action == Action.REJECT:
-            await self._decide(event.request_id, event.render_id, event.actor, Decision.REJECTED,
-                               event.values.get("reason", ""), None)
+            await self._decide(
+                event.request_id,
+                event.render_id,
+                event.actor,
+                Decision.REJECTED,
+                event.values.get("reason", ""),
+                None,
+            )
 
     # ------------------------------------------------------------------ thread replies
 
@@ -205,10 +238,17 @@ class Conversation:
         if request.status == RequestStatus.CLARIFYING:
             await self.service.answer(request, event.actor, event.text.strip())
         elif request.status == RequestStatus.AWAITING_CONFIRMATION:
-            await self.service.revise(request.id, event.actor, text=request.raw_text,
-                                      instruction=event.text.strip(), kind="reply")
+            await self.service.revise(
+                request.id, event.actor, text=request.raw_text, instruction=event.text.strip(), kind="reply"
+            )
 
 
 def _appeal_event(request_id: str, actor: str, target: ReplyTarget) -> AuditEvent:
-    return AuditEvent(kind="request.appealed", actor=actor, request_id=request_id,
-                      platform=target.platform, workspace=target.workspace, channel=target.channel)
+    return AuditEvent(
+        kind="request.appealed",
+        actor=actor,
+        request_id=request_id,
+        platform=target.platform,
+        workspace=target.workspace,
+        channel=target.channel,
+    )

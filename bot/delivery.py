@@ -33,8 +33,15 @@ class DeliveryConfig:
 
 
 class Deliverer:
-    def __init__(self, *, store: Store, chat: ChatRouter, clock: Clock, config: DeliveryConfig,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        chat: ChatRouter,
+        clock: Clock,
+        config: DeliveryConfig,
+        rng: random.Random | None = None,
+    ) -> None:
         self.store = store
         self.chat = chat
         self.clock = clock
@@ -44,7 +51,10 @@ class Deliverer:
     async def deliver_once(self) -> int:
         """Post every due outbox entry this process has a chat adapter for; return how many went out."""
         entries = await self.store.claim_deliveries(
-            self.config.owner, self.clock.now(), self.config.lease_seconds, self.config.batch,
+            self.config.owner,
+            self.clock.now(),
+            self.config.lease_seconds,
+            self.config.batch,
             self.chat.platforms,
         )
         sent = 0
@@ -55,17 +65,30 @@ class Deliverer:
                 attempts = entry.attempts + 1
                 give_up = attempts >= self.config.max_attempts
                 delay = backoff_delay(attempts, base=2.0, cap=600.0, rng=self._rng)
-                log.exception("delivery %s (%s) failed, attempt %d%s", entry.key, entry.request_id,
-                              attempts, "; giving up" if give_up else "")
+                log.exception(
+                    "delivery %s (%s) failed, attempt %d%s",
+                    entry.key,
+                    entry.request_id,
+                    attempts,
+                    "; giving up" if give_up else "",
+                )
                 await self.store.delivery_failed(
-                    entry.id, self.config.owner, str(exc),
-                    self.clock.now() + timedelta(seconds=delay), give_up,
+                    entry.id,
+                    self.config.owner,
+                    str(exc),
+                    self.clock.now() + timedelta(seconds=delay),
+                    give_up,
                 )
                 if give_up:
-                    await self.store.audit(AuditEvent(
-                        kind="delivery.abandoned", actor="clipdesk", request_id=entry.request_id,
-                        platform=entry.platform, data={"key": entry.key, "error": str(exc)},
-                    ))
+                    await self.store.audit(
+                        AuditEvent(
+                            kind="delivery.abandoned",
+                            actor="clipdesk",
+                            request_id=entry.request_id,
+                            platform=entry.platform,
+                            data={"key": entry.key, "error": str(exc)},
+                        )
+                    )
                 continue
             await self.store.delivered(entry.id, self.config.owner, ref)
             sent += 1
@@ -84,19 +107,27 @@ class Deliverer:
             if brief is None:
                 raise LookupError(f"brief {render.brief_id} is gone")
             ref = await chat.upload_clip(
-                request.target, Path(render.clip_path), views.clip_message(render, brief, request),
+                request.target,
+                Path(render.clip_path),
+                views.clip_message(render, brief, request),
                 key=entry.key,
             )
             if request.status_message:
                 try:
-                    await chat.update(request.target, request.status_message,
-                                      views.status_message(render, note="review below"))
+                    await chat.update(
+                        request.target,
+                        request.status_message,
+                        views.status_message(render, note="review below"),
+                    )
                 except Exception as exc:  # the clip is out; a stale status line is cosmetic
                     log.warning("could not update the status of %s: %s", request.id, exc)
             return ref
         if entry.kind == "failed":
             return await chat.post(
-                request.target, views.failed_message(request, str(entry.payload.get("reason", ""))),
+                request.target,
+                views.failed_message(request, str(entry.payload.get("reason", ""))),
                 key=entry.key,
             )
-        return await chat.post(request.target, views.notice(str(entry.payload.get("text", ""))), key=entry.key)
+        return await chat.post(
+            request.target, views.notice(str(entry.payload.get("text", ""))), key=entry.key
+        )

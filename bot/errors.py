@@ -32,7 +32,11 @@ class PromptBlocked(UserError):
     """Policy or moderation refuses the prompt."""
 
     def __init__(
-        self, user_message: str, category: str = "policy", *, reason: str = "",
+        self,
+        user_message: str,
+        category: str = "policy",
+        *,
+        reason: str = "",
         request_id: str | None = None,
     ) -> None:
         super().__init__(user_message)
@@ -78,9 +82,7 @@ class ProviderError(ClipdeskError):
 class TransientProviderError(ProviderError):
     """Retry later: rate limits, 5xx, timeouts. ``retry_after`` is the provider's hint in seconds."""
 
-    def __init__(
-        self, message: str, *, provider: str = "", retry_after: float | None = None
-    ) -> None:
+    def __init__(self, message: str, *, provider: str = "", retry_after: float | None = None) -> None:
         super().__init__(message, provider=provider)
         self.retry_after = retry_after
 

@@ -21,7 +21,9 @@ class LocalRulesModerator:
         for term in self._terms:
             if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", lowered):
                 return ModerationResult(
-                    False, "blocked_term", f"it mentions “{term}”, which this workspace does not allow",
+                    False,
+                    "blocked_term",
+                    f"it mentions “{term}”, which this workspace does not allow",
                     "policy",
                 )
         for pattern in self._patterns:

@@ -29,11 +29,8 @@ _ASPECT_WORDS = {
     "widescreen": "16:9",
     "square": "1:1",
 }
-_ASPECT_ALIASES = {"9x16": "9:16", "16x9": "16:9", "1x1": "1:1", "720x1280": "9:16",
-                   "1280x720": "16:9"}
-_SECONDS_PHRASE = re.compile(
-    r"\b(\d{1,3})\s*(?:-\s*)?(?:s|sec|secs|second|seconds)\b", re.IGNORECASE
-)
+_ASPECT_ALIASES = {"9x16": "9:16", "16x9": "16:9", "1x1": "1:1", "720x1280": "9:16", "1280x720": "16:9"}
+_SECONDS_PHRASE = re.compile(r"\b(\d{1,3})\s*(?:-\s*)?(?:s|sec|secs|second|seconds)\b", re.IGNORECASE)
 _ASPECT_PHRASE = re.compile(r"\b(16:9|9:16|1:1)\b")
 _WORD_PHRASE = re.compile(r"\b(" + "|".join(_ASPECT_WORDS) + r")\b", re.IGNORECASE)
 _FLAG = re.compile(r"^--?([a-z][a-z-]*)(?:=(.*))?$")

@@ -92,9 +92,7 @@ class Policy:
                 BudgetLimit("channel", budget_key(target, target.channel), self.budgets.per_channel, since)
             )
         if self.budgets.per_workspace is not None:
-            limits.append(
-                BudgetLimit("workspace", budget_key(target), self.budgets.per_workspace, since)
-            )
+            limits.append(BudgetLimit("workspace", budget_key(target), self.budgets.per_workspace, since))
         return limits
 
 

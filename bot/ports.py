@@ -18,7 +18,6 @@ from bot.domain import (
     Brief,
     Delivery,
     Render,
-    RenderOptions,
     ReplyTarget,
     RequestStatus,
     Review,
@@ -344,7 +343,9 @@ class ProcessedClip:
 class PostProcessor(Protocol):
     """Watermark, provenance and QC of a downloaded clip (see ``adapters/media``)."""
 
-    async def process(self, render: Render, brief: Brief, request: VideoRequest, clip: Path) -> ProcessedClip: ...
+    async def process(
+        self, render: Render, brief: Brief, request: VideoRequest, clip: Path
+    ) -> ProcessedClip: ...
 
 
 class Clock(Protocol):

@@ -48,13 +48,32 @@ _GENRES: tuple[_Genre, ...] = (
             "Wide lifestyle shot of {subject} in {setting}",
             "Final hero frame of {subject} with space for an end card",
         ),
-        ("slow push-in", "macro slider move", "handheld follow", "orbit at product height",
-         "locked-off wide"),
+        (
+            "slow push-in",
+            "macro slider move",
+            "handheld follow",
+            "orbit at product height",
+            "locked-off wide",
+        ),
     ),
     _Genre(
         "explainer",
-        ("explain", "explainer", "how", "why", "vs", "versus", "difference", "lesson", "teach",
-         "science", "physics", "flow", "diagram", "concept"),
+        (
+            "explain",
+            "explainer",
+            "how",
+            "why",
+            "vs",
+            "versus",
+            "difference",
+            "lesson",
+            "teach",
+            "science",
+            "physics",
+            "flow",
+            "diagram",
+            "concept",
+        ),
         "clear educational motion graphics with simple, labelled visuals",
         "flat, even lighting with high contrast for legibility",
         "a minimal diagram space with a neutral background",
@@ -65,8 +84,13 @@ _GENRES: tuple[_Genre, ...] = (
             "A worked example that makes {subject} concrete",
             "Summary frame recapping {subject}",
         ),
-        ("static frame", "slow zoom on the diagram", "gentle pan across", "split-screen hold",
-         "slow pull-out"),
+        (
+            "static frame",
+            "slow zoom on the diagram",
+            "gentle pan across",
+            "split-screen hold",
+            "slow pull-out",
+        ),
     ),
     _Genre(
         "tutorial",
@@ -142,8 +166,28 @@ _OPTION_WORDS = re.compile(
     r"square|widescreen|16:9|9:16|1:1)\b",
     re.IGNORECASE,
 )
-_VAGUE = {"video", "clip", "something", "anything", "cool", "nice", "thing", "stuff", "a", "an",
-          "the", "make", "me", "please", "create", "generate", "some", "good", "movie", "film"}
+_VAGUE = {
+    "video",
+    "clip",
+    "something",
+    "anything",
+    "cool",
+    "nice",
+    "thing",
+    "stuff",
+    "a",
+    "an",
+    "the",
+    "make",
+    "me",
+    "please",
+    "create",
+    "generate",
+    "some",
+    "good",
+    "movie",
+    "film",
+}
 
 
 def _stable_index(text: str, salt: str, modulo: int) -> int:
@@ -223,9 +267,7 @@ class OfflineRefiner:
             for i, seconds in enumerate(durations)
         )
         orientation = {"9:16": "vertical 9:16", "1:1": "square 1:1"}.get(data.aspect, "widescreen 16:9")
-        shot_lines = " ".join(
-            f"Shot {s.index} ({s.seconds:g}s, {s.camera}): {s.description}." for s in shots
-        )
+        shot_lines = " ".join(f"Shot {s.index} ({s.seconds:g}s, {s.camera}): {s.description}." for s in shots)
         prompt = (
             f"A {data.seconds}-second {orientation} {genre.name} of {short_subject}, set in {setting}. "
             f"Style: {genre.style}. Lighting: {genre.lighting}. {shot_lines}"

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from bot import views
 from bot.chat import ChatRouter
 from bot.domain import (
     AuditEvent,
@@ -31,7 +32,6 @@ from bot.policy import Policy
 from bot.ports import Clarification, Clock, Moderator, PromptRefiner, RefineInput, Store
 from bot.refiner import OfflineRefiner
 from bot.routing import Plan, ProviderRouter
-from bot import views
 
 log = logging.getLogger(__name__)
 R = RequestStatus
@@ -86,8 +86,10 @@ class RequestService:
         policy = self.policy_for(request.target)
         order = list(policy.provider_order) or None
         if policy.default_provider and not options.provider:
-            order = [policy.default_provider, *[p for p in (order or self.providers.names)
-                                                if p != policy.default_provider]]
+            order = [
+                policy.default_provider,
+                *[p for p in (order or self.providers.names) if p != policy.default_provider],
+            ]
         if policy.allowed_providers and options.provider and options.provider not in policy.allowed_providers:
             raise InvalidOptions(
                 f"This workspace allows the providers {', '.join(policy.allowed_providers)}, "
@@ -115,18 +117,20 @@ class RequestService:
             options=options,
         )
         await self.store.add_request(
-            request, audit_for("request.received", actor.user_id, request, text=text,
-                               options=options.to_dict())
+            request,
+            audit_for("request.received", actor.user_id, request, text=text, options=options.to_dict()),
         )
         verdict = await self.moderator.check(text)
         if not verdict.allowed:
             await self._block(request, actor, verdict.category, verdict.reason, stage="ask")
             raise PromptBlocked(
-                f"I can't make this video: {verdict.reason}.", verdict.category,
-                reason=verdict.reason, request_id=request.id,
+                f"I can't make this video: {verdict.reason}.",
+                verdict.category,
+                reason=verdict.reason,
+                request_id=request.id,
             )
 
-        thread_target, parent_ref = await self.chat.for_target(target).start_thread(
+        thread_target, _parent_ref = await self.chat.for_target(target).start_thread(
             target, views.parent_message(request)
         )
         await self.store.set_request_refs(request.id, target=thread_target)
@@ -146,8 +150,9 @@ class RequestService:
             [R.RECEIVED, R.REFINING],
             R.BLOCKED,
             failure_reason=reason,
-            audit=audit_for("request.blocked", actor.user_id, request, category=category,
-                            reason=reason, stage=stage),
+            audit=audit_for(
+                "request.blocked", actor.user_id, request, category=category, reason=reason, stage=stage
+            ),
         )
 
     # ------------------------------------------------------------------ refining
@@ -190,7 +195,9 @@ class RequestService:
 
         if isinstance(result, Clarification):
             await self.store.move_request(
-                request.id, [R.REFINING], R.CLARIFYING,
+                request.id,
+                [R.REFINING],
+                R.CLARIFYING,
                 audit=audit_for("request.clarifying", "clipdesk", request, question=result.question),
             )
             await chat.post(request.target, views.clarifying_message(result.question))
@@ -203,8 +210,16 @@ class RequestService:
             await chat.post(request.target, views.blocked_message(verdict.reason, request.id))
             return None
         await self.store.add_brief(
-            brief, audit_for("brief.created", actor.user_id, request, version=brief.version,
-                             refiner=brief.refiner, digest=brief.digest, note=brief.note)
+            brief,
+            audit_for(
+                "brief.created",
+                actor.user_id,
+                request,
+                version=brief.version,
+                refiner=brief.refiner,
+                digest=brief.digest,
+                note=brief.note,
+            ),
         )
         policy = self.policy_for(request.target)
         auto = plan.cost_estimate <= policy.auto_render_max_cost
@@ -214,9 +229,12 @@ class RequestService:
             await self.queue(request, brief, plan, actor, expected=[R.REFINING])
         else:
             await self.store.move_request(
-                request.id, [R.REFINING], R.AWAITING_CONFIRMATION,
-                audit=audit_for("request.awaiting_confirmation", "clipdesk", request,
-                                cost_estimate=plan.cost_estimate),
+                request.id,
+                [R.REFINING],
+                R.AWAITING_CONFIRMATION,
+                audit=audit_for(
+                    "request.awaiting_confirmation", "clipdesk", request, cost_estimate=plan.cost_estimate
+                ),
             )
         return brief
 
@@ -253,10 +271,18 @@ class RequestService:
             R.QUEUED,
             renders=renders,
             budgets=policy.budget_limits(request.target, request.requester, self.clock.now()),
-            audit=audit_for("request.queued", actor.user_id, request, provider=plan.provider,
-                            model=plan.model, seconds=plan.seconds, size=plan.size,
-                            variants=plan.variants, cost_estimate=plan.cost_estimate,
-                            brief_version=brief.version),
+            audit=audit_for(
+                "request.queued",
+                actor.user_id,
+                request,
+                provider=plan.provider,
+                model=plan.model,
+                seconds=plan.seconds,
+                size=plan.size,
+                variants=plan.variants,
+                cost_estimate=plan.cost_estimate,
+                brief_version=brief.version,
+            ),
         )
         if moved is None:
             raise AlreadyDecided("This request is already queued or has moved on.")
@@ -295,8 +321,9 @@ class RequestService:
 
     # ------------------------------------------------------------------ changes
 
-    async def revise(self, request_id: str, actor: Actor, *, text: str | None, instruction: str | None,
-                     kind: str) -> None:
+    async def revise(
+        self, request_id: str, actor: Actor, *, text: str | None, instruction: str | None, kind: str
+    ) -> None:
         """Edit prompt, Regenerate or a reply in the thread: a new brief version."""
         request = await self.load(request_id)
         policy = self.policy_for(request.target)
@@ -309,10 +336,19 @@ class RequestService:
         if request.status == R.IN_REVIEW and kind == "edit" and actor.user_id != request.requester:
             ready = await self._latest_ready(request)
             if ready is not None:
-                review = Review(request.id, ready.id, Decision.CHANGES_REQUESTED, actor.user_id,
-                                actor.mention, reason=text or instruction or "")
+                review = Review(
+                    request.id,
+                    ready.id,
+                    Decision.CHANGES_REQUESTED,
+                    actor.user_id,
+                    actor.mention,
+                    reason=text or instruction or "",
+                )
         moved = await self.store.move_request(
-            request.id, [request.status], R.REFINING, review=review,
+            request.id,
+            [request.status],
+            R.REFINING,
+            review=review,
             audit=audit_for(f"request.{kind}", actor.user_id, request, text=text, instruction=instruction),
         )
         if moved is None:
@@ -321,8 +357,13 @@ class RequestService:
             await self._strip_brief_buttons(request, previous, self.plan_for(request, previous))
         if kind == "regenerate" and previous is not None:
             # Same brief, new version: a fresh attempt that keeps what the reviewer saw.
-            brief = replace(previous, version=previous.version + 1, note="regenerated",
-                            id=new_id("brf"), created_at=self.clock.now())
+            brief = replace(
+                previous,
+                version=previous.version + 1,
+                note="regenerated",
+                id=new_id("brf"),
+                created_at=self.clock.now(),
+            )
             await self._present_copy(moved, actor, brief)
             return
         base = text if text is not None else request.raw_text
@@ -330,8 +371,16 @@ class RequestService:
 
     async def _present_copy(self, request: VideoRequest, actor: Actor, brief: Brief) -> None:
         await self.store.add_brief(
-            brief, audit_for("brief.created", actor.user_id, request, version=brief.version,
-                             refiner=brief.refiner, digest=brief.digest, note=brief.note)
+            brief,
+            audit_for(
+                "brief.created",
+                actor.user_id,
+                request,
+                version=brief.version,
+                refiner=brief.refiner,
+                digest=brief.digest,
+                note=brief.note,
+            ),
         )
         plan = self.plan_for(request, brief)
         policy = self.policy_for(request.target)
@@ -343,15 +392,20 @@ class RequestService:
             await self.queue(request, brief, plan, actor, expected=[R.REFINING])
         else:
             await self.store.move_request(
-                request.id, [R.REFINING], R.AWAITING_CONFIRMATION,
-                audit=audit_for("request.awaiting_confirmation", "clipdesk", request,
-                                cost_estimate=plan.cost_estimate),
+                request.id,
+                [R.REFINING],
+                R.AWAITING_CONFIRMATION,
+                audit=audit_for(
+                    "request.awaiting_confirmation", "clipdesk", request, cost_estimate=plan.cost_estimate
+                ),
             )
 
     async def answer(self, request: VideoRequest, actor: Actor, text: str) -> None:
         """A reply in a clarifying thread: fold the answer into the ask and refine again."""
         moved = await self.store.move_request(
-            request.id, [R.CLARIFYING], R.REFINING,
+            request.id,
+            [R.CLARIFYING],
+            R.REFINING,
             audit=audit_for("request.answered", actor.user_id, request, text=text),
         )
         if moved is None:
@@ -361,10 +415,19 @@ class RequestService:
     async def cancel(self, request_id: str, actor: Actor) -> None:
         request = await self.load(request_id)
         self.policy_for(request.target).check_can_steer(actor, request, "cancel")
-        cancellable = [R.RECEIVED, R.REFINING, R.CLARIFYING, R.AWAITING_CONFIRMATION, R.QUEUED,
-                       R.CHANGES_REQUESTED, R.FAILED]
+        cancellable = [
+            R.RECEIVED,
+            R.REFINING,
+            R.CLARIFYING,
+            R.AWAITING_CONFIRMATION,
+            R.QUEUED,
+            R.CHANGES_REQUESTED,
+            R.FAILED,
+        ]
         moved = await self.store.move_request(
-            request.id, cancellable, R.CANCELLED,
+            request.id,
+            cancellable,
+            R.CANCELLED,
             audit=audit_for("request.cancelled", actor.user_id, request),
         )
         if moved is None:
@@ -390,13 +453,23 @@ class RequestService:
         to = R.APPROVED if decision == Decision.APPROVED else R.REJECTED
         review = Review(request.id, render.id, decision, actor.user_id, actor.mention, reason.strip())
         moved = await self.store.move_request(
-            request.id, [R.IN_REVIEW], to, review=review,
+            request.id,
+            [R.IN_REVIEW],
+            to,
+            review=review,
             audit=AuditEvent(
-                kind=f"review.{decision.value}", actor=actor.user_id, request_id=request.id,
-                render_id=render.id, platform=request.target.platform,
-                workspace=request.target.workspace, channel=request.target.channel,
-                data={"reason": reason.strip(), "brief_version": render.brief_version,
-                      "reviewer_name": actor.mention},
+                kind=f"review.{decision.value}",
+                actor=actor.user_id,
+                request_id=request.id,
+                render_id=render.id,
+                platform=request.target.platform,
+                workspace=request.target.workspace,
+                channel=request.target.channel,
+                data={
+                    "reason": reason.strip(),
+                    "brief_version": render.brief_version,
+                    "reviewer_name": actor.mention,
+                },
             ),
         )
         if moved is None:
@@ -436,7 +509,8 @@ class RequestService:
     async def _strip_brief_buttons(self, request: VideoRequest, brief: Brief, plan: Plan) -> None:
         if request.brief_message:
             await self.chat.for_target(request.target).update(
-                request.target, request.brief_message,
+                request.target,
+                request.brief_message,
                 views.brief_message(brief, plan, request, awaiting=False),
             )
 

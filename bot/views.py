@@ -32,15 +32,15 @@ def parent_message(request: VideoRequest) -> Message:
 
 
 def brief_message(brief: Brief, plan: Plan, request: VideoRequest, *, awaiting: bool) -> Message:
-    shots = "\n".join(
-        f"{s.index}. ({s.seconds:g}s · {s.camera}) {s.description}" for s in brief.shots
-    )
+    shots = "\n".join(f"{s.index}. ({s.seconds:g}s · {s.camera}) {s.description}" for s in brief.shots)
     fields = (
         Field("Duration", f"{brief.seconds}s"),
         Field("Aspect", f"{brief.aspect} ({plan.size})"),
         Field("Provider", f"{plan.provider} · {plan.model}"),
-        Field("Estimated cost", money(plan.cost_estimate)
-              + (f" ({plan.variants} variants)" if plan.variants > 1 else "")),
+        Field(
+            "Estimated cost",
+            money(plan.cost_estimate) + (f" ({plan.variants} variants)" if plan.variants > 1 else ""),
+        ),
         Field("Style", brief.style),
         Field("Lighting", brief.lighting),
     )
@@ -57,7 +57,9 @@ def brief_message(brief: Brief, plan: Plan, request: VideoRequest, *, awaiting: 
         body=f"*Your ask:* {request.raw_text}\n*Prompt:* {brief.prompt}\n*Shot list:*\n{shots}{note}",
         fields=fields,
         buttons=buttons,
-        context=("Press Render to start." if awaiting else "Rendering starts now (within the auto-render limit).")
+        context=(
+            "Press Render to start." if awaiting else "Rendering starts now (within the auto-render limit)."
+        )
         + f" Refined by {brief.refiner}.",
     )
 
@@ -78,7 +80,9 @@ def status_message(render: Render, *, position: int | None = None, note: str = "
         text += f" (position {position} in the queue)"
     if render.status == RenderStatus.RUNNING:
         text += f" {render.progress}%"
-    context = f"v{render.brief_version} · {render.provider} · {render.model} · {render.seconds}s · {render.size}"
+    context = (
+        f"v{render.brief_version} · {render.provider} · {render.model} · {render.seconds}s · {render.size}"
+    )
     if note:
         context = f"{note} · {context}"
     return Message(
@@ -94,7 +98,9 @@ def clip_message(render: Render, brief: Brief, request: VideoRequest) -> Message
         Field("Length", f"{render.seconds}s"),
         Field("Size", render.size),
         Field("Cost", money(render.cost_actual if render.cost_actual is not None else render.cost_estimate)),
-        Field("Version", f"v{brief.version}" + (f" · variant {render.variant}" if render.variant > 1 else "")),
+        Field(
+            "Version", f"v{brief.version}" + (f" · variant {render.variant}" if render.variant > 1 else "")
+        ),
     ]
     body = ""
     if render.qc_findings:
@@ -109,11 +115,14 @@ def clip_message(render: Render, brief: Brief, request: VideoRequest) -> Message
             Button("Edit prompt", Action.EDIT, request.id, render_id=render.id),
             Button("Reject", Action.REJECT, request.id, Style.DANGER, render.id),
         ),
-        context="An approver decides here. " + (brief.prompt[:180] + "…" if len(brief.prompt) > 180 else brief.prompt),
+        context="An approver decides here. "
+        + (brief.prompt[:180] + "…" if len(brief.prompt) > 180 else brief.prompt),
     )
 
 
-def decided_message(render: Render, brief: Brief, verb: str, who: str, at: datetime, reason: str = "") -> Message:
+def decided_message(
+    render: Render, brief: Brief, verb: str, who: str, at: datetime, reason: str = ""
+) -> Message:
     icon = {"approved": "✅", "rejected": "⛔", "changes requested": "↩️"}.get(verb, "•")
     text = f"{icon} {verb} by {who} at {at:%Y-%m-%d %H:%M} UTC (v{brief.version})"
     return Message(
@@ -147,8 +156,11 @@ def blocked_message(reason: str, request_id: str | None = None) -> Message:
     buttons: tuple[Button, ...] = ()
     if request_id:
         buttons = (Button("Ask an approver", Action.APPEAL, request_id),)
-    return Message(text=f"🚫 I can't make this video: {reason}.", buttons=buttons,
-                   context="Nothing was rendered and nothing was charged.")
+    return Message(
+        text=f"🚫 I can't make this video: {reason}.",
+        buttons=buttons,
+        context="Nothing was rendered and nothing was charged.",
+    )
 
 
 def notice(text: str) -> Message:
@@ -191,8 +203,15 @@ def open_requests_message(rows: Sequence[tuple[VideoRequest, int | None]]) -> Me
 
 def usage_message(lines: Sequence[tuple[str, float, float | None]]) -> Message:
     fields = tuple(
-        Field(label, f"{money(spent)} spent" + (f" of {money(limit)} · {money(max(limit - spent, 0))} left"
-                                                  if limit is not None else " (no limit)"))
+        Field(
+            label,
+            f"{money(spent)} spent"
+            + (
+                f" of {money(limit)} · {money(max(limit - spent, 0))} left"
+                if limit is not None
+                else " (no limit)"
+            ),
+        )
         for label, spent, limit in lines
     )
     return Message(text="Video spend this month", fields=fields)

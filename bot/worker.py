@@ -18,8 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot import views
-from bot.chat import ChatRouter
 from bot.backoff import backoff_delay, poll_interval
+from bot.chat import ChatRouter
 from bot.domain import (
     AuditEvent,
     Delivery,
@@ -191,7 +191,9 @@ class RenderWorker:
             return
         if request.status == R.QUEUED:
             await self.store.move_request(
-                request.id, [R.QUEUED], R.RENDERING,
+                request.id,
+                [R.QUEUED],
+                R.RENDERING,
                 audit=render_audit("request.rendering", render, request),
             )
         if render.status == S.QUEUED:
@@ -211,16 +213,21 @@ class RenderWorker:
         while True:
             provider = self.providers.get(render.provider)
             spec = RenderSpec(
-                render_id=render.id, brief=brief, model=render.model, seconds=render.seconds,
-                size=render.size, aspect=brief.aspect,
+                render_id=render.id,
+                brief=brief,
+                model=render.model,
+                seconds=render.seconds,
+                size=render.size,
+                aspect=brief.aspect,
             )
             try:
                 remote_id = await provider.submit(spec)
                 break
             except CapacityError as exc:
                 tried.append(render.provider)
-                wanted = replace(request.options, seconds=render.seconds, aspect=brief.aspect,
-                                 variants=1, model=None)
+                wanted = replace(
+                    request.options, seconds=render.seconds, aspect=brief.aspect, variants=1, model=None
+                )
                 plan = self.providers.failover(render.provider, wanted, tried)
                 if plan is None:
                     raise
@@ -228,13 +235,19 @@ class RenderWorker:
                 log.warning("render %s: %s", render.id, note)
                 render.provider, render.model, render.size = plan.provider, plan.model, plan.size
                 render.cost_estimate = round(plan.price_per_second * plan.seconds, 4)
-                await self._save(render, audit=render_audit("render.failover", render, request, reason=str(exc)))
+                await self._save(
+                    render, audit=render_audit("render.failover", render, request, reason=str(exc))
+                )
                 await self._notice(request, f"↪️ {note}")
         # The remote id is stored before any waiting: a crash from here on resumes, not re-pays.
         render.remote_id = remote_id
         render.status = advance_render(render.status, S.SUBMITTED)
-        await self._save(render, audit=render_audit("render.submitted", render, request, remote_id=remote_id,
-                                                    cost_estimate=render.cost_estimate))
+        await self._save(
+            render,
+            audit=render_audit(
+                "render.submitted", render, request, remote_id=remote_id, cost_estimate=render.cost_estimate
+            ),
+        )
         await self._show(request, render)
 
     async def _poll(self, render: Render, request: VideoRequest) -> None:
@@ -276,8 +289,11 @@ class RenderWorker:
                     f"the provider did not finish within {self.config.render_timeout / 60:.0f} minutes"
                 )
             polls += 1
-            await self._sleep(poll_interval(polls, start=self.config.poll_start, cap=self.config.poll_cap,
-                                            hint=status.poll_after))
+            await self._sleep(
+                poll_interval(
+                    polls, start=self.config.poll_start, cap=self.config.poll_cap, hint=status.poll_after
+                )
+            )
 
     async def _download(self, render: Render, request: VideoRequest) -> None:
         assert render.remote_id is not None
@@ -286,8 +302,9 @@ class RenderWorker:
         await self.providers.get(render.provider).download(render.remote_id, dest)
         render.clip_path = str(dest)
         render.status = advance_render(render.status, S.POSTPROCESSING)
-        await self._save(render, audit=render_audit("render.downloaded", render, request,
-                                                    bytes=dest.stat().st_size))
+        await self._save(
+            render, audit=render_audit("render.downloaded", render, request, bytes=dest.stat().st_size)
+        )
 
     async def _postprocess(self, render: Render, request: VideoRequest) -> None:
         await self._show(request, render)
@@ -299,13 +316,23 @@ class RenderWorker:
         render.provenance_digest = processed.provenance_digest
         render.status = advance_render(render.status, S.READY)
         delivery = Delivery(
-            id=new_id("dlv"), key=f"clip:{render.id}", request_id=request.id,
-            platform=request.target.platform, kind="clip", payload={"render_id": render.id},
+            id=new_id("dlv"),
+            key=f"clip:{render.id}",
+            request_id=request.id,
+            platform=request.target.platform,
+            kind="clip",
+            payload={"render_id": render.id},
         )
         await self._save(
             render,
-            audit=render_audit("render.ready", render, request, cost_actual=render.cost_actual,
-                               qc_findings=render.qc_findings, provenance=render.provenance_digest),
+            audit=render_audit(
+                "render.ready",
+                render,
+                request,
+                cost_actual=render.cost_actual,
+                qc_findings=render.qc_findings,
+                provenance=render.provenance_digest,
+            ),
             request_from=[R.RENDERING],
             request_to=R.IN_REVIEW,
             deliveries=[delivery],
@@ -318,8 +345,13 @@ class RenderWorker:
         if render.attempts >= self.config.max_attempts:
             await self._fail(render, f"gave up after {render.attempts} tries: {reason}")
             return
-        delay = backoff_delay(render.attempts, base=self.config.retry_base, cap=self.config.retry_cap,
-                              retry_after=retry_after, rng=self._rng)
+        delay = backoff_delay(
+            render.attempts,
+            base=self.config.retry_base,
+            cap=self.config.retry_cap,
+            retry_after=retry_after,
+            rng=self._rng,
+        )
         render.next_attempt_at = self.clock.now() + timedelta(seconds=delay)
         render.failure_reason = reason
         render.lease_owner = None
@@ -327,8 +359,10 @@ class RenderWorker:
         request = await self.store.get_request(render.request_id)
         log.warning("render %s: %s; retry %d in %.1fs", render.id, reason, render.attempts, delay)
         with contextlib.suppress(LeaseLost):
-            await self._save(render, audit=render_audit("render.retry", render, request, reason=reason,
-                                                        delay=round(delay, 2)))
+            await self._save(
+                render,
+                audit=render_audit("render.retry", render, request, reason=reason, delay=round(delay, 2)),
+            )
 
     async def _fail(self, render: Render, reason: str, *, refused: bool = False) -> None:
         request = await self.store.get_request(render.request_id)
@@ -343,10 +377,16 @@ class RenderWorker:
         any_ready = any(r.status == S.READY for r in siblings)
         deliveries = []
         if request is not None and not alive and not any_ready:
-            deliveries.append(Delivery(
-                id=new_id("dlv"), key=f"failed:{render.id}", request_id=request.id,
-                platform=request.target.platform, kind="failed", payload={"reason": reason},
-            ))
+            deliveries.append(
+                Delivery(
+                    id=new_id("dlv"),
+                    key=f"failed:{render.id}",
+                    request_id=request.id,
+                    platform=request.target.platform,
+                    kind="failed",
+                    payload={"reason": reason},
+                )
+            )
         log.error("render %s failed: %s", render.id, reason)
         with contextlib.suppress(LeaseLost):
             await self._save(

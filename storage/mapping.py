@@ -21,11 +21,20 @@ from storage.tables import AuditRow, BriefRow, DeliveryRow, RenderRow, RequestRo
 def request_row(request: VideoRequest) -> RequestRow:
     t = request.target
     return RequestRow(
-        id=request.id, platform=t.platform, workspace=t.workspace, channel=t.channel, thread=t.thread,
-        requester=request.requester, requester_name=request.requester_name, raw_text=request.raw_text,
-        options=request.options.to_dict(), status=request.status.value,
-        status_message=request.status_message, brief_message=request.brief_message,
-        failure_reason=request.failure_reason, created_at=request.created_at,
+        id=request.id,
+        platform=t.platform,
+        workspace=t.workspace,
+        channel=t.channel,
+        thread=t.thread,
+        requester=request.requester,
+        requester_name=request.requester_name,
+        raw_text=request.raw_text,
+        options=request.options.to_dict(),
+        status=request.status.value,
+        status_message=request.status_message,
+        brief_message=request.brief_message,
+        failure_reason=request.failure_reason,
+        created_at=request.created_at,
         updated_at=request.updated_at,
     )
 
@@ -49,32 +58,64 @@ def to_request(row: RequestRow) -> VideoRequest:
 
 def brief_row(brief: Brief) -> BriefRow:
     return BriefRow(
-        id=brief.id, request_id=brief.request_id, version=brief.version, prompt=brief.prompt,
-        subject=brief.subject, setting=brief.setting, style=brief.style, lighting=brief.lighting,
-        camera=brief.camera, negative_prompt=brief.negative_prompt, seconds=brief.seconds,
-        aspect=brief.aspect, shots=[s.to_dict() for s in brief.shots], refiner=brief.refiner,
-        note=brief.note, digest=brief.digest, created_at=brief.created_at,
+        id=brief.id,
+        request_id=brief.request_id,
+        version=brief.version,
+        prompt=brief.prompt,
+        subject=brief.subject,
+        setting=brief.setting,
+        style=brief.style,
+        lighting=brief.lighting,
+        camera=brief.camera,
+        negative_prompt=brief.negative_prompt,
+        seconds=brief.seconds,
+        aspect=brief.aspect,
+        shots=[s.to_dict() for s in brief.shots],
+        refiner=brief.refiner,
+        note=brief.note,
+        digest=brief.digest,
+        created_at=brief.created_at,
     )
 
 
 def to_brief(row: BriefRow) -> Brief:
     return Brief(
-        id=row.id, request_id=row.request_id, version=row.version, prompt=row.prompt,
-        subject=row.subject, setting=row.setting, style=row.style, lighting=row.lighting,
-        camera=row.camera, negative_prompt=row.negative_prompt, seconds=row.seconds,
-        aspect=row.aspect, shots=tuple(Shot.from_dict(s) for s in row.shots), refiner=row.refiner,
-        note=row.note, created_at=row.created_at,
+        id=row.id,
+        request_id=row.request_id,
+        version=row.version,
+        prompt=row.prompt,
+        subject=row.subject,
+        setting=row.setting,
+        style=row.style,
+        lighting=row.lighting,
+        camera=row.camera,
+        negative_prompt=row.negative_prompt,
+        seconds=row.seconds,
+        aspect=row.aspect,
+        shots=tuple(Shot.from_dict(s) for s in row.shots),
+        refiner=row.refiner,
+        note=row.note,
+        created_at=row.created_at,
     )
 
 
 def render_row(render: Render, request: VideoRequest) -> RenderRow:
     t = request.target
     row = RenderRow(
-        id=render.id, request_id=render.request_id, brief_id=render.brief_id,
-        brief_version=render.brief_version, provider=render.provider, model=render.model,
-        seconds=render.seconds, size=render.size, status=render.status.value,
-        user_key=budget_key(t, request.requester), channel_key=budget_key(t, t.channel),
-        workspace_key=budget_key(t), created_at=render.created_at, updated_at=render.updated_at,
+        id=render.id,
+        request_id=render.request_id,
+        brief_id=render.brief_id,
+        brief_version=render.brief_version,
+        provider=render.provider,
+        model=render.model,
+        seconds=render.seconds,
+        size=render.size,
+        status=render.status.value,
+        user_key=budget_key(t, request.requester),
+        channel_key=budget_key(t, t.channel),
+        workspace_key=budget_key(t),
+        created_at=render.created_at,
+        updated_at=render.updated_at,
     )
     apply_render(row, render)
     return row
@@ -103,37 +144,73 @@ def apply_render(row: RenderRow, render: Render) -> None:
 
 def to_render(row: RenderRow) -> Render:
     return Render(
-        id=row.id, request_id=row.request_id, brief_id=row.brief_id, brief_version=row.brief_version,
-        provider=row.provider, model=row.model, seconds=row.seconds, size=row.size,
-        status=RenderStatus(row.status), variant=row.variant, remote_id=row.remote_id,
-        attempts=row.attempts, progress=row.progress, lease_owner=row.lease_owner,
-        lease_expires_at=row.lease_expires_at, next_attempt_at=row.next_attempt_at,
-        cost_estimate=row.cost_estimate, cost_actual=row.cost_actual, clip_path=row.clip_path,
-        qc_findings=list(row.qc_findings), provenance_digest=row.provenance_digest,
-        failure_reason=row.failure_reason, created_at=row.created_at, updated_at=row.updated_at,
+        id=row.id,
+        request_id=row.request_id,
+        brief_id=row.brief_id,
+        brief_version=row.brief_version,
+        provider=row.provider,
+        model=row.model,
+        seconds=row.seconds,
+        size=row.size,
+        status=RenderStatus(row.status),
+        variant=row.variant,
+        remote_id=row.remote_id,
+        attempts=row.attempts,
+        progress=row.progress,
+        lease_owner=row.lease_owner,
+        lease_expires_at=row.lease_expires_at,
+        next_attempt_at=row.next_attempt_at,
+        cost_estimate=row.cost_estimate,
+        cost_actual=row.cost_actual,
+        clip_path=row.clip_path,
+        qc_findings=list(row.qc_findings),
+        provenance_digest=row.provenance_digest,
+        failure_reason=row.failure_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
 def audit_row(event: AuditEvent) -> AuditRow:
     return AuditRow(
-        id=event.id, kind=event.kind, actor=event.actor, request_id=event.request_id,
-        render_id=event.render_id, platform=event.platform, workspace=event.workspace,
-        channel=event.channel, data=_jsonable(event.data), at=event.at,
+        id=event.id,
+        kind=event.kind,
+        actor=event.actor,
+        request_id=event.request_id,
+        render_id=event.render_id,
+        platform=event.platform,
+        workspace=event.workspace,
+        channel=event.channel,
+        data=_jsonable(event.data),
+        at=event.at,
     )
 
 
 def to_audit(row: AuditRow) -> AuditEvent:
     return AuditEvent(
-        id=row.id, kind=row.kind, actor=row.actor, request_id=row.request_id, render_id=row.render_id,
-        platform=row.platform, workspace=row.workspace, channel=row.channel, data=dict(row.data),
+        id=row.id,
+        kind=row.kind,
+        actor=row.actor,
+        request_id=row.request_id,
+        render_id=row.render_id,
+        platform=row.platform,
+        workspace=row.workspace,
+        channel=row.channel,
+        data=dict(row.data),
         at=row.at,
     )
 
 
 def to_delivery(row: DeliveryRow) -> Delivery:
     return Delivery(
-        id=row.id, key=row.key, request_id=row.request_id, platform=row.platform, kind=row.kind,
-        payload=dict(row.payload), attempts=row.attempts, delivered_at=row.delivered_at,
+        id=row.id,
+        key=row.key,
+        request_id=row.request_id,
+        platform=row.platform,
+        kind=row.kind,
+        payload=dict(row.payload),
+        attempts=row.attempts,
+        delivered_at=row.delivered_at,
     )
 
 

@@ -16,10 +16,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from bot.domain import (
     AuditEvent,
@@ -38,18 +42,27 @@ from bot.lifecycle import OPEN_REQUEST_STATES, TERMINAL_RENDER_STATES, advance_r
 from bot.ports import BudgetLimit
 from storage import mapping
 from storage.tables import (
+    AuditRow,
     BriefRow,
     DeliveryRow,
     RenderRow,
     RequestRow,
     ReviewRow,
     SeenEventRow,
-    AuditRow,
 )
 
+
+def _changed(result: Result[Any]) -> int:
+    """Rows an UPDATE touched: the compare-and-set verdict."""
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
 _UNFINISHED = [s.value for s in RenderStatus if s not in TERMINAL_RENDER_STATES]
-_SCOPE_COLUMN = {"user": RenderRow.user_key, "channel": RenderRow.channel_key,
-                 "workspace": RenderRow.workspace_key}
+_SCOPE_COLUMN = {
+    "user": col(RenderRow.user_key),
+    "channel": col(RenderRow.channel_key),
+    "workspace": col(RenderRow.workspace_key),
+}
 
 
 class SqlStore:
@@ -90,23 +103,38 @@ class SqlStore:
         if target.thread is None:
             return None
         async with self._session() as s:
-            row = (await s.execute(
-                select(RequestRow)
-                .where(RequestRow.platform == target.platform, RequestRow.channel == target.channel,
-                       RequestRow.thread == target.thread)
-                .order_by(RequestRow.created_at.desc()).limit(1)  # type: ignore[attr-defined]
-            )).scalar_one_or_none()
+            row = (
+                await s.execute(
+                    select(RequestRow)
+                    .where(
+                        col(RequestRow.platform) == target.platform,
+                        col(RequestRow.channel) == target.channel,
+                        col(RequestRow.thread) == target.thread,
+                    )
+                    .order_by(col(RequestRow.created_at).desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
             return mapping.to_request(row) if row else None
 
     async def open_requests(self, platform: str, workspace: str, requester: str) -> list[VideoRequest]:
         async with self._session() as s:
-            rows = (await s.execute(
-                select(RequestRow)
-                .where(RequestRow.platform == platform, RequestRow.workspace == workspace,
-                       RequestRow.requester == requester,
-                       RequestRow.status.in_([st.value for st in OPEN_REQUEST_STATES]))  # type: ignore[attr-defined]
-                .order_by(RequestRow.created_at)  # type: ignore[arg-type]
-            )).scalars().all()
+            rows = (
+                (
+                    await s.execute(
+                        select(RequestRow)
+                        .where(
+                            col(RequestRow.platform) == platform,
+                            col(RequestRow.workspace) == workspace,
+                            col(RequestRow.requester) == requester,
+                            col(RequestRow.status).in_([st.value for st in OPEN_REQUEST_STATES]),
+                        )
+                        .order_by(col(RequestRow.created_at))
+                    )
+                )
+                .scalars()
+                .all()
+            )
             return [mapping.to_request(r) for r in rows]
 
     async def set_request_refs(
@@ -119,14 +147,18 @@ class SqlStore:
     ) -> None:
         values: dict[str, object] = {"updated_at": utcnow()}
         if target is not None:
-            values.update(platform=target.platform, workspace=target.workspace,
-                          channel=target.channel, thread=target.thread)
+            values.update(
+                platform=target.platform,
+                workspace=target.workspace,
+                channel=target.channel,
+                thread=target.thread,
+            )
         if status_message is not None:
             values["status_message"] = status_message
         if brief_message is not None:
             values["brief_message"] = brief_message
         async with self._session() as s, s.begin():
-            await s.execute(update(RequestRow).where(RequestRow.id == request_id).values(**values))  # type: ignore[arg-type]
+            await s.execute(update(RequestRow).where(col(RequestRow.id) == request_id).values(**values))
 
     async def move_request(
         self,
@@ -149,11 +181,12 @@ class SqlStore:
                 values["failure_reason"] = failure_reason
             result = await s.execute(
                 update(RequestRow)
-                .where(RequestRow.id == request_id,
-                       RequestRow.status.in_([e.value for e in expected]))  # type: ignore[attr-defined]
+                .where(
+                    col(RequestRow.id) == request_id, col(RequestRow.status).in_([e.value for e in expected])
+                )
                 .values(**values)
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if _changed(result) != 1:
                 return None
             row = await s.get(RequestRow, request_id)
             assert row is not None
@@ -165,10 +198,18 @@ class SqlStore:
                     s.add(mapping.render_row(render, request))
             await s.flush()
             if review is not None:
-                s.add(ReviewRow(id=review.id, request_id=review.request_id, render_id=review.render_id,
-                                decision=review.decision.value, reviewer=review.reviewer,
-                                reviewer_name=review.reviewer_name, reason=review.reason,
-                                created_at=review.created_at))
+                s.add(
+                    ReviewRow(
+                        id=review.id,
+                        request_id=review.request_id,
+                        render_id=review.render_id,
+                        decision=review.decision.value,
+                        reviewer=review.reviewer,
+                        reviewer_name=review.reviewer_name,
+                        reason=review.reason,
+                        created_at=review.created_at,
+                    )
+                )
             for delivery in deliveries:
                 s.add(self._delivery_row(delivery))
             s.add(mapping.audit_row(audit))
@@ -179,8 +220,9 @@ class SqlStore:
             return
         if self._postgres:
             for limit in sorted(budgets, key=lambda b: b.key):
-                lock = int.from_bytes(hashlib.sha256(f"{limit.scope}:{limit.key}".encode()).digest()[:8],
-                                      "big", signed=True)
+                lock = int.from_bytes(
+                    hashlib.sha256(f"{limit.scope}:{limit.key}".encode()).digest()[:8], "big", signed=True
+                )
                 await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
         for limit in budgets:
             spent = await self._spent(s, limit.scope, limit.key, limit.since)
@@ -193,10 +235,15 @@ class SqlStore:
 
     async def _spent(self, s: AsyncSession, scope: str, key: str, since: datetime) -> float:
         column = _SCOPE_COLUMN[scope]
-        total = (await s.execute(
-            select(func.coalesce(func.sum(func.coalesce(RenderRow.cost_actual, RenderRow.cost_estimate)), 0.0))
-            .where(column == key, RenderRow.created_at >= since)  # type: ignore[operator]
-        )).scalar_one()
+        total = (
+            await s.execute(
+                select(
+                    func.coalesce(
+                        func.sum(func.coalesce(col(RenderRow.cost_actual), col(RenderRow.cost_estimate))), 0.0
+                    )
+                ).where(column == key, col(RenderRow.created_at) >= since)
+            )
+        ).scalar_one()
         return float(total)
 
     async def usage(self, scope: str, key: str, since: datetime) -> float:
@@ -212,10 +259,14 @@ class SqlStore:
 
     async def latest_brief(self, request_id: str) -> Brief | None:
         async with self._session() as s:
-            row = (await s.execute(
-                select(BriefRow).where(BriefRow.request_id == request_id)
-                .order_by(BriefRow.version.desc()).limit(1)  # type: ignore[attr-defined]
-            )).scalar_one_or_none()
+            row = (
+                await s.execute(
+                    select(BriefRow)
+                    .where(col(BriefRow.request_id) == request_id)
+                    .order_by(col(BriefRow.version).desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
             return mapping.to_brief(row) if row else None
 
     async def get_brief(self, brief_id: str) -> Brief | None:
@@ -232,24 +283,37 @@ class SqlStore:
 
     async def renders_for(self, request_id: str) -> list[Render]:
         async with self._session() as s:
-            rows = (await s.execute(
-                select(RenderRow).where(RenderRow.request_id == request_id)
-                .order_by(RenderRow.created_at, RenderRow.variant)  # type: ignore[arg-type]
-            )).scalars().all()
+            rows = (
+                (
+                    await s.execute(
+                        select(RenderRow)
+                        .where(col(RenderRow.request_id) == request_id)
+                        .order_by(col(RenderRow.created_at), col(RenderRow.variant))
+                    )
+                )
+                .scalars()
+                .all()
+            )
             return [mapping.to_render(r) for r in rows]
 
-    def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _claimable(self, now: datetime) -> ColumnElement[bool]:
         return and_(
-            RenderRow.status.in_(_UNFINISHED),  # type: ignore[attr-defined]
-            or_(RenderRow.lease_owner.is_(None), RenderRow.lease_expires_at < now),  # type: ignore[union-attr,operator]
-            or_(RenderRow.next_attempt_at.is_(None), RenderRow.next_attempt_at <= now),  # type: ignore[union-attr,operator]
+            col(RenderRow.status).in_(_UNFINISHED),
+            or_(col(RenderRow.lease_owner).is_(None), col(RenderRow.lease_expires_at) < now),
+            or_(col(RenderRow.next_attempt_at).is_(None), col(RenderRow.next_attempt_at) <= now),
         )
 
-    async def claim_renders(self, owner: str, now: datetime, lease_seconds: float, limit: int) -> list[Render]:
+    async def claim_renders(
+        self, owner: str, now: datetime, lease_seconds: float, limit: int
+    ) -> list[Render]:
         until = now + timedelta(seconds=lease_seconds)
         async with self._session() as s, s.begin():
-            query = (select(RenderRow.id).where(self._claimable(now))
-                     .order_by(RenderRow.created_at, RenderRow.variant).limit(limit))  # type: ignore[arg-type]
+            query = (
+                select(col(RenderRow.id))
+                .where(self._claimable(now))
+                .order_by(col(RenderRow.created_at), col(RenderRow.variant))
+                .limit(limit)
+            )
             if self._postgres:
                 query = query.with_for_update(skip_locked=True)
             ids = list((await s.execute(query)).scalars().all())
@@ -257,26 +321,38 @@ class SqlStore:
             for render_id in ids:
                 result = await s.execute(
                     update(RenderRow)
-                    .where(RenderRow.id == render_id, self._claimable(now))
+                    .where(col(RenderRow.id) == render_id, self._claimable(now))
                     .values(lease_owner=owner, lease_expires_at=until, updated_at=now)
                 )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
+                if _changed(result) == 1:
                     claimed.append(render_id)
             if not claimed:
                 return []
-            rows = (await s.execute(select(RenderRow).where(RenderRow.id.in_(claimed))  # type: ignore[attr-defined]
-                                    .order_by(RenderRow.created_at))).scalars().all()  # type: ignore[arg-type]
+            rows = (
+                (
+                    await s.execute(
+                        select(RenderRow)
+                        .where(col(RenderRow.id).in_(claimed))
+                        .order_by(col(RenderRow.created_at))
+                    )
+                )
+                .scalars()
+                .all()
+            )
             return [mapping.to_render(r) for r in rows]
 
     async def renew_lease(self, render_id: str, owner: str, until: datetime) -> bool:
         async with self._session() as s, s.begin():
             result = await s.execute(
                 update(RenderRow)
-                .where(RenderRow.id == render_id, RenderRow.lease_owner == owner,
-                       RenderRow.status.in_(_UNFINISHED))  # type: ignore[attr-defined]
+                .where(
+                    col(RenderRow.id) == render_id,
+                    col(RenderRow.lease_owner) == owner,
+                    col(RenderRow.status).in_(_UNFINISHED),
+                )
                 .values(lease_expires_at=until)
             )
-            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            return bool(_changed(result) == 1)
 
     async def save_render(
         self,
@@ -289,9 +365,13 @@ class SqlStore:
         deliveries: Sequence[Delivery] = (),
     ) -> bool:
         async with self._session() as s, s.begin():
-            row = (await s.execute(
-                select(RenderRow).where(RenderRow.id == render.id, RenderRow.lease_owner == owner)
-            )).scalar_one_or_none()
+            row = (
+                await s.execute(
+                    select(RenderRow).where(
+                        col(RenderRow.id) == render.id, col(RenderRow.lease_owner) == owner
+                    )
+                )
+            ).scalar_one_or_none()
             if row is None:
                 return False
             lease_owner, lease_until = row.lease_owner, row.lease_expires_at
@@ -306,11 +386,17 @@ class SqlStore:
                     advance_request(current, request_to)
                 await s.execute(
                     update(RequestRow)
-                    .where(RequestRow.id == render.request_id,
-                           RequestRow.status.in_([r.value for r in request_from]))  # type: ignore[attr-defined]
-                    .values(status=request_to.value, updated_at=utcnow(),
-                            failure_reason=render.failure_reason if request_to == RequestStatus.FAILED
-                            else RequestRow.failure_reason)
+                    .where(
+                        col(RequestRow.id) == render.request_id,
+                        col(RequestRow.status).in_([r.value for r in request_from]),
+                    )
+                    .values(
+                        status=request_to.value,
+                        updated_at=utcnow(),
+                        failure_reason=render.failure_reason
+                        if request_to == RequestStatus.FAILED
+                        else col(RequestRow.failure_reason),
+                    )
                 )
             for delivery in deliveries:
                 s.add(self._delivery_row(delivery))
@@ -320,25 +406,43 @@ class SqlStore:
 
     async def reap_expired_leases(self, now: datetime) -> list[str]:
         async with self._session() as s, s.begin():
-            rows = (await s.execute(
-                select(RenderRow).where(RenderRow.status.in_(_UNFINISHED),  # type: ignore[attr-defined]
-                                        RenderRow.lease_owner.is_not(None),  # type: ignore[union-attr]
-                                        RenderRow.lease_expires_at < now)  # type: ignore[operator]
-            )).scalars().all()
+            rows = (
+                (
+                    await s.execute(
+                        select(RenderRow).where(
+                            col(RenderRow.status).in_(_UNFINISHED),
+                            col(RenderRow.lease_owner).is_not(None),
+                            col(RenderRow.lease_expires_at) < now,
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
             reaped: list[str] = []
             for row in rows:
                 result = await s.execute(
                     update(RenderRow)
-                    .where(RenderRow.id == row.id, RenderRow.lease_owner == row.lease_owner,
-                           RenderRow.lease_expires_at < now)  # type: ignore[operator]
+                    .where(
+                        col(RenderRow.id) == row.id,
+                        col(RenderRow.lease_owner) == row.lease_owner,
+                        col(RenderRow.lease_expires_at) < now,
+                    )
                     .values(lease_owner=None, lease_expires_at=None)
                 )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
+                if _changed(result) == 1:
                     reaped.append(row.id)
-                    s.add(mapping.audit_row(AuditEvent(
-                        kind="render.reaped", actor="clipdesk", request_id=row.request_id,
-                        render_id=row.id, data={"lease_owner": row.lease_owner, "status": row.status},
-                    )))
+                    s.add(
+                        mapping.audit_row(
+                            AuditEvent(
+                                kind="render.reaped",
+                                actor="clipdesk",
+                                request_id=row.request_id,
+                                render_id=row.id,
+                                data={"lease_owner": row.lease_owner, "status": row.status},
+                            )
+                        )
+                    )
             return reaped
 
     async def queue_position(self, render_id: str) -> int:
@@ -346,11 +450,16 @@ class SqlStore:
             row = await s.get(RenderRow, render_id)
             if row is None or row.status != RenderStatus.QUEUED.value:
                 return 0
-            ahead = (await s.execute(
-                select(func.count()).select_from(RenderRow)
-                .where(RenderRow.status == RenderStatus.QUEUED.value,
-                       RenderRow.created_at < row.created_at)  # type: ignore[operator]
-            )).scalar_one()
+            ahead = (
+                await s.execute(
+                    select(func.count())
+                    .select_from(RenderRow)
+                    .where(
+                        col(RenderRow.status) == RenderStatus.QUEUED.value,
+                        col(RenderRow.created_at) < row.created_at,
+                    )
+                )
+            ).scalar_one()
             return int(ahead) + 1
 
     # ------------------------------------------------------------------ audit
@@ -361,18 +470,24 @@ class SqlStore:
 
     async def audit_events(self, since: datetime | None = None) -> list[AuditEvent]:
         async with self._session() as s:
-            query = select(AuditRow).order_by(AuditRow.at, AuditRow.id)  # type: ignore[arg-type]
+            query = select(AuditRow).order_by(col(AuditRow.at), col(AuditRow.id))
             if since is not None:
-                query = query.where(AuditRow.at >= since)  # type: ignore[operator]
+                query = query.where(col(AuditRow.at) >= since)
             return [mapping.to_audit(r) for r in (await s.execute(query)).scalars().all()]
 
     # ------------------------------------------------------------------ outbox
 
     @staticmethod
     def _delivery_row(delivery: Delivery) -> DeliveryRow:
-        return DeliveryRow(id=delivery.id, key=delivery.key, request_id=delivery.request_id,
-                           platform=delivery.platform, kind=delivery.kind, payload=delivery.payload,
-                           created_at=utcnow())
+        return DeliveryRow(
+            id=delivery.id,
+            key=delivery.key,
+            request_id=delivery.request_id,
+            platform=delivery.platform,
+            kind=delivery.kind,
+            payload=delivery.payload,
+            created_at=utcnow(),
+        )
 
     async def enqueue(self, delivery: Delivery) -> bool:
         try:
@@ -388,34 +503,47 @@ class SqlStore:
         if not platforms:
             return []
         due = and_(
-            DeliveryRow.delivered_at.is_(None),  # type: ignore[union-attr]
-            DeliveryRow.abandoned.is_(False),  # type: ignore[attr-defined]
-            DeliveryRow.platform.in_(list(platforms)),  # type: ignore[attr-defined]
-            or_(DeliveryRow.lease_owner.is_(None), DeliveryRow.lease_expires_at < now),  # type: ignore[union-attr,operator]
-            or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),  # type: ignore[union-attr,operator]
+            col(DeliveryRow.delivered_at).is_(None),
+            col(DeliveryRow.abandoned).is_(False),
+            col(DeliveryRow.platform).in_(list(platforms)),
+            or_(col(DeliveryRow.lease_owner).is_(None), col(DeliveryRow.lease_expires_at) < now),
+            or_(col(DeliveryRow.next_attempt_at).is_(None), col(DeliveryRow.next_attempt_at) <= now),
         )
         until = now + timedelta(seconds=lease_seconds)
         async with self._session() as s, s.begin():
-            query = select(DeliveryRow.id).where(due).order_by(DeliveryRow.created_at).limit(limit)  # type: ignore[arg-type]
+            query = select(col(DeliveryRow.id)).where(due).order_by(col(DeliveryRow.created_at)).limit(limit)
             if self._postgres:
                 query = query.with_for_update(skip_locked=True)
             ids = list((await s.execute(query)).scalars().all())
             claimed = []
             for delivery_id in ids:
-                result = await s.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id, due)
-                                         .values(lease_owner=owner, lease_expires_at=until))
-                if result.rowcount == 1:  # type: ignore[attr-defined]
+                result = await s.execute(
+                    update(DeliveryRow)
+                    .where(col(DeliveryRow.id) == delivery_id, due)
+                    .values(lease_owner=owner, lease_expires_at=until)
+                )
+                if _changed(result) == 1:
                     claimed.append(delivery_id)
             if not claimed:
                 return []
-            rows = (await s.execute(select(DeliveryRow).where(DeliveryRow.id.in_(claimed))  # type: ignore[attr-defined]
-                                    .order_by(DeliveryRow.created_at))).scalars().all()  # type: ignore[arg-type]
+            rows = (
+                (
+                    await s.execute(
+                        select(DeliveryRow)
+                        .where(col(DeliveryRow.id).in_(claimed))
+                        .order_by(col(DeliveryRow.created_at))
+                    )
+                )
+                .scalars()
+                .all()
+            )
             return [mapping.to_delivery(r) for r in rows]
 
     async def delivered(self, delivery_id: str, owner: str, ref: str) -> None:
         async with self._session() as s, s.begin():
             await s.execute(
-                update(DeliveryRow).where(DeliveryRow.id == delivery_id, DeliveryRow.lease_owner == owner)
+                update(DeliveryRow)
+                .where(col(DeliveryRow.id) == delivery_id, col(DeliveryRow.lease_owner) == owner)
                 .values(delivered_at=utcnow(), ref=ref, lease_owner=None, lease_expires_at=None)
             )
 
@@ -424,11 +552,20 @@ class SqlStore:
     ) -> None:
         async with self._session() as s, s.begin():
             await s.execute(
-                update(DeliveryRow).where(DeliveryRow.id == delivery_id, DeliveryRow.lease_owner == owner)
-                .values(attempts=DeliveryRow.attempts + 1, last_error=error[:2000], next_attempt_at=retry_at,
-                        abandoned=give_up, lease_owner=None, lease_expires_at=None)
+                update(DeliveryRow)
+                .where(col(DeliveryRow.id) == delivery_id, col(DeliveryRow.lease_owner) == owner)
+                .values(
+                    attempts=col(DeliveryRow.attempts) + 1,
+                    last_error=error[:2000],
+                    next_attempt_at=retry_at,
+                    abandoned=give_up,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
             )
 
     async def delivery_ref(self, key: str) -> str | None:
         async with self._session() as s:
-            return (await s.execute(select(DeliveryRow.ref).where(DeliveryRow.key == key))).scalar_one_or_none()
+            return (
+                await s.execute(select(col(DeliveryRow.ref)).where(col(DeliveryRow.key) == key))
+            ).scalar_one_or_none()

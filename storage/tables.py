@@ -37,8 +37,10 @@ def _json() -> Any:
 
 class RequestRow(SQLModel, table=True):
     __tablename__ = "requests"
-    __table_args__ = (Index("ix_requests_thread", "platform", "channel", "thread"),
-                      Index("ix_requests_requester", "platform", "workspace", "requester"))
+    __table_args__ = (
+        Index("ix_requests_thread", "platform", "channel", "thread"),
+        Index("ix_requests_requester", "platform", "workspace", "requester"),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     platform: str = Field(max_length=20)

@@ -65,16 +65,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     if _pg_state["url"]:
         return [f"clipdesk: PostgreSQL tests run against {make_url(_pg_state['url']).render_as_string()}"]
-    return ["!" * 78, f"clipdesk: POSTGRESQL UNREACHABLE at {PG_URL}: {_pg_state['error']}",
-            "clipdesk: every PostgreSQL test is SKIPPED. Start PostgreSQL or set CLIPDESK_TEST_POSTGRES_URL.",
-            "!" * 78]
+    return [
+        "!" * 78,
+        f"clipdesk: POSTGRESQL UNREACHABLE at {PG_URL}: {_pg_state['error']}",
+        "clipdesk: every PostgreSQL test is SKIPPED. Start PostgreSQL or set CLIPDESK_TEST_POSTGRES_URL.",
+        "!" * 78,
+    ]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _pg_state["url"]:
         terminalreporter.write_line(
             f"WARNING: PostgreSQL tests were skipped: {PG_URL} unreachable ({_pg_state['error']})",
-            red=True, bold=True,
+            red=True,
+            bold=True,
         )
 
 

@@ -85,8 +85,9 @@ class ConsoleChat:
             return
         self._print(message, "  ↻ ")
 
-    async def upload_clip(self, target: ReplyTarget, clip: Path, message: Message, *,
-                          key: str | None = None) -> str:
+    async def upload_clip(
+        self, target: ReplyTarget, clip: Path, message: Message, *, key: str | None = None
+    ) -> str:
         if key and key in self._keys:
             return self._keys[key]
         ref = self._ref()
@@ -106,16 +107,22 @@ class ConsoleChat:
         self.forms.append(form)
         current = form.fields[0].value if form.fields else ""
         hint = "edit <new prompt>" if form.action.value == "edit" else "reject <reason>"
-        self.console.print(f"  [dim]{escape(form.title)}: type `{hint}`. Current: {escape(current[:200])}[/dim]")
+        self.console.print(
+            f"  [dim]{escape(form.title)}: type `{hint}`. Current: {escape(current[:200])}[/dim]"
+        )
 
     # ------------------------------------------------------------------ progress bar
 
     def _show_progress(self, ref: str, message: Message) -> None:
         if self._progress is None or self._progress_ref != ref:
             self._end_progress()
-            self._progress = Progress(TextColumn("  {task.description}"), BarColumn(),
-                                      TextColumn("{task.percentage:>3.0f}%"), console=self.console,
-                                      transient=False)
+            self._progress = Progress(
+                TextColumn("  {task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                console=self.console,
+                transient=False,
+            )
             self._progress.start()
             self._task = self._progress.add_task(message.text.split(" ")[0] + " rendering", total=100)
             self._progress_ref = ref

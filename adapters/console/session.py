@@ -16,9 +16,16 @@ from bot.domain import ReplyTarget, RequestStatus, VideoRequest, new_id
 from bot.events import Actor, ButtonPressed, FormSubmitted, ThreadReply, VideoCommand
 from bot.messages import Action
 
-SETTLED = {RequestStatus.IN_REVIEW, RequestStatus.FAILED, RequestStatus.CANCELLED,
-           RequestStatus.BLOCKED, RequestStatus.APPROVED, RequestStatus.REJECTED,
-           RequestStatus.AWAITING_CONFIRMATION, RequestStatus.CLARIFYING}
+SETTLED = {
+    RequestStatus.IN_REVIEW,
+    RequestStatus.FAILED,
+    RequestStatus.CANCELLED,
+    RequestStatus.BLOCKED,
+    RequestStatus.APPROVED,
+    RequestStatus.REJECTED,
+    RequestStatus.AWAITING_CONFIRMATION,
+    RequestStatus.CLARIFYING,
+}
 
 
 @dataclass
@@ -48,10 +55,10 @@ class ConsoleSession:
                 return request
         return None
 
-    async def settle(self, request_id: str, *, timeout: float = 600.0) -> VideoRequest:
+    async def settle(self, request_id: str, *, limit_seconds: float = 600.0) -> VideoRequest:
         """Drive the worker and the outbox until the request waits for a person."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + limit_seconds
         while True:
             await self.app.worker.claim_once()
             await self.app.deliverer.deliver_once()
@@ -60,7 +67,7 @@ class ConsoleSession:
                 await self.app.deliverer.deliver_once()
                 return request
             if loop.time() > deadline:
-                raise TimeoutError(f"request {request_id} did not settle in {timeout:.0f}s")
+                raise TimeoutError(f"request {request_id} did not settle in {limit_seconds:.0f}s")
             await asyncio.sleep(0.1)
 
     async def press(self, action: Action, request: VideoRequest, render_id: str | None = None) -> None:
@@ -79,7 +86,11 @@ class ConsoleSession:
         )
 
     async def latest_clip(self, request_id: str) -> Path | None:
-        ready = [r for r in await self.app.store.renders_for(request_id) if r.clip_path and r.status.value == "ready"]
+        ready = [
+            r
+            for r in await self.app.store.renders_for(request_id)
+            if r.clip_path and r.status.value == "ready"
+        ]
         return Path(ready[-1].clip_path) if ready and ready[-1].clip_path else None
 
 
@@ -142,8 +153,13 @@ async def run_chat(app: App, chat: ConsoleChat, console: Console) -> None:
             console.print("No open request. Start one with `/video …`.")
             continue
         word, _, rest = line.partition(" ")
-        actions = {"render": Action.RENDER, "approve": Action.APPROVE, "regenerate": Action.REGENERATE,
-                   "cancel": Action.CANCEL, "retry": Action.RETRY}
+        actions = {
+            "render": Action.RENDER,
+            "approve": Action.APPROVE,
+            "regenerate": Action.REGENERATE,
+            "cancel": Action.CANCEL,
+            "retry": Action.RETRY,
+        }
         if word in actions:
             await session.press(actions[word], request)
         elif word == "edit":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -124,10 +125,8 @@ async def _until_signalled(coro: object) -> None:
     task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, task.cancel)
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters.runtime.settings import Settings, split_list
 from bot.chat import ChatRouter
 from bot.clock import SystemClock
 from bot.conversation import Conversation
@@ -22,7 +23,6 @@ from bot.refiner import OfflineRefiner
 from bot.routing import ProviderRouter
 from bot.service import RequestService
 from bot.worker import RenderWorker, WorkerConfig
-from adapters.runtime.settings import Settings, split_list
 from storage.database import make_engine, upgrade
 from storage.media import LocalMediaStore
 from storage.repository import SqlStore
@@ -66,8 +66,9 @@ def base_policy(settings: Settings) -> Policy:
         approvers=frozenset(split_list(settings.approvers)),
         self_approval=settings.self_approval,
         auto_render_max_cost=settings.auto_render_max_cost,
-        budgets=Budgets(settings.budget_user_monthly, settings.budget_channel_monthly,
-                        settings.budget_workspace_monthly),
+        budgets=Budgets(
+            settings.budget_user_monthly, settings.budget_channel_monthly, settings.budget_workspace_monthly
+        ),
         blocked_terms=tuple(split_list(settings.blocked_terms)),
         blocked_patterns=compile_patterns([]),
         default_provider=settings.provider,
@@ -80,13 +81,16 @@ def policy_resolver(settings: Settings, base: Policy | None = None) -> Callable[
 
     policy = base or base_policy(settings)
     per_platform = {
-        "slack": replace(policy, approvers=frozenset(split_list(settings.slack_approvers)) | policy.approvers,
-                         approver_groups=frozenset(split_list(settings.slack_approver_groups))
-                         | policy.approver_groups),
-        "discord": replace(policy,
-                           approvers=frozenset(split_list(settings.discord_approvers)) | policy.approvers,
-                           approver_groups=frozenset(split_list(settings.discord_approver_roles))
-                           | policy.approver_groups),
+        "slack": replace(
+            policy,
+            approvers=frozenset(split_list(settings.slack_approvers)) | policy.approvers,
+            approver_groups=frozenset(split_list(settings.slack_approver_groups)) | policy.approver_groups,
+        ),
+        "discord": replace(
+            policy,
+            approvers=frozenset(split_list(settings.discord_approvers)) | policy.approvers,
+            approver_groups=frozenset(split_list(settings.discord_approver_roles)) | policy.approver_groups,
+        ),
     }
 
     def resolve(target: ReplyTarget) -> Policy:
@@ -185,15 +189,26 @@ async def build_app(
             lease_seconds=settings.lease_seconds,
             concurrency=settings.worker_concurrency,
             max_attempts=settings.max_attempts,
+            retry_base=settings.retry_base_seconds,
+            retry_cap=settings.retry_cap_seconds,
             poll_start=settings.poll_start_seconds,
             poll_cap=settings.poll_cap_seconds,
             render_timeout=settings.render_timeout_seconds,
         ),
     )
     deliverer = Deliverer(store=store, chat=chat, clock=clock, config=DeliveryConfig(owner=owner))
-    return App(settings=settings, store=store, media=media, providers=router, chat=chat,
-               service=service, conversation=Conversation(service), worker=worker,
-               deliverer=deliverer, clock=clock)
+    return App(
+        settings=settings,
+        store=store,
+        media=media,
+        providers=router,
+        chat=chat,
+        service=service,
+        conversation=Conversation(service),
+        worker=worker,
+        deliverer=deliverer,
+        clock=clock,
+    )
 
 
 def data_path(settings: Settings, *parts: str) -> Path:

@@ -30,12 +30,15 @@ def start_scheduler(app: App, *, render: bool = True) -> AsyncIOScheduler:
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     now = datetime.now(UTC)
     if render:
-        scheduler.add_job(app.worker.claim_once, "interval", seconds=tick, id="claim",
-                          next_run_time=now, **common)
-        scheduler.add_job(app.worker.reap, "interval", seconds=max(app.settings.lease_seconds / 4, 1),
-                          id="reap", **common)
-    scheduler.add_job(app.deliverer.deliver_once, "interval", seconds=tick, id="deliver",
-                      next_run_time=now, **common)
+        scheduler.add_job(
+            app.worker.claim_once, "interval", seconds=tick, id="claim", next_run_time=now, **common
+        )
+        scheduler.add_job(
+            app.worker.reap, "interval", seconds=max(app.settings.lease_seconds / 4, 1), id="reap", **common
+        )
+    scheduler.add_job(
+        app.deliverer.deliver_once, "interval", seconds=tick, id="deliver", next_run_time=now, **common
+    )
     scheduler.add_job(retention_sweep, "interval", hours=1, args=[app], id="retention", **common)
     scheduler.start()
     return scheduler

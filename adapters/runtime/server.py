@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Protocol
+from typing import Protocol
 
 from aiohttp import web
 
@@ -22,7 +22,7 @@ class Platform(Protocol):
     port: ChatPort
 
     async def start(self, app: App, web_app: web.Application) -> None:
-        """Connect (Socket Mode, gateway) or add HTTP routes to ``web_app``; events go to ``app.conversation``."""
+        """Connect (Socket Mode, gateway) or add routes to ``web_app``; events go to ``app.conversation``."""
         ...
 
     async def stop(self) -> None: ...
@@ -77,8 +77,10 @@ async def _serve(settings: Settings, *, receive: bool, render: bool, http: bool)
         log.info("listening on http://%s:%s", settings.http_host, settings.http_port)
     scheduler = start_scheduler(app, render=render)
     if not platforms:
-        log.warning("no chat platform configured (set SLACK_BOT_TOKEN or DISCORD_BOT_TOKEN); "
-                    "try `clipdesk chat` for the console")
+        log.warning(
+            "no chat platform configured (set SLACK_BOT_TOKEN or DISCORD_BOT_TOKEN); "
+            "try `clipdesk chat` for the console"
+        )
     log.info("clipdesk running as %s with providers %s", app.worker.config.owner, app.providers.names)
     try:
         await asyncio.Event().wait()
@@ -97,7 +99,3 @@ async def run_server(settings: Settings, *, render: bool = True) -> None:
 
 async def run_worker(settings: Settings) -> None:
     await _serve(settings, receive=False, render=True, http=False)
-
-
-def _unused(*_: Any) -> None:  # pragma: no cover - keeps Protocol imports honest for linters
-    return None

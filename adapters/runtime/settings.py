@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     worker_concurrency: int = 2
     lease_seconds: float = 60.0
     max_attempts: int = 5
+    retry_base_seconds: float = 2.0
+    retry_cap_seconds: float = 300.0
     poll_start_seconds: float = 2.0
     poll_cap_seconds: float = 20.0
     tick_seconds: float = 1.0
@@ -39,12 +41,15 @@ class Settings(BaseSettings):
     public_url: str = ""  # how links to clips are shown when a file is too big to upload
 
     # OpenAI-compatible video endpoints, refiner, moderation
-    openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices(
-        "OPENAI_API_KEY", "CLIPDESK_OPENAI_API_KEY"))
-    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices(
-        "OPENAI_BASE_URL", "CLIPDESK_OPENAI_BASE_URL"))
-    openai_webhook_secret: str | None = Field(default=None, validation_alias=AliasChoices(
-        "OPENAI_WEBHOOK_SECRET", "CLIPDESK_OPENAI_WEBHOOK_SECRET"))
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "CLIPDESK_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "CLIPDESK_OPENAI_BASE_URL")
+    )
+    openai_webhook_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_WEBHOOK_SECRET", "CLIPDESK_OPENAI_WEBHOOK_SECRET")
+    )
     openai_video_model: str = "sora-2"
     refiner: str = "auto"  # auto | offline | openai
     refiner_model: str = "gpt-4.1-mini"
@@ -52,37 +57,45 @@ class Settings(BaseSettings):
     moderation_model: str = "omni-moderation-latest"
 
     # Google Veo
-    gemini_api_key: str | None = Field(default=None, validation_alias=AliasChoices(
-        "GEMINI_API_KEY", "GOOGLE_API_KEY", "CLIPDESK_GEMINI_API_KEY"))
+    gemini_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY", "CLIPDESK_GEMINI_API_KEY"),
+    )
     veo_base_url: str | None = None
     veo_model: str = "veo-3.1-generate-preview"
     veo_vertex_project: str | None = None
     veo_vertex_location: str = "us-central1"
 
     # Runway
-    runwayml_api_secret: str | None = Field(default=None, validation_alias=AliasChoices(
-        "RUNWAYML_API_SECRET", "CLIPDESK_RUNWAYML_API_SECRET"))
-    runwayml_base_url: str | None = Field(default=None, validation_alias=AliasChoices(
-        "RUNWAYML_BASE_URL", "CLIPDESK_RUNWAYML_BASE_URL"))
+    runwayml_api_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("RUNWAYML_API_SECRET", "CLIPDESK_RUNWAYML_API_SECRET")
+    )
+    runwayml_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("RUNWAYML_BASE_URL", "CLIPDESK_RUNWAYML_BASE_URL")
+    )
     runway_model: str = "gen4.5"
 
     # price table overrides: "provider:model=usd_per_second,…"
     prices: str = ""
 
     # Slack
-    slack_bot_token: str | None = Field(default=None, validation_alias=AliasChoices(
-        "SLACK_BOT_TOKEN", "CLIPDESK_SLACK_BOT_TOKEN"))
-    slack_app_token: str | None = Field(default=None, validation_alias=AliasChoices(
-        "SLACK_APP_TOKEN", "CLIPDESK_SLACK_APP_TOKEN"))
-    slack_signing_secret: str | None = Field(default=None, validation_alias=AliasChoices(
-        "SLACK_SIGNING_SECRET", "CLIPDESK_SLACK_SIGNING_SECRET"))
+    slack_bot_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "CLIPDESK_SLACK_BOT_TOKEN")
+    )
+    slack_app_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "CLIPDESK_SLACK_APP_TOKEN")
+    )
+    slack_signing_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "CLIPDESK_SLACK_SIGNING_SECRET")
+    )
     slack_api_url: str = "https://slack.com/api/"
     slack_approvers: str = ""
     slack_approver_groups: str = ""
 
     # Discord
-    discord_bot_token: str | None = Field(default=None, validation_alias=AliasChoices(
-        "DISCORD_BOT_TOKEN", "CLIPDESK_DISCORD_BOT_TOKEN"))
+    discord_bot_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_BOT_TOKEN", "CLIPDESK_DISCORD_BOT_TOKEN")
+    )
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
     discord_guild_ids: str = ""

@@ -30,7 +30,9 @@ async def review_ready(harness: Harness, text: str = "a 4s explainer of laminar 
     return await harness.run_until(request.id, [R.IN_REVIEW])
 
 
-async def test_free_request_renders_without_a_click_and_posts_the_clip_in_its_thread(harness: Harness) -> None:
+async def test_free_request_renders_without_a_click_and_posts_the_clip_in_its_thread(
+    harness: Harness,
+) -> None:
     request = await harness.ask("a 4s product demo of our steel water bottle, vertical")
     assert request is not None
     done = await harness.run_until(request.id, [R.IN_REVIEW])
@@ -39,7 +41,11 @@ async def test_free_request_renders_without_a_click_and_posts_the_clip_in_its_th
     assert clips[0].target.thread == done.target.thread is not None
     assert clips[0].clip is not None and decode_to_end(clips[0].clip).frames > 0
     assert [b.action for b in clips[0].message.buttons] == [
-        Action.APPROVE, Action.REGENERATE, Action.EDIT, Action.REJECT]
+        Action.APPROVE,
+        Action.REGENERATE,
+        Action.EDIT,
+        Action.REJECT,
+    ]
     renders = await harness.app.store.renders_for(request.id)
     assert [r.status for r in renders] == [RenderStatus.READY]
     assert renders[0].seconds == 4 and renders[0].size == "720x1280"
@@ -82,8 +88,9 @@ async def test_non_approver_cannot_approve_and_nothing_changes(harness: Harness)
 
 @pytest.mark.parametrize("allowed", [False, True])
 async def test_self_approval_follows_the_policy(tmp_path: Path, db_url: str, allowed: bool) -> None:
-    h = await make_harness(tmp_path, db_url, approvers=f"{LEAD.user_id},{REQUESTER.user_id}",
-                           self_approval=allowed)
+    h = await make_harness(
+        tmp_path, db_url, approvers=f"{LEAD.user_id},{REQUESTER.user_id}", self_approval=allowed
+    )
     try:
         request = await review_ready(h)
         await h.press(Action.APPROVE, request, REQUESTER)
@@ -199,8 +206,9 @@ async def test_button_for_unknown_or_decided_request_is_answered(harness: Harnes
     from bot.domain import VideoRequest
 
     request = await review_ready(harness)
-    ghost = VideoRequest(id="req_missing", target=request.target, requester="x", raw_text="",
-                         options=request.options)
+    ghost = VideoRequest(
+        id="req_missing", target=request.target, requester="x", raw_text="", options=request.options
+    )
     await harness.press(Action.APPROVE, ghost, LEAD)
     assert "can't find that video request" in harness.chat.notices_to(LEAD.user_id)[-1]
     await harness.press(Action.CANCEL, request, REQUESTER)

@@ -10,8 +10,9 @@ import av
 import numpy as np
 
 
-def write_test_mp4(path: Path, seconds: float = 2.0, width: int = 320, height: int = 180,
-                   fps: int = 24) -> Path:
+def write_test_mp4(
+    path: Path, seconds: float = 2.0, width: int = 320, height: int = 180, fps: int = 24
+) -> Path:
     """Encode a small H.264 clip with a moving gradient (never frozen, never black)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     frames = round(seconds * fps)
@@ -37,10 +38,12 @@ def write_test_mp4(path: Path, seconds: float = 2.0, width: int = 320, height: i
     return path
 
 
-def mp4_bytes(seconds: float = 2.0, width: int = 320, height: int = 180, fps: int = 24,
-              *, workdir: Path) -> bytes:
-    return write_test_mp4(workdir / f"clip_{seconds}_{width}x{height}.mp4", seconds, width, height,
-                          fps).read_bytes()
+def mp4_bytes(
+    seconds: float = 2.0, width: int = 320, height: int = 180, fps: int = 24, *, workdir: Path
+) -> bytes:
+    return write_test_mp4(
+        workdir / f"clip_{seconds}_{width}x{height}.mp4", seconds, width, height, fps
+    ).read_bytes()
 
 
 @dataclass(frozen=True)

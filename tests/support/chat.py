@@ -47,8 +47,9 @@ class RecordingChat:
     async def update(self, target: ReplyTarget, ref: str, message: Message) -> None:
         self._by_ref[ref].updates.append(message)
 
-    async def upload_clip(self, target: ReplyTarget, clip: Path, message: Message, *,
-                          key: str | None = None) -> str:
+    async def upload_clip(
+        self, target: ReplyTarget, clip: Path, message: Message, *, key: str | None = None
+    ) -> str:
         if self.fail_uploads:
             self.fail_uploads -= 1
             raise ConnectionError("upload failed")
@@ -71,3 +72,36 @@ class RecordingChat:
 
     def ref(self, ref: str) -> Said:
         return self._by_ref[ref]
+
+
+class FileChat(RecordingChat):
+    """A recording chat that also appends every post and upload to a file, for cross-process checks."""
+
+    def __init__(self, path: Path, platform: str = "test") -> None:
+        super().__init__(platform)
+        self.path = path
+
+    def _add(self, said: Said) -> str:
+        import json
+
+        with self.path.open("a") as fh:
+            fh.write(
+                json.dumps(
+                    {
+                        "kind": said.kind,
+                        "text": said.message.text,
+                        "thread": said.target.thread,
+                        "clip": str(said.clip) if said.clip else None,
+                    }
+                )
+                + "\n"
+            )
+        return super()._add(said)
+
+
+def read_file_chat(path: Path) -> list[dict[str, Any]]:
+    import json
+
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

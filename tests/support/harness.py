@@ -29,6 +29,8 @@ def test_settings(tmp_path: Path, db_url: str, **overrides: object) -> Settings:
     settings.poll_start_seconds = 0.01
     settings.poll_cap_seconds = 0.05
     settings.lease_seconds = 5.0
+    settings.retry_base_seconds = 0.02
+    settings.retry_cap_seconds = 0.1
     settings.provider = "filejob"
     settings.watermark = False
     for key, value in overrides.items():
@@ -42,27 +44,45 @@ class Harness:
     chat: RecordingChat
     tmp: Path
 
-    async def ask(self, text: str, actor: Actor = REQUESTER, event_id: str | None = None) -> VideoRequest | None:
+    async def ask(
+        self, text: str, actor: Actor = REQUESTER, event_id: str | None = None
+    ) -> VideoRequest | None:
         before = {r.id for r in await self.app.store.open_requests("test", "W1", actor.user_id)}
         await self.app.conversation.handle(VideoCommand(TARGET, actor, text, event_id or new_id("evt")))
         after = await self.app.store.open_requests("test", "W1", actor.user_id)
         fresh = [r for r in after if r.id not in before]
         return fresh[-1] if fresh else None
 
-    async def press(self, action: Action, request: VideoRequest, actor: Actor = REQUESTER,
-                    render_id: str | None = None, message_ref: str | None = None) -> None:
+    async def press(
+        self,
+        action: Action,
+        request: VideoRequest,
+        actor: Actor = REQUESTER,
+        render_id: str | None = None,
+        message_ref: str | None = None,
+    ) -> None:
         await self.app.conversation.handle(
-            ButtonPressed(request.target, actor, action, request.id, render_id, message_ref, trigger="t"))
+            ButtonPressed(request.target, actor, action, request.id, render_id, message_ref, trigger="t")
+        )
 
-    async def submit(self, action: Action, request: VideoRequest, values: dict[str, str],
-                     actor: Actor = REQUESTER, render_id: str | None = None) -> None:
+    async def submit(
+        self,
+        action: Action,
+        request: VideoRequest,
+        values: dict[str, str],
+        actor: Actor = REQUESTER,
+        render_id: str | None = None,
+    ) -> None:
         await self.app.conversation.handle(
-            FormSubmitted(request.target, actor, action, request.id, values, render_id))
+            FormSubmitted(request.target, actor, action, request.id, values, render_id)
+        )
 
     async def reply(self, request: VideoRequest, text: str, actor: Actor = REQUESTER) -> None:
         await self.app.conversation.handle(ThreadReply(request.target, actor, text, new_id("evt")))
 
-    async def run_until(self, request_id: str, states: Sequence[RequestStatus], *, rounds: int = 2000) -> VideoRequest:
+    async def run_until(
+        self, request_id: str, states: Sequence[RequestStatus], *, rounds: int = 2000
+    ) -> VideoRequest:
         """Tick the worker and the outbox until the request is in one of ``states`` and all is posted."""
         for _ in range(rounds):
             await self.app.worker.claim_once()
@@ -79,8 +99,14 @@ class Harness:
         await self.app.close()
 
 
-async def make_harness(tmp_path: Path, db_url: str, *, providers: dict[str, VideoProvider] | None = None,
-                       post: PostProcessor | None = None, **settings: object) -> Harness:
+async def make_harness(
+    tmp_path: Path,
+    db_url: str,
+    *,
+    providers: dict[str, VideoProvider] | None = None,
+    post: PostProcessor | None = None,
+    **settings: object,
+) -> Harness:
     from tests.support.providers import FileJobProvider
 
     chat = RecordingChat("test")
@@ -90,6 +116,11 @@ async def make_harness(tmp_path: Path, db_url: str, *, providers: dict[str, Vide
     from storage.media import LocalMediaStore
 
     media = LocalMediaStore(config.media_dir)
-    app = await build_app(config, chat_ports=[chat], providers=providers,
-                          postprocessor=post or FilingPostProcessor(media), migrate=False)
+    app = await build_app(
+        config,
+        chat_ports=[chat],
+        providers=providers,
+        postprocessor=post or FilingPostProcessor(media),
+        migrate=False,
+    )
     return Harness(app, chat, tmp_path)

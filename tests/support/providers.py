@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import time
 import uuid
 from pathlib import Path
 
-from bot.errors import CapacityError, ContentRefused, TransientProviderError
+from bot.errors import CapacityError, ContentRefused, PermanentProviderError, TransientProviderError
 from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
 from tests.fakes.media import write_test_mp4
 
@@ -23,9 +24,19 @@ SIZES = {"16:9": "1280x720", "9:16": "720x1280", "1:1": "720x720"}
 class FileJobProvider:
     """A remote-like provider whose job state lives in ``root`` (shared across processes)."""
 
-    def __init__(self, root: Path, *, name: str = "filejob", job_seconds: float = 0.0,
-                 price: float = 0.0, clip_seconds: float | None = None, clip_size: str = "160x90",
-                 fail_submits: int = 0, refuse: bool = False, down: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        name: str = "filejob",
+        job_seconds: float = 0.0,
+        price: float = 0.0,
+        clip_seconds: float | None = None,
+        clip_size: str = "160x90",
+        fail_submits: int = 0,
+        refuse: bool = False,
+        down: bool = False,
+    ) -> None:
         self.root = root
         self.name = name
         self.job_seconds = job_seconds
@@ -38,8 +49,9 @@ class FileJobProvider:
         root.mkdir(parents=True, exist_ok=True)
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(self.name, (ModelSpec(f"{self.name}-1", (2, 4, 8, 12), SIZES, self.price),),
-                            f"{self.name}-1")
+        return Capabilities(
+            self.name, (ModelSpec(f"{self.name}-1", (2, 4, 8, 12), SIZES, self.price),), f"{self.name}-1"
+        )
 
     def _log(self, line: str) -> None:
         with (self.root / "submits.log").open("a") as fh:
@@ -60,9 +72,16 @@ class FileJobProvider:
             failures.write_text(str(count + 1))
             raise TransientProviderError("429 rate limited", provider=self.name, retry_after=0.01)
         job = f"job_{uuid.uuid4().hex[:12]}"
-        (self.root / f"{job}.json").write_text(json.dumps(
-            {"render_id": spec.render_id, "created": time.time(), "seconds": spec.seconds,
-             "size": spec.size}))
+        (self.root / f"{job}.json").write_text(
+            json.dumps(
+                {
+                    "render_id": spec.render_id,
+                    "created": time.time(),
+                    "seconds": spec.seconds,
+                    "size": spec.size,
+                }
+            )
+        )
         self._log(spec.render_id)
         return job
 
@@ -74,8 +93,15 @@ class FileJobProvider:
         return RemoteStatus(RemoteState.COMPLETED, 100, cost=self.price * data["seconds"])
 
     async def download(self, remote_id: str, dest: Path) -> None:
-        data = json.loads((self.root / f"{remote_id}.json").read_text())
+        if not (self.root / f"{remote_id}.json").exists():
+            raise PermanentProviderError(f"job {remote_id} has expired")
         width, height = (int(v) for v in self.clip_size.split("x"))
         seconds = self.clip_seconds if self.clip_seconds is not None else 0.5
-        await asyncio.to_thread(write_test_mp4, dest, seconds, width, height, 24)
-        del data
+        template = self.root / f"template_{seconds}_{width}x{height}.mp4"
+        if not template.exists():
+            # Encode once per size and copy after: the queue, not the encoder, is under test.
+            scratch = self.root / f".{uuid.uuid4().hex}.mp4"
+            await asyncio.to_thread(write_test_mp4, scratch, seconds, width, height, 24)
+            scratch.replace(template)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(shutil.copyfile, template, dest)

@@ -1,0 +1,160 @@
+"""The worker's handling of provider trouble: retry, refuse, fail over, give up, re-post."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from pathlib import Path
+
+from sqlalchemy import update
+
+from bot.backoff import backoff_delay, poll_interval
+from bot.domain import RenderStatus, RequestStatus
+from bot.messages import Action
+from storage.tables import DeliveryRow
+from tests.support.harness import REQUESTER, make_harness
+from tests.support.providers import FileJobProvider
+
+R = RequestStatus
+
+
+async def test_rate_limited_submit_is_retried_with_backoff_then_succeeds(tmp_path: Path, db_url: str) -> None:
+    provider = FileJobProvider(tmp_path / "jobs", fail_submits=2)
+    h = await make_harness(tmp_path, db_url, providers={"filejob": provider})
+    try:
+        request = await h.ask("a 4s clip of rain on a window")
+        assert request is not None
+        await h.run_until(request.id, [R.IN_REVIEW])
+        [render] = await h.app.store.renders_for(request.id)
+        assert render.status == RenderStatus.READY and render.attempts == 2
+        assert len(provider.submits()) == 1
+        retries = [e for e in await h.app.store.audit_events() if e.kind == "render.retry"]
+        assert len(retries) == 2 and all(e.data["delay"] > 0 for e in retries)
+    finally:
+        await h.close()
+
+
+async def test_policy_refusal_is_permanent_and_shown_with_the_reason(tmp_path: Path, db_url: str) -> None:
+    provider = FileJobProvider(tmp_path / "jobs", refuse=True)
+    h = await make_harness(tmp_path, db_url, providers={"filejob": provider})
+    try:
+        request = await h.ask("a 4s clip of a storm")
+        assert request is not None
+        failed = await h.run_until(request.id, [R.FAILED])
+        [render] = await h.app.store.renders_for(request.id)
+        assert render.attempts == 0 and render.cost_actual == 0.0  # no retry, nothing charged
+        message = h.chat.of_kind("post")[-1].message
+        assert "failed — retry?" in message.text and "usage policy" in message.body
+        assert [b.action for b in message.buttons] == [Action.RETRY, Action.EDIT, Action.CANCEL]
+        assert failed.failure_reason and "refused" in failed.failure_reason
+    finally:
+        await h.close()
+
+
+async def test_transient_errors_give_up_after_max_attempts_with_a_retry_button(
+    tmp_path: Path, db_url: str
+) -> None:
+    provider = FileJobProvider(tmp_path / "jobs", fail_submits=99)
+    h = await make_harness(tmp_path, db_url, providers={"filejob": provider}, max_attempts=3)
+    try:
+        request = await h.ask("a 4s clip of a storm")
+        assert request is not None
+        await h.run_until(request.id, [R.FAILED])
+        [render] = await h.app.store.renders_for(request.id)
+        assert render.status == RenderStatus.FAILED and "gave up after 3 tries" in (
+            render.failure_reason or ""
+        )
+        # Retry makes a new render of the same brief once the provider is back.
+        (tmp_path / "jobs" / "failures").write_text("0")
+        provider.fail_submits = 0
+        await h.press(Action.RETRY, request, REQUESTER)
+        await h.run_until(request.id, [R.IN_REVIEW])
+        assert len(await h.app.store.renders_for(request.id)) == 2
+    finally:
+        await h.close()
+
+
+async def test_a_down_provider_fails_over_to_the_next_and_the_thread_is_told(
+    tmp_path: Path, db_url: str
+) -> None:
+    down = FileJobProvider(tmp_path / "down", name="down", down=True)
+    backup = FileJobProvider(tmp_path / "backup", name="backup")
+    h = await make_harness(
+        tmp_path,
+        db_url,
+        providers={"down": down, "backup": backup},
+        provider="down",
+        provider_order="down,backup",
+    )
+    try:
+        request = await h.ask("a 4s clip of a harbour")
+        assert request is not None
+        await h.run_until(request.id, [R.IN_REVIEW])
+        [render] = await h.app.store.renders_for(request.id)
+        assert render.provider == "backup" and len(backup.submits()) == 1
+        assert any("moving this render to backup" in t for t in h.chat.texts())
+    finally:
+        await h.close()
+
+
+async def test_a_pinned_provider_never_fails_over(tmp_path: Path, db_url: str) -> None:
+    down = FileJobProvider(tmp_path / "down", name="down", down=True)
+    backup = FileJobProvider(tmp_path / "backup", name="backup")
+    h = await make_harness(
+        tmp_path, db_url, providers={"down": down, "backup": backup}, provider="backup", max_attempts=2
+    )
+    try:
+        request = await h.ask("a 4s clip of a harbour --provider down")
+        assert request is not None
+        await h.run_until(request.id, [R.FAILED])
+        assert backup.submits() == []
+    finally:
+        await h.close()
+
+
+async def test_a_failed_upload_is_retried_and_the_clip_posted_once(tmp_path: Path, db_url: str) -> None:
+    h = await make_harness(tmp_path, db_url)
+    h.chat.fail_uploads = 1
+    try:
+        request = await h.ask("a 4s clip of a kite")
+        assert request is not None
+        await h.run_until(request.id, [R.IN_REVIEW])
+        assert h.chat.of_kind("clip") == []
+        # The failed delivery waits out its back-off; pretend the time has come.
+        async with h.app.store.engine.begin() as conn:
+            await conn.execute(update(DeliveryRow).values(next_attempt_at=None))
+        await h.app.deliverer.deliver_once()
+        assert len(h.chat.of_kind("clip")) == 1
+        await h.app.deliverer.deliver_once()
+        assert len(h.chat.of_kind("clip")) == 1
+    finally:
+        await h.close()
+
+
+async def test_cancel_before_rendering_stops_the_render(tmp_path: Path, db_url: str) -> None:
+    provider = FileJobProvider(tmp_path / "jobs")
+    h = await make_harness(tmp_path, db_url, providers={"filejob": provider})
+    try:
+        request = await h.ask("a 4s clip of a kite")
+        assert request is not None and request.status == R.QUEUED
+        await h.press(Action.CANCEL, request, REQUESTER)
+        await h.app.worker.claim_once()
+        await h.app.worker.drain()
+        [render] = await h.app.store.renders_for(request.id)
+        assert render.status == RenderStatus.CANCELLED and provider.submits() == []
+    finally:
+        await h.close()
+
+
+def test_backoff_grows_with_jitter_and_never_undercuts_retry_after() -> None:
+    rng = random.Random(7)
+    delays = [backoff_delay(n, base=2, cap=60, rng=rng) for n in range(1, 8)]
+    assert 1 <= delays[0] <= 2 and 30 <= delays[-1] <= 60
+    assert all(b >= a / 2 for a, b in itertools.pairwise(delays))
+    assert backoff_delay(1, base=2, retry_after=30, rng=rng) == 30
+    assert len({round(backoff_delay(3, rng=rng), 6) for _ in range(20)}) > 1  # jitter spreads replicas
+
+
+def test_polling_backs_off_from_two_to_twenty_seconds_unless_the_provider_hints() -> None:
+    assert poll_interval(0) == 2.0 and poll_interval(20) == 20.0
+    assert poll_interval(3, hint=5.0) == 5.0

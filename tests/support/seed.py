@@ -1,0 +1,75 @@
+"""Put queued renders straight into a store (for queue, crash and benchmark runs)."""
+
+from __future__ import annotations
+
+from bot.domain import (
+    AuditEvent,
+    Brief,
+    Render,
+    RenderOptions,
+    ReplyTarget,
+    RequestStatus,
+    Shot,
+    VideoRequest,
+    new_id,
+)
+from bot.ports import Store
+
+R = RequestStatus
+
+
+async def seed_queued(
+    store: Store,
+    count: int,
+    *,
+    provider: str = "filejob",
+    seconds: int = 4,
+    target: ReplyTarget | None = None,
+) -> list[str]:
+    """Create ``count`` requests, each with one brief and one queued render; return the render ids."""
+    target = target or ReplyTarget("test", "W1", "C1", "T1")
+    ids: list[str] = []
+    for i in range(count):
+        request = VideoRequest(
+            id=new_id("req"),
+            target=target.in_thread(f"T{i}"),
+            requester="U1",
+            raw_text=f"clip {i}",
+            options=RenderOptions(seconds=seconds),
+        )
+        await store.add_request(request, AuditEvent("request.received", "U1", request.id))
+        await store.move_request(request.id, [R.RECEIVED], R.REFINING, audit=AuditEvent("seed", "U1"))
+        brief = Brief(
+            request_id=request.id,
+            version=1,
+            prompt=f"clip {i}",
+            subject="s",
+            setting="s",
+            style="s",
+            lighting="s",
+            camera="c",
+            negative_prompt="",
+            seconds=seconds,
+            aspect="16:9",
+            shots=(Shot(1, float(seconds), "shot", "static"),),
+        )
+        await store.add_brief(brief, AuditEvent("brief.created", "U1", request.id))
+        render = Render(
+            id=new_id("rnd"),
+            request_id=request.id,
+            brief_id=brief.id,
+            brief_version=1,
+            provider=provider,
+            model=f"{provider}-1",
+            seconds=seconds,
+            size="1280x720",
+        )
+        await store.move_request(
+            request.id,
+            [R.REFINING],
+            R.QUEUED,
+            renders=[render],
+            audit=AuditEvent("request.queued", "U1", request.id),
+        )
+        ids.append(render.id)
+    return ids
