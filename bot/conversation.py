@@ -10,7 +10,7 @@ import logging
 
 from bot import views
 from bot.domain import AuditEvent, Decision, ReplyTarget, RequestStatus, VideoRequest
-from bot.errors import AlreadyDecided, PromptBlocked, UnknownRequest, UserError
+from bot.errors import AlreadyDecided, ModerationUnavailable, PromptBlocked, UnknownRequest, UserError
 from bot.events import Actor, ButtonPressed, ChatEvent, FormSubmitted, ThreadReply, VideoCommand
 from bot.lifecycle import OPEN_REQUEST_STATES
 from bot.messages import Action, Message
@@ -35,6 +35,14 @@ class Conversation:
             await self._dispatch(event)
         except PromptBlocked as exc:
             await self._notify(event.target, event.actor, views.blocked_message(exc.reason, exc.request_id))
+        except ModerationUnavailable as exc:
+            log.error("moderation unavailable: %s", exc)
+            await self._tell(
+                event.target,
+                event.actor,
+                "⚠️ Content checks are unavailable right now, so nothing was made or charged. "
+                "Please try again in a few minutes.",
+            )
         except UserError as exc:
             await self._tell(event.target, event.actor, exc.user_message)
         except Exception:

@@ -99,5 +99,9 @@ class ContentRefused(PermanentProviderError):
     """The provider refused the prompt on policy grounds; the reason is shown to the user."""
 
 
+class ModerationUnavailable(ClipdeskError):
+    """A configured moderator could not be reached; nothing is made unchecked."""
+
+
 class MediaError(ClipdeskError):
     """A clip could not be processed (undecodable, bad watermark, expired certificate)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.errors import ModerationUnavailable
 from bot.policy import Policy
 from bot.ports import ModerationResult, Moderator
 
@@ -42,7 +43,11 @@ class ModerationChain:
 
     async def check(self, text: str) -> ModerationResult:
         for moderator in self._moderators:
-            result = await moderator.check(text)
+            try:
+                result = await moderator.check(text)
+            except Exception as exc:
+                # Fail closed: a request is never rendered without the checks the operator configured.
+                raise ModerationUnavailable(f"{type(moderator).__name__} failed: {exc}") from exc
             if not result.allowed:
                 return result
         return ModerationResult(True)

@@ -36,6 +36,7 @@ class Policy:
     blocked_terms: tuple[str, ...] = ()
     blocked_patterns: tuple[re.Pattern[str], ...] = ()
     allow_real_people: bool = False
+    protected_people: tuple[str, ...] = ()
     disclosure: str = "AI-generated video"
     default_provider: str | None = None
     allowed_providers: tuple[str, ...] = ()

@@ -72,9 +72,13 @@ class ModelSpec:
     audio: bool = False
     max_prompt_chars: int = 4000
     quality_sizes: dict[str, dict[str, str]] = field(default_factory=dict)
+    quality_prices: dict[str, float] = field(default_factory=dict)
 
     def size_for(self, aspect: str, quality: str = "standard") -> str:
         return self.quality_sizes.get(quality, {}).get(aspect) or self.sizes[aspect]
+
+    def price_for(self, quality: str = "standard") -> float:
+        return self.quality_prices.get(quality, self.price_per_second)
 
 
 @dataclass(frozen=True)

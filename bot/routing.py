@@ -91,7 +91,7 @@ class ProviderRouter:
             aspect=aspect,
             size=spec.size_for(aspect, options.quality),
             variants=options.variants,
-            price_per_second=spec.price_per_second,
+            price_per_second=spec.price_for(options.quality),
             pinned=pinned,
         )
 

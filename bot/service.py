@@ -26,10 +26,20 @@ from bot.domain import (
     VideoRequest,
     new_id,
 )
-from bot.errors import AlreadyDecided, InvalidOptions, PromptBlocked, UnknownRequest
+from bot.errors import AlreadyDecided, InvalidOptions, ModerationUnavailable, PromptBlocked, UnknownRequest
 from bot.events import Actor
+from bot.moderation import LocalRulesModerator, ModerationChain
+from bot.people import RealPeopleModerator
 from bot.policy import Policy
-from bot.ports import Clarification, Clock, Moderator, PromptRefiner, RefineInput, Store
+from bot.ports import (
+    Clarification,
+    Clock,
+    ModerationResult,
+    Moderator,
+    PromptRefiner,
+    RefineInput,
+    Store,
+)
 from bot.refiner import OfflineRefiner
 from bot.routing import Plan, ProviderRouter
 
@@ -97,6 +107,12 @@ class RequestService:
             )
         return self.providers.plan(options, order=order)
 
+    async def moderate(self, target: ReplyTarget, text: str) -> ModerationResult:
+        """The workspace's own rules first (free, offline), then the configured moderator."""
+        policy = self.policy_for(target)
+        chain = ModerationChain([LocalRulesModerator(policy), RealPeopleModerator(policy), self.moderator])
+        return await chain.check(text)
+
     # ------------------------------------------------------------------ new asks
 
     async def open_request(
@@ -116,11 +132,23 @@ class RequestService:
             raw_text=text,
             options=options,
         )
+        # Moderate before anything is recorded or posted: if the moderator is down, nothing half-exists.
+        verdict = await self.moderate(target, text)
         await self.store.add_request(
             request,
             audit_for("request.received", actor.user_id, request, text=text, options=options.to_dict()),
         )
-        verdict = await self.moderator.check(text)
+        await self.store.audit(
+            audit_for(
+                "moderation.checked",
+                "clipdesk",
+                request,
+                stage="ask",
+                allowed=verdict.allowed,
+                category=verdict.category,
+                source=verdict.source,
+            )
+        )
         if not verdict.allowed:
             await self._block(request, actor, verdict.category, verdict.reason, stage="ask")
             raise PromptBlocked(
@@ -204,7 +232,31 @@ class RequestService:
             return None
 
         brief = result
-        verdict = await self.moderator.check(brief.prompt)
+        try:
+            verdict = await self.moderate(request.target, brief.prompt)
+        except ModerationUnavailable as exc:
+            log.error("moderation unavailable for the brief of %s: %s", request.id, exc)
+            reason = "Moderation is unavailable right now, so nothing was rendered. Retry in a few minutes."
+            await self.store.move_request(
+                request.id,
+                [R.REFINING],
+                R.FAILED,
+                failure_reason=reason,
+                audit=audit_for("request.failed", "clipdesk", request, reason=str(exc)),
+            )
+            await chat.post(request.target, views.failed_message(request, reason))
+            return None
+        await self.store.audit(
+            audit_for(
+                "moderation.checked",
+                "clipdesk",
+                request,
+                stage="brief",
+                allowed=verdict.allowed,
+                category=verdict.category,
+                source=verdict.source,
+            )
+        )
         if not verdict.allowed:
             await self._block(request, actor, verdict.category, verdict.reason, stage="brief")
             await chat.post(request.target, views.blocked_message(verdict.reason, request.id))

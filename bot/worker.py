@@ -68,6 +68,7 @@ class WorkerConfig:
     poll_start: float = 2.0
     poll_cap: float = 20.0
     render_timeout: float = 3600.0
+    push_providers: frozenset[str] = frozenset()
 
 
 def render_audit(kind: str, render: Render, request: VideoRequest | None, **data: object) -> AuditEvent:
@@ -108,6 +109,7 @@ class RenderWorker:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._pokes: dict[str, asyncio.Event] = {}
 
     @property
     def busy(self) -> int:
@@ -165,6 +167,8 @@ class RenderWorker:
             log.exception("render %s failed unexpectedly on %s", render.id, render.provider)
             await self._retry_later(render, f"internal error: {exc}", None)
         finally:
+            if render.remote_id:
+                self._pokes.pop(render.remote_id, None)
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
@@ -289,11 +293,36 @@ class RenderWorker:
                     f"the provider did not finish within {self.config.render_timeout / 60:.0f} minutes"
                 )
             polls += 1
-            await self._sleep(
-                poll_interval(
-                    polls, start=self.config.poll_start, cap=self.config.poll_cap, hint=status.poll_after
-                )
+            pushed = render.provider in self.config.push_providers
+            # Providers that push completion (webhooks) are polled only as a safety net.
+            start, cap = (
+                (self.config.poll_cap, self.config.poll_cap * 6)
+                if pushed
+                else (self.config.poll_start, self.config.poll_cap)
             )
+            await self._wait_for_poll(
+                render.remote_id, poll_interval(polls, start=start, cap=cap, hint=status.poll_after)
+            )
+
+    async def _wait_for_poll(self, remote_id: str, seconds: float) -> None:
+        """Sleep until the next poll, or until a webhook says the remote job changed."""
+        poke = self._pokes.setdefault(remote_id, asyncio.Event())
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        waiter = asyncio.ensure_future(poke.wait())
+        try:
+            await asyncio.wait({sleeper, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waiter.cancel()
+            poke.clear()
+
+    def poke(self, remote_id: str) -> bool:
+        """A provider pushed news about ``remote_id``: poll it now if this worker is waiting on it."""
+        event = self._pokes.get(remote_id)
+        if event is None:
+            return False
+        event.set()
+        return True
 
     async def _download(self, render: Render, request: VideoRequest) -> None:
         assert render.remote_id is not None

@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from adapters.runtime.settings import Settings, split_list
@@ -16,8 +16,9 @@ from bot.clock import SystemClock
 from bot.conversation import Conversation
 from bot.delivery import Deliverer, DeliveryConfig
 from bot.domain import ReplyTarget
-from bot.moderation import LocalRulesModerator, ModerationChain
+from bot.moderation import ModerationChain
 from bot.policy import Budgets, Policy
+from bot.policy_file import PolicySet, load_policy
 from bot.ports import ChatPort, Clock, Moderator, PostProcessor, PromptRefiner, VideoProvider
 from bot.refiner import OfflineRefiner
 from bot.routing import ProviderRouter
@@ -60,8 +61,7 @@ class App:
 
 
 def base_policy(settings: Settings) -> Policy:
-    from bot.policy import compile_patterns
-
+    """The policy the environment describes; ``clipdesk.toml`` refines it per workspace and channel."""
     return Policy(
         approvers=frozenset(split_list(settings.approvers)),
         self_approval=settings.self_approval,
@@ -70,31 +70,39 @@ def base_policy(settings: Settings) -> Policy:
             settings.budget_user_monthly, settings.budget_channel_monthly, settings.budget_workspace_monthly
         ),
         blocked_terms=tuple(split_list(settings.blocked_terms)),
-        blocked_patterns=compile_patterns([]),
+        allow_real_people=settings.allow_real_people,
         default_provider=settings.provider,
+        review_expiry_hours=settings.review_expiry_hours,
     )
 
 
-def policy_resolver(settings: Settings, base: Policy | None = None) -> Callable[[ReplyTarget], Policy]:
-    """Approvers are per platform (Slack user ids/groups, Discord user ids/roles)."""
-    from dataclasses import replace
+def _with_platform_approvers(policy: Policy, users: str, groups: str) -> Policy:
+    return replace(
+        policy,
+        approvers=policy.approvers | frozenset(split_list(users)),
+        approver_groups=policy.approver_groups | frozenset(split_list(groups)),
+    )
 
-    policy = base or base_policy(settings)
-    per_platform = {
-        "slack": replace(
-            policy,
-            approvers=frozenset(split_list(settings.slack_approvers)) | policy.approvers,
-            approver_groups=frozenset(split_list(settings.slack_approver_groups)) | policy.approver_groups,
-        ),
-        "discord": replace(
-            policy,
-            approvers=frozenset(split_list(settings.discord_approvers)) | policy.approvers,
-            approver_groups=frozenset(split_list(settings.discord_approver_roles)) | policy.approver_groups,
-        ),
+
+def load_policies(settings: Settings) -> PolicySet:
+    """The policy file if one is configured (or ``./clipdesk.toml`` exists); raises on any mistake in it."""
+    base = base_policy(settings)
+    path = settings.policy_file or (Path("clipdesk.toml") if Path("clipdesk.toml").exists() else None)
+    return load_policy(path, base) if path else PolicySet(base)
+
+
+def policy_resolver(settings: Settings, policies: PolicySet | None = None) -> Callable[[ReplyTarget], Policy]:
+    """Pick the policy for a thread, adding the per-platform approver settings of the environment."""
+    policies = policies or load_policies(settings)
+    extras = {
+        "slack": (settings.slack_approvers, settings.slack_approver_groups),
+        "discord": (settings.discord_approvers, settings.discord_approver_roles),
     }
 
     def resolve(target: ReplyTarget) -> Policy:
-        return per_platform.get(target.platform, policy)
+        policy = policies.for_target(target)
+        users, groups = extras.get(target.platform, ("", ""))
+        return _with_platform_approvers(policy, users, groups) if users or groups else policy
 
     return resolve
 
@@ -130,8 +138,9 @@ def build_refiner(settings: Settings) -> PromptRefiner:
     return openai_refiner(settings)
 
 
-def build_moderator(settings: Settings, policy: Policy) -> Moderator:
-    moderators: list[Moderator] = [LocalRulesModerator(policy)]
+def build_moderator(settings: Settings) -> Moderator:
+    """The external moderator; the workspace's own rules are applied by the core per target."""
+    moderators: list[Moderator] = []
     if settings.moderation == "openai" or (settings.moderation == "auto" and settings.openai_api_key):
         from adapters.llm.factory import openai_moderator
 
@@ -157,6 +166,7 @@ async def build_app(
     owner: str | None = None,
 ) -> App:
     url = settings.effective_database_url
+    policies = load_policies(settings)  # before anything starts: a bad policy file stops start-up
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
         await asyncio.to_thread(upgrade, url)
@@ -166,14 +176,13 @@ async def build_app(
     available = providers if providers is not None else build_providers(settings)
     router = ProviderRouter(available, provider_order(settings, list(available)))
     chat = ChatRouter(chat_ports)
-    base = base_policy(settings)
     service = RequestService(
         store=store,
         providers=router,
         refiner=refiner or build_refiner(settings),
-        moderator=build_moderator(settings, base),
+        moderator=build_moderator(settings),
         chat=chat,
-        policy_for=policy_resolver(settings, base),
+        policy_for=policy_resolver(settings, policies),
         clock=clock,
     )
     owner = owner or settings.worker_id or worker_name()
@@ -194,6 +203,8 @@ async def build_app(
             poll_start=settings.poll_start_seconds,
             poll_cap=settings.poll_cap_seconds,
             render_timeout=settings.render_timeout_seconds,
+            # With a webhook secret, OpenAI pushes completion; polling only backs it up.
+            push_providers=frozenset({"openai"}) if settings.openai_webhook_secret else frozenset(),
         ),
     )
     deliverer = Deliverer(store=store, chat=chat, clock=clock, config=DeliveryConfig(owner=owner))

@@ -62,7 +62,8 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY", "CLIPDESK_GEMINI_API_KEY"),
     )
     veo_base_url: str | None = None
-    veo_model: str = "veo-3.1-generate-preview"
+    veo_model: str = "veo-3.1-generate-001"
+    veo_output_gcs_uri: str | None = None  # gs://bucket/prefix: Veo writes there and clips stream down
     veo_vertex_project: str | None = None
     veo_vertex_location: str = "us-central1"
 
@@ -110,6 +111,8 @@ class Settings(BaseSettings):
     budget_channel_monthly: float | None = None
     budget_workspace_monthly: float | None = None
     blocked_terms: str = ""
+    allow_real_people: bool = False
+    review_expiry_hours: float | None = None
     watermark: bool = True
     watermark_text: str = "AI-generated · clipdesk"
     retention_days: float | None = None

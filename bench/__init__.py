@@ -1,0 +1,1 @@
+"""`make bench`: figures for the README. Not tests: nothing here asserts a time."""

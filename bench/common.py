@@ -1,0 +1,52 @@
+"""Shared helpers for the benchmarks."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from storage.database import upgrade
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * pct / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def fresh_postgres(base: str, name: str) -> str | None:
+    """A new, migrated database on the PostgreSQL server at ``base``; ``None`` if unreachable."""
+    try:
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception:
+        return None
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
+def drop_postgres(base: str, url: str) -> None:
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
