@@ -1,0 +1,1 @@
+"""Language-model adapters: the OpenAI prompt refiner and the OpenAI moderator."""

@@ -1,0 +1,310 @@
+"""Sora 2 through the OpenAI Videos API shape, driven by the official ``openai`` SDK.
+
+OpenAI's own public Videos API (and its sora-2 / sora-2-pro models) was retired
+on 2026-09-24. This adapter does not rely on api.openai.com: it serves Azure
+OpenAI deployments and OpenAI-compatible gateways that kept the ``/v1/videos``
+endpoints, reached by pointing the client at them (``OPENAI_BASE_URL``, or an
+``AsyncAzureOpenAI`` client, which is an ``AsyncOpenAI``).
+
+Build the client with ``max_retries=0``: the SDK sends no idempotency key, so
+its own retries of ``POST /v1/videos`` could start (and bill) a second job;
+the worker retries instead, with leases and the stored remote id.
+
+Prices (USD per second of output; configurable, last public list prices as
+defaults): sora-2 $0.10 at 720p; sora-2-pro $0.30 at 720p and $0.50 at
+1792x1024 / 1024x1792. ``ModelSpec`` carries one price per model, so
+sora-2-pro declares its 720p price and offers the larger sizes as
+``quality_sizes["high"]``; :meth:`OpenAIVideosProvider.price_for` prices the
+actual size, and :meth:`~OpenAIVideosProvider.status` reports that cost when a
+clip completes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import logging
+import os
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx2
+import openai
+from openai import AsyncOpenAI
+from openai.types import Video, VideoSeconds, VideoSize
+
+from bot.errors import (
+    CapacityError,
+    ContentRefused,
+    InvalidOptions,
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+)
+from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
+
+log = logging.getLogger(__name__)
+
+NAME = "openai"
+HIGH = "high"
+DEFAULT_PRICES: dict[str, float] = {"sora-2": 0.10, "sora-2-pro": 0.30, f"sora-2-pro@{HIGH}": 0.50}
+MAX_PROMPT_CHARS = 4000  # clipdesk's cap: gateways differ, and longer prompts gain little
+DOWNLOAD_CHUNK = 1 << 20
+
+_STANDARD_SIZES = {"16:9": "1280x720", "9:16": "720x1280"}
+_HIGH_SIZES = {"16:9": "1792x1024", "9:16": "1024x1792"}
+_SECONDS: dict[int, VideoSeconds] = {4: "4", 8: "8", 12: "12"}
+_SIZES: dict[str, VideoSize] = {
+    "1280x720": "1280x720",
+    "720x1280": "720x1280",
+    "1792x1024": "1792x1024",
+    "1024x1792": "1024x1792",
+}
+_STATES = {
+    "queued": RemoteState.QUEUED,
+    "in_progress": RemoteState.RUNNING,
+    "completed": RemoteState.COMPLETED,
+    "failed": RemoteState.FAILED,
+}
+_POLICY_CODES = {"moderation_blocked", "content_policy_violation", "content_filter", "safety_blocked"}
+_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def is_policy_code(code: str | None) -> bool:
+    """Whether an error code means the provider refused the content (never retry, tell the user)."""
+    if not code:
+        return False
+    lowered = code.lower()
+    return lowered in _POLICY_CODES or "moderation" in lowered or "policy" in lowered
+
+
+def compose_prompt(prompt: str, negative_prompt: str, limit: int) -> str:
+    """Fold the negative prompt into the text, since the Videos API has no ``negative_prompt``.
+
+    The positive prompt wins the space: the "Avoid:" tail is shortened first.
+    """
+    prompt = prompt.strip()
+    negative = negative_prompt.strip().rstrip(".")
+    tail = f"\n\nAvoid: {negative}." if negative else ""
+    if len(prompt) + len(tail) <= limit:
+        return prompt + tail
+    room = limit - len(prompt)
+    if tail and room >= len("\n\nAvoid: ") + 20:
+        return prompt + tail[: room - 1].rstrip(" ,") + "…"
+    return prompt if len(prompt) <= limit else prompt[: limit - 1].rstrip() + "…"
+
+
+def retry_after_seconds(headers: httpx2.Headers) -> float | None:
+    """The server's wait hint: ``retry-after-ms``, then ``retry-after`` as seconds or an HTTP date."""
+    millis = headers.get("retry-after-ms")
+    with contextlib.suppress(TypeError, ValueError):
+        if millis is not None:
+            return max(float(millis) / 1000, 0.0)
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        return max(float(email.utils.mktime_tz(parsed)) - time.time(), 0.0)
+
+
+def map_error(exc: openai.OpenAIError, *, missing: str | None = None) -> ProviderError:
+    """Turn an SDK error into the core's typed error, keeping the provider's own words.
+
+    Args:
+        exc: what the SDK raised.
+        missing: the message for a 404 (e.g. "result expired" on download).
+    """
+    if isinstance(exc, openai.APITimeoutError):
+        return TransientProviderError("the video API timed out", provider=NAME)
+    if isinstance(exc, openai.APIConnectionError):
+        return CapacityError(f"the video API is unreachable ({exc.message})", provider=NAME)
+    if not isinstance(exc, openai.APIStatusError):
+        return PermanentProviderError(f"unexpected reply from the video API: {exc}", provider=NAME)
+    status, detail = exc.status_code, _detail(exc)
+    hint = retry_after_seconds(exc.response.headers)
+    if status == 429 and exc.code == "insufficient_quota":
+        return CapacityError(f"out of quota: {detail}", provider=NAME, retry_after=hint)
+    if status == 429:
+        return TransientProviderError(f"rate limited: {detail}", provider=NAME, retry_after=hint)
+    if status == 503:
+        return CapacityError(f"unavailable: {detail}", provider=NAME, retry_after=hint)
+    if status >= 500 or status in (408, 409):
+        return TransientProviderError(f"server error {status}: {detail}", provider=NAME, retry_after=hint)
+    if is_policy_code(exc.code):
+        return ContentRefused(detail, provider=NAME)
+    if status == 404 and missing:
+        return PermanentProviderError(missing, provider=NAME)
+    return PermanentProviderError(f"rejected ({status}): {detail}", provider=NAME)
+
+
+def _detail(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, Mapping) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return exc.message
+
+
+def _poll_after(headers: httpx2.Headers) -> float | None:
+    value = headers.get("openai-poll-after-ms")
+    try:
+        return max(int(value) / 1000, 0.0) if value is not None else None
+    except ValueError:
+        return None
+
+
+class OpenAIVideosProvider:
+    """A :class:`~bot.ports.VideoProvider` for Sora 2 on Azure OpenAI or an OpenAI-compatible gateway."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        default_model: str = "sora-2",
+        prices: Mapping[str, float] | None = None,
+        label: str = "Azure/gateway",
+        *,
+        deployments: Mapping[str, str] | None = None,
+    ) -> None:
+        """Wrap a configured client.
+
+        Args:
+            client: an ``AsyncOpenAI`` (or ``AsyncAzureOpenAI``) whose base URL is the gateway.
+            default_model: the model used when a request names none.
+            prices: USD per second by model, overriding :data:`DEFAULT_PRICES`;
+                ``"sora-2-pro@high"`` prices the 1792x1024 / 1024x1792 sizes.
+            label: shown next to the provider name in choices and estimates.
+            deployments: the ``model`` value to send per clipdesk model, e.g. Azure deployment names.
+        """
+        self._client = client
+        self._prices = {**DEFAULT_PRICES, **(prices or {})}
+        self._deployments = dict(deployments or {})
+        self._caps = Capabilities(
+            provider=NAME,
+            models=(
+                ModelSpec(
+                    "sora-2",
+                    (4, 8, 12),
+                    dict(_STANDARD_SIZES),
+                    self._prices["sora-2"],
+                    audio=True,
+                    max_prompt_chars=MAX_PROMPT_CHARS,
+                ),
+                ModelSpec(
+                    "sora-2-pro",
+                    (4, 8, 12),
+                    dict(_STANDARD_SIZES),
+                    self._prices["sora-2-pro"],
+                    audio=True,
+                    max_prompt_chars=MAX_PROMPT_CHARS,
+                    quality_sizes={HIGH: dict(_HIGH_SIZES)},
+                ),
+            ),
+            default_model=default_model,
+            label=label,
+        )
+        self._caps.model(default_model)  # fail at start-up, not at the first render
+        if client.base_url.host == "api.openai.com":
+            log.warning(
+                "OpenAI retired its public Videos API on 2026-09-24; set OPENAI_BASE_URL "
+                "to an Azure OpenAI or gateway endpoint"
+            )
+
+    def capabilities(self) -> Capabilities:
+        return self._caps
+
+    def price_for(self, model: str, size: str) -> float:
+        """USD per second of ``model`` at ``size`` (the high-resolution sizes cost more)."""
+        if size in _HIGH_SIZES.values() and f"{model}@{HIGH}" in self._prices:
+            return self._prices[f"{model}@{HIGH}"]
+        return self._prices[model]
+
+    async def submit(self, spec: RenderSpec) -> str:
+        """Validate against the capabilities, then ``POST /v1/videos`` (multipart); return the video id."""
+        model = self._caps.model(spec.model)
+        seconds = _SECONDS.get(spec.seconds)
+        if seconds is None or spec.seconds not in model.durations:
+            raise InvalidOptions(f"{model.name} makes clips of 4, 8 or 12 seconds, not {spec.seconds}.")
+        allowed = set(model.sizes.values()) | {s for q in model.quality_sizes.values() for s in q.values()}
+        size = _SIZES.get(spec.size)
+        if size is None or spec.size not in allowed:
+            raise InvalidOptions(
+                f"{model.name} cannot render at {spec.size}; it makes {', '.join(sorted(allowed))}."
+            )
+        prompt = compose_prompt(spec.brief.prompt, spec.brief.negative_prompt, model.max_prompt_chars)
+        try:
+            video = await self._client.videos.create(
+                prompt=prompt,
+                model=self._deployments.get(model.name, model.name),
+                seconds=seconds,
+                size=size,
+            )
+        except openai.OpenAIError as exc:
+            raise map_error(exc) from exc
+        return video.id
+
+    async def status(self, remote_id: str) -> RemoteStatus:
+        """``GET /v1/videos/{id}``, with the server's ``openai-poll-after-ms`` hint."""
+        try:
+            raw = await self._client.videos.with_raw_response.retrieve(remote_id)
+            video = raw.parse()
+        except openai.OpenAIError as exc:
+            raise map_error(exc, missing=f"video {remote_id} no longer exists") from exc
+        state = _STATES.get(video.status, RemoteState.RUNNING)
+        poll_after = _poll_after(raw.headers)
+        if state == RemoteState.COMPLETED:
+            return RemoteStatus(state, 100, poll_after, cost=self._cost(video))
+        if state == RemoteState.FAILED:
+            error = video.error
+            reason = error.message if error and error.message else "the video failed without a reason"
+            refused = is_policy_code(error.code if error else None)
+            return RemoteStatus(
+                state, video.progress, poll_after, error=reason, refused=refused, charged=False
+            )
+        return RemoteStatus(state, max(0, min(int(video.progress or 0), 99)), poll_after)
+
+    async def download(self, remote_id: str, dest: Path) -> None:
+        """Stream ``GET /v1/videos/{id}/content?variant=video`` to ``dest`` one chunk at a time.
+
+        The bytes land in ``dest.part`` first, so a half-written file never looks finished.
+        """
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(dest.name + ".part")
+        try:
+            async with self._client.videos.with_streaming_response.download_content(
+                remote_id, variant="video"
+            ) as response:
+                await response.stream_to_file(part, chunk_size=DOWNLOAD_CHUNK)
+        except openai.OpenAIError as exc:
+            part.unlink(missing_ok=True)
+            raise map_error(exc, missing="result expired") from exc
+        except httpx2.TransportError as exc:
+            part.unlink(missing_ok=True)
+            raise TransientProviderError(f"the download broke off: {exc}", provider=NAME) from exc
+        if part.stat().st_size == 0:
+            part.unlink(missing_ok=True)
+            raise PermanentProviderError("the video API returned an empty clip", provider=NAME)
+        os.replace(part, dest)
+
+    async def remix(self, remote_id: str, prompt: str) -> str:
+        """Start a remix of a completed video with a new prompt; return the new video's id."""
+        try:
+            video = await self._client.videos.remix(remote_id, prompt=prompt[:MAX_PROMPT_CHARS])
+        except openai.OpenAIError as exc:
+            raise map_error(exc, missing=f"video {remote_id} no longer exists") from exc
+        return video.id
+
+    def _cost(self, video: Video) -> float | None:
+        model = _SNAPSHOT.sub("", str(video.model))
+        model = next((name for name, sent in self._deployments.items() if sent == model), model)
+        try:
+            return round(self.price_for(model, str(video.size)) * float(video.seconds), 4)
+        except (KeyError, ValueError):
+            return None  # a gateway model we have no price for: the worker keeps its estimate

@@ -1,0 +1,337 @@
+"""Runway through the official ``runwayml`` SDK: its gen4.5 and the Veo and Kling models it hosts.
+
+Runway bills in credits; the SDK reports each task's estimated and final
+credits, so a finished render carries its real cost (credits x
+``usd_per_credit``) and the price table below is only for estimates before
+submitting.
+
+Retries: construct ``AsyncRunwayML(max_retries=0)`` (see :func:`make_client`).
+The SDK would otherwise retry 429/5xx itself, on ``text_to_video`` too, where a
+5xx cannot tell whether a task (and a charge) was created; the worker's
+back-off, which honours ``Retry-After`` and spreads replicas, is the one retry
+loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+import runwayml
+from runwayml import AsyncRunwayML
+from runwayml.types.task_retrieve_response import (
+    Cancelled,
+    Failed,
+    Pending,
+    Running,
+    Succeeded,
+    TaskRetrieveResponse,
+    Throttled,
+)
+
+from bot.errors import (
+    CapacityError,
+    ContentRefused,
+    InvalidOptions,
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+)
+from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
+
+NAME = "runway"
+DEFAULT_MODEL = "gen4.5"
+USD_PER_CREDIT = 0.01
+MAX_PROMPT_UNITS = 1000  # promptText limit, in UTF-16 code units
+_MODERATION = re.compile(r"moderation|safety|content policy", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RunwayModel:
+    """What one Runway model accepts (from runwayml's ``text_to_video_create_params``)."""
+
+    name: str
+    durations: tuple[int, ...]
+    sizes: dict[str, str]
+    high_sizes: dict[str, str] = field(default_factory=dict)
+    usd_per_second: float = 0.0
+    audio: bool = False
+    negative_prompt: bool = False
+    seed: bool = True
+
+
+# usd_per_second: configurable defaults from Runway's credit prices (Nov 2026) at $0.01 a
+# credit — gen4.5 12 credits/s, veo3.1 40/s and veo3.1_fast 15/s with audio. The Kling
+# figure (7 credits/s) is an unverified placeholder: set CLIPDESK_PRICES from your plan.
+MODELS: dict[str, RunwayModel] = {
+    m.name: m
+    for m in (
+        RunwayModel("gen4.5", tuple(range(2, 11)), {"16:9": "1280x720", "9:16": "720x1280"},
+                    usd_per_second=0.12),
+        RunwayModel("veo3.1", (4, 6, 8), {"16:9": "1280x720", "9:16": "720x1280"},
+                    {"16:9": "1920x1080", "9:16": "1080x1920"}, 0.40, audio=True,
+                    negative_prompt=True),
+        RunwayModel("veo3.1_fast", (4, 6, 8), {"16:9": "1280x720", "9:16": "720x1280"},
+                    {"16:9": "1920x1080", "9:16": "1080x1920"}, 0.15, audio=True,
+                    negative_prompt=True),
+        RunwayModel("kling2.5_turbo_pro", (5, 10),
+                    {"16:9": "1280x720", "9:16": "720x1280", "1:1": "720x720"},
+                    {"16:9": "1920x1080", "9:16": "1080x1920", "1:1": "1440x1440"}, 0.07,
+                    seed=False),
+    )
+}
+
+
+def make_client(
+    *, api_key: str, base_url: str | None = None, timeout: float = 60.0
+) -> AsyncRunwayML:
+    """An SDK client with its retries off (the worker retries; see the module docstring)."""
+    return AsyncRunwayML(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
+
+
+class RunwayProvider:
+    """Runway text-to-video. The remote id is Runway's task id."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        client: AsyncRunwayML,
+        *,
+        model: str = DEFAULT_MODEL,
+        prices: Mapping[str, float] | None = None,
+        usd_per_credit: float = USD_PER_CREDIT,
+        poll_seconds: float = 5.0,
+        throttled_poll_seconds: float = 20.0,
+        chunk_size: int = 1 << 20,
+    ) -> None:
+        """Wrap ``client`` (see :func:`make_client`).
+
+        Args:
+            client: the SDK client; only its base URL differs between production and tests.
+            model: the default model, one of :data:`MODELS`.
+            prices: USD per second by model, overriding the defaults in :data:`MODELS`.
+            usd_per_credit: what a Runway credit costs you, to price finished tasks.
+            poll_seconds: the polling hint while a task is queued or running (Runway asks
+                for no more than one poll every 5 s).
+            throttled_poll_seconds: the hint while Runway holds a task back (THROTTLED).
+            chunk_size: bytes per write when saving a clip.
+        """
+        if model not in MODELS:
+            raise ValueError(f"unknown Runway model {model!r}; known: {', '.join(MODELS)}")
+        self._client = client
+        self._model = model
+        self._prices = {name: m.usd_per_second for name, m in MODELS.items()} | dict(prices or {})
+        self._usd_per_credit = usd_per_credit
+        self._poll_seconds = poll_seconds
+        self._throttled_poll_seconds = throttled_poll_seconds
+        self._chunk_size = chunk_size
+
+    # ------------------------------------------------------------------ the port
+
+    def capabilities(self) -> Capabilities:
+        models = tuple(
+            ModelSpec(
+                name=m.name,
+                durations=m.durations,
+                sizes=dict(m.sizes),
+                price_per_second=self._prices[m.name],
+                audio=m.audio,
+                max_prompt_chars=MAX_PROMPT_UNITS,
+                quality_sizes={"high": dict(m.high_sizes)} if m.high_sizes else {},
+            )
+            for m in MODELS.values()
+        )
+        return Capabilities(NAME, models, default_model=self._model, label="Runway")
+
+    async def submit(self, spec: RenderSpec) -> str:
+        model = self._check(spec)
+        params: dict[str, Any] = {
+            "model": model.name,
+            "prompt_text": spec.brief.prompt,
+            "ratio": spec.size.replace("x", ":"),
+            "duration": spec.seconds,
+        }
+        if spec.seed is not None and model.seed:
+            params["seed"] = spec.seed
+        if model.audio:
+            params["audio"] = True
+        if model.negative_prompt and spec.brief.negative_prompt:
+            params["negative_prompt"] = spec.brief.negative_prompt
+        with _translated("submit"):
+            # The SDK overloads create() per model with Literal types; the table above
+            # already holds what each model accepts, so the call goes through untyped.
+            task = await self._client.text_to_video.create(**params)
+        return task.id
+
+    async def status(self, remote_id: str) -> RemoteStatus:
+        task = await self._task(remote_id)
+        if isinstance(task, Pending):
+            return RemoteStatus(RemoteState.QUEUED, poll_after=self._poll_seconds)
+        if isinstance(task, Throttled):
+            # Runway is holding the task until the organisation has capacity: keep
+            # polling, gently; it is neither an error nor a reason to fail over.
+            return RemoteStatus(RemoteState.QUEUED, poll_after=self._throttled_poll_seconds)
+        if isinstance(task, Running):
+            percent = min(max(round(task.progress * 100), 0), 99)
+            return RemoteStatus(RemoteState.RUNNING, progress=percent,
+                                poll_after=self._poll_seconds)
+        if isinstance(task, Succeeded):
+            cost = self._usd(task.cost.credits)
+            if not task.output:
+                return RemoteStatus(RemoteState.FAILED, error="Runway finished without an output",
+                                    charged=cost > 0, cost=cost)
+            return RemoteStatus(RemoteState.COMPLETED, progress=100, cost=cost)
+        if isinstance(task, Failed):
+            code = task.failure_code or ""
+            return RemoteStatus(RemoteState.FAILED, error=_failure_message(code, task.failure),
+                                refused=code.startswith("SAFETY."), charged=task.cost.credits > 0,
+                                cost=self._usd(task.cost.credits))
+        if isinstance(task, Cancelled):
+            return RemoteStatus(RemoteState.FAILED, error="the Runway task was cancelled",
+                                charged=task.cost.credits > 0, cost=self._usd(task.cost.credits))
+        raise TransientProviderError(f"Runway sent a task in an unknown state: {task!r}",
+                                     provider=NAME)
+
+    async def download(self, remote_id: str, dest: Path) -> None:
+        # Output URLs expire within 24-48 h, so fetch the task again for fresh ones.
+        task = await self._task(remote_id)
+        if not isinstance(task, Succeeded) or not task.output:
+            raise PermanentProviderError(f"Runway task {remote_id} has no output to download",
+                                         provider=NAME)
+        await _stream_to_file(task.output[0], dest, self._chunk_size)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _check(self, spec: RenderSpec) -> RunwayModel:
+        """Refuse what Runway would refuse, before anything is spent."""
+        self.capabilities().model(spec.model)  # raises InvalidOptions for an unknown model
+        model = MODELS[spec.model]
+        if spec.seconds not in model.durations:
+            allowed = ", ".join(str(d) for d in model.durations)
+            raise InvalidOptions(f"Runway {model.name} makes clips of {allowed} seconds, "
+                                 f"not {spec.seconds}.")
+        allowed_sizes = {model.sizes.get(spec.aspect), model.high_sizes.get(spec.aspect)} - {None}
+        if spec.size not in allowed_sizes:
+            raise InvalidOptions(f"Runway {model.name} cannot make a {spec.aspect} clip at "
+                                 f"{spec.size}.")
+        units = len(spec.brief.prompt.encode("utf-16-le")) // 2
+        if units > MAX_PROMPT_UNITS:
+            raise PermanentProviderError(
+                f"the prompt is {units} characters; Runway takes at most {MAX_PROMPT_UNITS}",
+                provider=NAME)
+        return model
+
+    async def _task(self, remote_id: str) -> TaskRetrieveResponse:
+        with _translated("status"):
+            return await self._client.tasks.retrieve(remote_id)
+
+    def _usd(self, credits: float) -> float:
+        return round(credits * self._usd_per_credit, 4)
+
+
+def _failure_message(code: str, failure: str) -> str:
+    """Runway asks that its failure text get context before users see it.
+
+    A refusal is shown after the worker's "runway refused the prompt:", so it does
+    not name Runway again.
+    """
+    if code.startswith("SAFETY.INPUT"):
+        what = "the prompt text" if code.endswith("TEXT") else "an input"
+        return f"its content moderation flagged {what} ({code}): {failure}"
+    if code.startswith("SAFETY.OUTPUT"):
+        return f"its content moderation rejected the generated video ({code}): {failure}"
+    return f"Runway could not make the video ({code or 'no code'}): {failure}"
+
+
+@contextlib.contextmanager
+def _translated(action: str) -> Iterator[None]:
+    """Turn SDK errors into the core's provider errors."""
+    try:
+        yield
+    except runwayml.APIStatusError as exc:
+        raise _status_error(exc, action) from exc
+    except runwayml.APITimeoutError as exc:
+        # Slow is not down: a timed-out create may still have made a task.
+        raise TransientProviderError(f"Runway {action} timed out", provider=NAME) from exc
+    except runwayml.APIConnectionError as exc:
+        if isinstance(exc.__cause__, httpx.ConnectError | ConnectionRefusedError):
+            raise CapacityError(f"Runway is unreachable ({exc.__cause__!r})",
+                                provider=NAME) from exc
+        # Dropped mid-answer: worth another try, not a reason to move the render elsewhere.
+        raise TransientProviderError(f"Runway {action} failed in transit ({exc.__cause__!r})",
+                                     provider=NAME) from exc
+
+
+def _status_error(exc: runwayml.APIStatusError, action: str) -> ProviderError:
+    code = exc.status_code
+    message = _error_text(exc)
+    if isinstance(exc, runwayml.RateLimitError):
+        return TransientProviderError(f"Runway rate limit: {message}", provider=NAME,
+                                      retry_after=_retry_after(exc.response.headers))
+    if code in (502, 503, 504):
+        # Runway documents these as shedding load or overloaded: another provider may take it.
+        return CapacityError(f"Runway is overloaded ({code}): {message}", provider=NAME,
+                             retry_after=_retry_after(exc.response.headers))
+    if code >= 500:
+        return TransientProviderError(f"Runway error {code}: {message}", provider=NAME)
+    if code == 400 and _MODERATION.search(message):
+        # Runway's own words; the worker adds "runway refused the prompt:" in front.
+        return ContentRefused(message, provider=NAME)
+    if code == 404 and action == "status":
+        return PermanentProviderError(f"Runway no longer has this task: {message}", provider=NAME)
+    return PermanentProviderError(f"Runway {action} failed ({code}): {message}", provider=NAME)
+
+
+def _error_text(exc: runwayml.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict) and body.get("error"):
+        return str(body["error"])
+    return exc.message
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw:
+            with contextlib.suppress(ValueError):
+                return max(float(raw) * scale, 0.0)
+    return None
+
+
+async def _stream_to_file(url: str, dest: Path, chunk_size: int) -> None:
+    """GET a pre-signed output URL (no API key: it goes to a CDN) into ``dest`` in chunks."""
+    part = dest.with_name(dest.name + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
+            if response.status in (403, 404, 410):
+                raise PermanentProviderError(
+                    f"Runway's output link answered {response.status} (expired or removed)",
+                    provider=NAME)
+            if response.status != 200:
+                raise TransientProviderError(
+                    f"downloading Runway's output answered {response.status}", provider=NAME)
+            handle = await asyncio.to_thread(part.open, "wb")
+            try:
+                async for chunk in response.content.iter_chunked(chunk_size):
+                    await asyncio.to_thread(handle.write, chunk)
+            finally:
+                await asyncio.to_thread(handle.close)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        part.unlink(missing_ok=True)
+        raise TransientProviderError(f"downloading Runway's output failed: {exc!r}",
+                                     provider=NAME) from exc
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    os.replace(part, dest)

@@ -1,0 +1,268 @@
+"""A local fake of Runway's API as the ``runwayml`` SDK calls it.
+
+Wire shapes read from runwayml 5.24 (``resources/text_to_video.py``,
+``resources/tasks.py``, ``types/task_retrieve_response.py``) and Runway's docs:
+
+* ``POST /v1/text_to_video`` with ``{"model", "promptText", "ratio", "duration",
+  "seed"?, "audio"?, "negativePrompt"?}`` → ``{"id", "estimatedCost": {"credits"}}``.
+  Requests need ``Authorization: Bearer …`` and ``X-Runway-Version: 2024-11-06``
+  (the real API rejects a missing version with 400).
+* ``GET /v1/tasks/{id}`` → a task walking through :attr:`FakeRunway.script`
+  (``PENDING → THROTTLED → RUNNING 40% → RUNNING 80% → SUCCEEDED`` by default)
+  one step per poll. ``SUCCEEDED`` carries ``output`` URLs served by this fake
+  (signed-looking query, like Runway's CDN links) and a final ``cost``.
+* ``GET /outputs/{id}.mp4?_jwt=…`` serves the clip: a real MP4 with the task's
+  ratio, scaled down to 192x108 or 108x192 and 1 s at 12 fps so tests decode it
+  in milliseconds (``clip_seconds=None``: as long as the task asked for).
+
+Failure modes are plain attributes a test sets, even while the fake runs.
+Every request is recorded in :attr:`calls`; :attr:`created` counts tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.media import write_test_mp4
+
+RUNWAY_VERSION = "2024-11-06"
+# model -> (allowed ratios, allowed durations, credits per second)
+MODELS: dict[str, tuple[tuple[str, ...], tuple[int, ...], int]] = {
+    "gen4.5": (("1280:720", "720:1280"), tuple(range(2, 11)), 12),
+    "veo3.1": (("1280:720", "720:1280", "1920:1080", "1080:1920"), (4, 6, 8), 40),
+    "veo3.1_fast": (("1280:720", "720:1280", "1920:1080", "1080:1920"), (4, 6, 8), 15),
+    "kling2.5_turbo_pro": (
+        ("1920:1080", "1440:1440", "1080:1920", "1280:720", "720:720", "720:1280"), (5, 10), 7,
+    ),
+}
+DEFAULT_SCRIPT: tuple[tuple[str, float], ...] = (
+    ("PENDING", 0.0), ("THROTTLED", 0.0), ("RUNNING", 0.4), ("RUNNING", 0.8), ("SUCCEEDED", 1.0),
+)
+SAFETY_FAILURE = ("SAFETY.INPUT.TEXT", "The prompt text did not pass content moderation.")
+
+
+@dataclass
+class Call:
+    """One request as the fake saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+
+
+@dataclass
+class Task:
+    id: str
+    body: dict[str, Any]
+    credits: int
+    created_at: str
+    polls: int = 0
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass
+class FakeRunway:
+    """``/v1/text_to_video``, ``/v1/tasks/{id}`` and the output CDN.
+
+    Attributes a test may flip at any time:
+        script: the (status, progress) each poll of a task reports, the last one repeating.
+        rate_limit: the next N requests answer 429 with ``Retry-After: retry_after``.
+        server_errors: the next N requests answer 500.
+        down: every API request answers 503 (Runway shedding load).
+        refuse_prompt: ``text_to_video`` answers 400 (input failed moderation).
+        fail_code: tasks end FAILED with this failureCode (see :data:`SAFETY_FAILURE`).
+        cancel: tasks end CANCELLED.
+        expired: output URLs answer 404 (Runway's links expire within 24-48 h).
+    """
+
+    api_key: str = "key_test"
+    script: tuple[tuple[str, float], ...] = DEFAULT_SCRIPT
+    clip_seconds: float | None = 1.0  # None: as long as the task asked for (for demos)
+    retry_after: int = 3
+    rate_limit: int = 0
+    server_errors: int = 0
+    down: bool = False
+    refuse_prompt: bool = False
+    fail_code: str | None = None
+    fail_message: str = SAFETY_FAILURE[1]
+    cancel: bool = False
+    expired: bool = False
+    calls: list[Call] = field(default_factory=list)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    _runner: web.AppRunner | None = None
+    _port: int = 0
+    _clips: dict[str, bytes] = field(default_factory=dict)
+    _workdir: Path | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    async def start(self) -> FakeRunway:
+        app = web.Application()
+        app.router.add_post("/v1/text_to_video", self._create)
+        app.router.add_get("/v1/tasks/{id}", self._retrieve)
+        app.router.add_get("/outputs/{id}.mp4", self._output)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self._port = int(self._runner.addresses[0][1])
+        self._workdir = Path(tempfile.mkdtemp(prefix="fakerunway_"))
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    async def __aenter__(self) -> FakeRunway:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ queries for tests
+
+    @property
+    def created(self) -> int:
+        """How many tasks were created (what Runway would bill for)."""
+        return len(self.tasks)
+
+    def calls_to(self, prefix: str) -> list[Call]:
+        return [c for c in self.calls if c.path.startswith(prefix)]
+
+    # ------------------------------------------------------------------ HTTP
+
+    async def _guard(self, request: web.Request) -> web.Response | None:
+        """Record the call, apply injected failures, and check auth and version headers."""
+        body = await request.json() if request.can_read_body else None
+        self.calls.append(Call(request.method, request.path, dict(request.headers), body))
+        if self.down:
+            return _error(503, "Service is temporarily shedding load. Please retry.")
+        if self.rate_limit > 0:
+            self.rate_limit -= 1
+            return _error(429, "You have exceeded the rate limit.",
+                          headers={"Retry-After": str(self.retry_after)})
+        if self.server_errors > 0:
+            self.server_errors -= 1
+            return _error(500, "An unexpected error occurred.")
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(401, "Invalid API key.")
+        if request.headers.get("X-Runway-Version") != RUNWAY_VERSION:
+            return _error(400, "X-Runway-Version is missing or names an unknown version.")
+        return None
+
+    async def _create(self, request: web.Request) -> web.Response:
+        failure = await self._guard(request)
+        if failure is not None:
+            return failure
+        body = self.calls[-1].body or {}
+        problem = _invalid(body)
+        if problem:
+            return _error(400, problem)
+        if self.refuse_prompt:
+            return _error(400, "Your prompt text did not pass our content moderation.")
+        credits = MODELS[body["model"]][2] * int(body["duration"])
+        task = Task(str(uuid.uuid4()), body, credits, _now())
+        self.tasks[task.id] = task
+        return web.json_response({"id": task.id, "estimatedCost": {"credits": credits}})
+
+    async def _retrieve(self, request: web.Request) -> web.Response:
+        failure = await self._guard(request)
+        if failure is not None:
+            return failure
+        task = self.tasks.get(request.match_info["id"])
+        if task is None:
+            return _error(404, "Task not found.")
+        task.polls += 1
+        return web.json_response(self._task_json(task))
+
+    def _task_json(self, task: Task) -> dict[str, Any]:
+        status, progress = self.script[min(task.polls, len(self.script)) - 1]
+        data: dict[str, Any] = {"id": task.id, "createdAt": task.created_at}
+        if status == "SUCCEEDED" and (self.fail_code or self.cancel):
+            status = "CANCELLED" if self.cancel else "FAILED"
+        if status in ("PENDING", "THROTTLED", "RUNNING"):
+            data.update(status=status, estimatedCost={"credits": task.credits})
+            if status == "RUNNING":
+                data["progress"] = progress
+        elif status == "SUCCEEDED":
+            data.update(status=status, cost={"credits": task.credits},
+                        output=[f"{self.base_url}/outputs/{task.id}.mp4?_jwt={task.token}"])
+        elif status == "FAILED":
+            # Runway does not charge for failed generations: their cost is refunded to 0.
+            data.update(status=status, cost={"credits": 0}, failure=self.fail_message,
+                        failureCode=self.fail_code)
+        else:
+            data.update(status="CANCELLED", cost={"credits": 0})
+        return data
+
+    async def _output(self, request: web.Request) -> web.StreamResponse:
+        self.calls.append(Call(request.method, request.path, dict(request.headers), None))
+        task = self.tasks.get(request.match_info["id"])
+        if task is None or self.expired or request.query.get("_jwt") != task.token:
+            return web.Response(status=404, text="Not Found")
+        if "Authorization" in request.headers:
+            # Output links are pre-signed: a client must not send its API key to the CDN.
+            return web.Response(status=400, text="unexpected Authorization header")
+        clip = await self._clip(str(task.body["ratio"]),
+                                self.clip_seconds or float(task.body["duration"]))
+        response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+        response.content_length = len(clip)
+        await response.prepare(request)
+        for start in range(0, len(clip), 4096):
+            await response.write(clip[start:start + 4096])
+        await response.write_eof()
+        return response
+
+    async def _clip(self, ratio: str, seconds: float) -> bytes:
+        width, height = (int(v) for v in ratio.split(":"))
+        size = (192, 108) if width > height else (108, 192) if height > width else (128, 128)
+        key = f"runway_{size[0]}x{size[1]}_{seconds:g}s"
+        if key not in self._clips:
+            assert self._workdir is not None
+            path = self._workdir / f"{key}.mp4"
+            await asyncio.to_thread(write_test_mp4, path, seconds, size[0], size[1], 12)
+            self._clips[key] = path.read_bytes()
+        return self._clips[key]
+
+
+def _invalid(body: dict[str, Any]) -> str | None:
+    model = body.get("model")
+    if model not in MODELS:
+        return f"Validation of body failed: model must be one of {', '.join(MODELS)}."
+    ratios, durations, _ = MODELS[model]
+    prompt = body.get("promptText")
+    if not isinstance(prompt, str) or not prompt.strip():
+        return "Validation of body failed: promptText must be a non-empty string."
+    if len(prompt.encode("utf-16-le")) // 2 > 1000:
+        return "Validation of body failed: promptText must be at most 1000 characters."
+    if body.get("ratio") not in ratios:
+        return f"Validation of body failed: ratio must be one of {', '.join(ratios)}."
+    if body.get("duration") not in durations:
+        return f"Validation of body failed: duration must be one of {durations}."
+    return None
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    """Runway's error body: a JSON object with a human-readable ``error`` member."""
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
