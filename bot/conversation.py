@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 
 from bot import views
-from bot.domain import AuditEvent, Decision, ReplyTarget, RequestStatus, VideoRequest
+from bot.domain import Decision, ReplyTarget, RequestStatus, VideoRequest
 from bot.errors import AlreadyDecided, ModerationUnavailable, PromptBlocked, UnknownRequest, UserError
 from bot.events import Actor, ButtonPressed, ChatEvent, FormSubmitted, ThreadReply, VideoCommand
+from bot.governance import Governance
 from bot.lifecycle import OPEN_REQUEST_STATES
 from bot.messages import Action, Message
 from bot.options import parse_ask
@@ -26,6 +27,7 @@ SUBCOMMANDS = {"help", "status", "usage", "cancel"}
 class Conversation:
     def __init__(self, service: RequestService) -> None:
         self.service = service
+        self.governance = Governance(service)
         self.store = service.store
         self.chat = service.chat
 
@@ -181,7 +183,11 @@ class Conversation:
                 event.request_id, event.render_id, event.actor, Decision.APPROVED, "", event.message_ref
             )
         elif event.action == Action.APPEAL:
-            await self._appeal(event)
+            await self.governance.appeal(event.request_id, event.actor)
+        elif event.action in (Action.APPEAL_ALLOW, Action.APPEAL_DENY):
+            await self.governance.decide_appeal(
+                event.request_id, event.actor, event.action == Action.APPEAL_ALLOW, event.message_ref
+            )
 
     async def _decide(
         self,
@@ -201,18 +207,6 @@ class Conversation:
             await chat.update(request.target, ref, decided)
         else:
             await chat.post(request.target, decided)
-
-    async def _appeal(self, event: ButtonPressed) -> None:
-        request = await self.service.load(event.request_id)
-        if request.status != RequestStatus.BLOCKED:
-            raise AlreadyDecided("This request is not blocked.")
-        await self.store.audit(_appeal_event(request.id, event.actor.user_id, request.target))
-        policy = self.service.policy_for(request.target)
-        await self.chat.for_target(event.target).notify(
-            event.target,
-            event.actor.user_id,
-            Message(text=f"📨 Sent to the approvers ({policy.approver_names()}) for a decision."),
-        )
 
     # ------------------------------------------------------------------ forms
 
@@ -249,14 +243,3 @@ class Conversation:
             await self.service.revise(
                 request.id, event.actor, text=request.raw_text, instruction=event.text.strip(), kind="reply"
             )
-
-
-def _appeal_event(request_id: str, actor: str, target: ReplyTarget) -> AuditEvent:
-    return AuditEvent(
-        kind="request.appealed",
-        actor=actor,
-        request_id=request_id,
-        platform=target.platform,
-        workspace=target.workspace,
-        channel=target.channel,
-    )

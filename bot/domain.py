@@ -38,6 +38,7 @@ class RequestStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     BLOCKED = "blocked"
+    EXPIRED = "expired"
 
 
 class RenderStatus(StrEnum):

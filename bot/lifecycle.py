@@ -24,7 +24,9 @@ REQUEST_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     R.QUEUED: frozenset({R.RENDERING, R.FAILED, R.CANCELLED}),
     R.RENDERING: frozenset({R.IN_REVIEW, R.FAILED}),
     # Regenerate from review goes back through refining to make a new brief version.
-    R.IN_REVIEW: frozenset({R.APPROVED, R.REJECTED, R.CHANGES_REQUESTED, R.REFINING}),
+    R.IN_REVIEW: frozenset({R.APPROVED, R.REJECTED, R.CHANGES_REQUESTED, R.REFINING, R.EXPIRED}),
+    # An expired review can be revived by regenerating or editing.
+    R.EXPIRED: frozenset({R.REFINING}),
     R.CHANGES_REQUESTED: frozenset({R.REFINING, R.CANCELLED}),
     # A failed request may be retried (a new render of the same brief) or revised.
     R.FAILED: frozenset({R.QUEUED, R.REFINING, R.CANCELLED}),

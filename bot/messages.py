@@ -22,6 +22,8 @@ class Action(StrEnum):
     REJECT = "reject"
     RETRY = "retry"
     APPEAL = "appeal"
+    APPEAL_ALLOW = "appeal_allow"
+    APPEAL_DENY = "appeal_deny"
 
 
 class Style(StrEnum):

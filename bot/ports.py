@@ -233,6 +233,8 @@ class Store(Protocol):
 
     async def open_requests(self, platform: str, workspace: str, requester: str) -> list[VideoRequest]: ...
 
+    async def requests_in_status(self, status: RequestStatus) -> list[VideoRequest]: ...
+
     async def set_request_refs(
         self,
         request_id: str,

@@ -194,8 +194,13 @@ class RequestService:
         instruction: str | None,
         plan: Plan | None = None,
         previous: Brief | None = None,
+        moderation_waived_by: str | None = None,
     ) -> Brief | None:
-        """Write the next brief version (request must be REFINING) and show it; maybe queue it."""
+        """Write the next brief version (request must be REFINING) and show it; maybe queue it.
+
+        ``moderation_waived_by`` names the approver who allowed an appealed request; the
+        brief is then not re-checked against the rule that blocked the ask.
+        """
         plan = plan or self.plan_for(request, previous)
         latest = await self.store.latest_brief(request.id)
         version = (latest.version if latest else 0) + 1
@@ -233,7 +238,11 @@ class RequestService:
 
         brief = result
         try:
-            verdict = await self.moderate(request.target, brief.prompt)
+            verdict = (
+                ModerationResult(True, source=f"waived by {moderation_waived_by}")
+                if moderation_waived_by
+                else await self.moderate(request.target, brief.prompt)
+            )
         except ModerationUnavailable as exc:
             log.error("moderation unavailable for the brief of %s: %s", request.id, exc)
             reason = "Moderation is unavailable right now, so nothing was rendered. Retry in a few minutes."
@@ -380,7 +389,14 @@ class RequestService:
         request = await self.load(request_id)
         policy = self.policy_for(request.target)
         policy.check_can_steer(actor, request, "change")
-        allowed = [R.AWAITING_CONFIRMATION, R.IN_REVIEW, R.FAILED, R.CHANGES_REQUESTED, R.CLARIFYING]
+        allowed = [
+            R.AWAITING_CONFIRMATION,
+            R.IN_REVIEW,
+            R.FAILED,
+            R.CHANGES_REQUESTED,
+            R.CLARIFYING,
+            R.EXPIRED,
+        ]
         if request.status not in allowed:
             raise AlreadyDecided(_already(request, "change"))
         previous = await self.store.latest_brief(request.id)

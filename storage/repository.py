@@ -137,6 +137,15 @@ class SqlStore:
             )
             return [mapping.to_request(r) for r in rows]
 
+    async def requests_in_status(self, status: RequestStatus) -> list[VideoRequest]:
+        async with self._session() as s:
+            rows = (
+                (await s.execute(select(RequestRow).where(col(RequestRow.status) == status.value)))
+                .scalars()
+                .all()
+            )
+            return [mapping.to_request(r) for r in rows]
+
     async def set_request_refs(
         self,
         request_id: str,

@@ -38,6 +38,9 @@ def test_settings(tmp_path: Path, db_url: str, **overrides: object) -> Settings:
     return settings
 
 
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper that pytest must not collect
+
+
 @dataclass
 class Harness:
     app: App
