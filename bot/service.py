@@ -26,7 +26,14 @@ from bot.domain import (
     VideoRequest,
     new_id,
 )
-from bot.errors import AlreadyDecided, InvalidOptions, ModerationUnavailable, PromptBlocked, UnknownRequest
+from bot.errors import (
+    AlreadyDecided,
+    InvalidOptions,
+    ModerationUnavailable,
+    OverBudget,
+    PromptBlocked,
+    UnknownRequest,
+)
 from bot.events import Actor
 from bot.moderation import LocalRulesModerator, ModerationChain
 from bot.people import RealPeopleModerator
@@ -326,7 +333,38 @@ class RequestService:
             for variant in range(1, plan.variants + 1)
         ]
         policy = self.policy_for(request.target)
-        moved = await self.store.move_request(
+        try:
+            moved = await self._move_to_queue(request, brief, plan, actor, expected, renders, policy)
+        except OverBudget as exc:
+            await self.store.audit(
+                audit_for(
+                    "budget.refused",
+                    actor.user_id,
+                    request,
+                    cost_estimate=plan.cost_estimate,
+                    reason=exc.user_message,
+                )
+            )
+            raise
+        if moved is None:
+            raise AlreadyDecided("This request is already queued or has moved on.")
+        chat = self.chat.for_target(request.target)
+        position = await self.store.queue_position(renders[0].id)
+        ref = await chat.post(request.target, views.status_message(renders[0], position=position))
+        await self.store.set_request_refs(request.id, status_message=ref)
+        return renders
+
+    async def _move_to_queue(
+        self,
+        request: VideoRequest,
+        brief: Brief,
+        plan: Plan,
+        actor: Actor,
+        expected: Sequence[RequestStatus],
+        renders: list[Render],
+        policy: Policy,
+    ) -> VideoRequest | None:
+        return await self.store.move_request(
             request.id,
             expected,
             R.QUEUED,
@@ -345,13 +383,6 @@ class RequestService:
                 brief_version=brief.version,
             ),
         )
-        if moved is None:
-            raise AlreadyDecided("This request is already queued or has moved on.")
-        chat = self.chat.for_target(request.target)
-        position = await self.store.queue_position(renders[0].id)
-        ref = await chat.post(request.target, views.status_message(renders[0], position=position))
-        await self.store.set_request_refs(request.id, status_message=ref)
-        return renders
 
     async def confirm(self, request_id: str, actor: Actor) -> None:
         """The Render button: queue the latest brief."""

@@ -420,7 +420,14 @@ class RenderWorker:
         with contextlib.suppress(LeaseLost):
             await self._save(
                 render,
-                audit=render_audit("render.failed", render, request, reason=reason, refused=refused),
+                audit=render_audit(
+                    "render.failed",
+                    render,
+                    request,
+                    reason=reason,
+                    refused=refused,
+                    cost_actual=render.cost_actual,
+                ),
                 request_from=[R.RENDERING, R.QUEUED] if not alive and not any_ready else [],
                 request_to=R.FAILED if not alive and not any_ready else None,
                 deliveries=deliveries,

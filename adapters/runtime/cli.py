@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,10 +15,13 @@ import typer
 from rich.console import Console
 
 from adapters.runtime.settings import Settings
+from bot.domain import AuditEvent
 
 app = typer.Typer(help="clipdesk: on-demand AI video, reviewed in the thread.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
+audit_app = typer.Typer(help="The audit trail: export it, summarise a month.")
+app.add_typer(audit_app, name="audit")
 console = Console(highlight=False)
 
 
@@ -118,6 +122,61 @@ def db_upgrade() -> None:
     pending = pending_migrations(url)
     upgrade(url)
     console.print(f"database at head ({len(pending)} migration(s) applied)")
+
+
+def _parse_day(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-01 or 2026-11-01T09:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def _audit_events(settings: Settings, since: datetime | None) -> list[AuditEvent]:
+    from storage.database import make_engine
+    from storage.repository import SqlStore
+
+    store = SqlStore(make_engine(settings.effective_database_url))
+    try:
+        return await store.audit_events(since)
+    finally:
+        await store.close()
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[str | None, typer.Option(help="Only events at or after this date (UTC).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+) -> None:
+    """Write every audit event (who did what, when, on which platform) as CSV or JSON Lines."""
+    from bot.audit_report import export
+
+    if fmt not in ("csv", "jsonl"):
+        raise typer.BadParameter("--format must be csv or jsonl")
+    settings = _settings(log_level="WARNING")
+    text = export(asyncio.run(_audit_events(settings, _parse_day(since))), fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {output}")
+
+
+@audit_app.command("summary")
+def audit_summary(
+    month: Annotated[str | None, typer.Option(help="The month, e.g. 2026-11 (default: this month).")] = None,
+) -> None:
+    """Requests, approvals, rejections with reasons, spend and blocked requests per workspace."""
+    from bot.audit_report import monthly_summary, summary_text
+
+    settings = _settings(log_level="WARNING")
+    when = _parse_day(f"{month}-01") if month else datetime.now(UTC)
+    assert when is not None
+    events = asyncio.run(_audit_events(settings, None))
+    sys.stdout.write(summary_text(monthly_summary(events, when), when))
 
 
 async def _until_signalled(coro: object) -> None:
