@@ -9,16 +9,18 @@ from pathlib import Path
 
 from adapters.providers.animatic import AnimaticProvider
 from bot.domain import Brief
-from bot.ports import RemoteState, RenderSpec
+from bot.ports import RefineInput, RemoteState, RenderSpec
 from bot.refiner import OfflineRefiner
-from bot.ports import RefineInput
 
 SECONDS = 8
 
 
 async def run() -> list[str]:
     brief = OfflineRefiner().refine_now(
-        RefineInput("req_bench", 1, "a product demo of our steel water bottle on a kitchen counter", SECONDS, "16:9"))
+        RefineInput(
+            "req_bench", 1, "a product demo of our steel water bottle on a kitchen counter", SECONDS, "16:9"
+        )
+    )
     assert isinstance(brief, Brief)
     with tempfile.TemporaryDirectory() as folder:
         provider = AnimaticProvider(Path(folder) / "work")
@@ -30,5 +32,7 @@ async def run() -> list[str]:
         elapsed = time.perf_counter() - start
         await provider.download(job, Path(folder) / "out.mp4")
         size = (Path(folder) / "out.mp4").stat().st_size
-    return [f"(b) animatic encode, {SECONDS} s 1280x720 24 fps: {elapsed:.2f} s wall = "
-            f"{SECONDS / elapsed:.1f}x real time ({size / 1e6:.1f} MB)"]
+    return [
+        f"(b) animatic encode, {SECONDS} s 1280x720 24 fps: {elapsed:.2f} s wall = "
+        f"{SECONDS / elapsed:.1f}x real time ({size / 1e6:.1f} MB)"
+    ]

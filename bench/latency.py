@@ -36,12 +36,21 @@ async def _run(url: str, tmp: Path) -> list[float]:
     chat = TimingChat()
     settings = test_settings(tmp, url)
     media = LocalMediaStore(settings.media_dir)
-    app = await build_app(settings, chat_ports=[chat], providers={"filejob": FileJobProvider(tmp / "jobs")},
-                          postprocessor=FilingPostProcessor(media), migrate=False)
+    app = await build_app(
+        settings,
+        chat_ports=[chat],
+        providers={"filejob": FileJobProvider(tmp / "jobs")},
+        postprocessor=FilingPostProcessor(media),
+        migrate=False,
+    )
     try:
         events = [
-            VideoCommand(ReplyTarget("bench", "W", f"C{i}"), Actor(f"U{i}"),
-                         f"a 4s product demo of bottle number {i}", new_id("evt"))
+            VideoCommand(
+                ReplyTarget("bench", "W", f"C{i}"),
+                Actor(f"U{i}"),
+                f"a 4s product demo of bottle number {i}",
+                new_id("evt"),
+            )
             for i in range(REQUESTS)
         ]
         started: dict[str, float] = {}
@@ -75,5 +84,7 @@ async def run() -> list[str]:
             finally:
                 if backend == "postgres":
                     drop_postgres(PG_URL, url)
-            lines.append(f"    {backend:<8} p50 {ms(percentile(latencies, 50))}, p99 {ms(percentile(latencies, 99))}")
+            lines.append(
+                f"    {backend:<8} p50 {ms(percentile(latencies, 50))}, p99 {ms(percentile(latencies, 99))}"
+            )
     return lines

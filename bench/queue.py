@@ -29,10 +29,28 @@ async def _run(url: str, workers: int, tmp: Path) -> float:
         await seed_queued(store, RENDERS)
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "tests.support.worker_proc", "--db", url, "--data", str(tmp / "data"),
-                 "--jobs", str(tmp / "jobs"), "--owner", f"bench{i}", "--concurrency", "4",
-                 "--exit-when-idle", "25", "--chat", str(tmp / "chat.jsonl")],
-                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.support.worker_proc",
+                    "--db",
+                    url,
+                    "--data",
+                    str(tmp / "data"),
+                    "--jobs",
+                    str(tmp / "jobs"),
+                    "--owner",
+                    f"bench{i}",
+                    "--concurrency",
+                    "4",
+                    "--exit-when-idle",
+                    "25",
+                    "--chat",
+                    str(tmp / "chat.jsonl"),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             for i in range(workers)
         ]

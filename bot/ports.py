@@ -292,11 +292,16 @@ class Store(Protocol):
         request_to: RequestStatus | None = None,
         request_from: Sequence[RequestStatus] = (),
         deliveries: Sequence[Delivery] = (),
+        new_renders: Sequence[Render] = (),
     ) -> bool:
         """Write the render if ``owner`` still holds its lease; optionally move its request."""
         ...
 
     async def reap_expired_leases(self, now: datetime) -> list[str]: ...
+
+    async def set_render_clip(self, render_id: str, clip_path: str, provenance_digest: str | None) -> None:
+        """Point a finished render at a new file (e.g. re-signed after approval)."""
+        ...
 
     async def queue_position(self, render_id: str) -> int: ...
 
@@ -351,6 +356,14 @@ class PostProcessor(Protocol):
 
     async def process(
         self, render: Render, brief: Brief, request: VideoRequest, clip: Path
+    ) -> ProcessedClip: ...
+
+
+class ApprovalSealer(Protocol):
+    """Re-sign an approved clip so its provenance names the approver."""
+
+    async def seal(
+        self, render: Render, brief: Brief, request: VideoRequest, approver: str
     ) -> ProcessedClip: ...
 
 

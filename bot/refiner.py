@@ -32,6 +32,7 @@ class _Genre:
     setting: str
     beats: tuple[str, ...]
     cameras: tuple[str, ...]
+    connector: str = "of"
 
 
 _GENRES: tuple[_Genre, ...] = (
@@ -105,6 +106,7 @@ _GENRES: tuple[_Genre, ...] = (
             "The result of {subject}, shown clearly",
         ),
         ("top-down static", "over-the-shoulder", "close-up insert", "slow reveal pull-back"),
+        "on",
     ),
     _Genre(
         "advert",
@@ -119,6 +121,7 @@ _GENRES: tuple[_Genre, ...] = (
             "Brand moment: {subject} with a clear call to action",
         ),
         ("whip pan", "fast dolly-in", "low-angle hero", "snap zoom"),
+        "for",
     ),
 )
 
@@ -127,7 +130,7 @@ _STORY = _Genre(
     (),
     "cinematic, naturalistic colour, 35mm film look",
     "motivated natural light with soft shadows",
-    "a setting that fits the scene",
+    "",
     (
         "Establishing shot: {subject}",
         "Medium shot developing {subject}",
@@ -138,7 +141,7 @@ _STORY = _Genre(
 )
 
 _SETTINGS = {
-    "kitchen": "a bright modern kitchen counter",
+    "kitchen": "a bright modern kitchen",
     "office": "a calm, modern office",
     "beach": "a sunlit beach at golden hour",
     "city": "a city street at dusk",
@@ -159,6 +162,12 @@ _FILLER = re.compile(
     r"^(?:please\s+)?(?:can you\s+)?(?:make|create|generate|render|produce|give me|i want|i need)?"
     r"\s*(?:me\s+)?(?:(?:a|an|the)\s+)?"
     r"(?:(?:short|quick|little)\s+)?(?:video|clip|film|animation|movie)?\s*(?:of|about|showing)?\s*",
+    re.IGNORECASE,
+)
+_GENRE_LEAD = re.compile(
+    r"^(?:(?:a|an|the)\s+)?(?:(?:short|quick|little|simple|calm|fun|upbeat)\s+)*"
+    r"(?:product\s+demo|demo|explainer|tutorial|walkthrough|guide|advert|ad|commercial|promo|teaser|"
+    r"cinematic\s+scene|scene|video|clip|film|animation)(?:\s+video)?\s+(?:of|about|on|showing|for)\s+",
     re.IGNORECASE,
 )
 _OPTION_WORDS = re.compile(
@@ -199,6 +208,8 @@ def _clean_subject(text: str) -> str:
     without_options = _OPTION_WORDS.sub(" ", text)
     without_options = re.sub(r"\s+", " ", without_options).strip(" ,.;:-")
     subject = _FILLER.sub("", without_options, count=1).strip(" ,.;:-")
+    # The genre goes into the prompt once ("a product demo of …"), so drop it from the subject.
+    subject = _GENRE_LEAD.sub("", subject, count=1).strip(" ,.;:-")
     subject = re.sub(r"\s*,\s*(?:,\s*)+", ", ", subject)
     return subject or without_options or text.strip()
 
@@ -268,8 +279,10 @@ class OfflineRefiner:
         )
         orientation = {"9:16": "vertical 9:16", "1:1": "square 1:1"}.get(data.aspect, "widescreen 16:9")
         shot_lines = " ".join(f"Shot {s.index} ({s.seconds:g}s, {s.camera}): {s.description}." for s in shots)
+        article = "An" if str(data.seconds).startswith("8") or data.seconds in (11, 18) else "A"
         prompt = (
-            f"A {data.seconds}-second {orientation} {genre.name} of {short_subject}, set in {setting}. "
+            f"{article} {data.seconds}-second {orientation} {genre.name} {genre.connector} {short_subject}"
+            f"{f', set in {setting}' if setting else ''}. "
             f"Style: {genre.style}. Lighting: {genre.lighting}. {shot_lines}"
         )
         if len(prompt) > data.max_prompt_chars:
@@ -279,7 +292,7 @@ class OfflineRefiner:
             version=data.version,
             prompt=prompt,
             subject=short_subject,
-            setting=setting,
+            setting=setting or "as described",
             style=genre.style,
             lighting=genre.lighting,
             camera=shots[0].camera,

@@ -39,6 +39,7 @@ from bot.moderation import LocalRulesModerator, ModerationChain
 from bot.people import RealPeopleModerator
 from bot.policy import Policy
 from bot.ports import (
+    ApprovalSealer,
     Clarification,
     Clock,
     ModerationResult,
@@ -78,6 +79,7 @@ class RequestService:
         policy_for: Callable[[ReplyTarget], Policy],
         clock: Clock,
         fallback_refiner: PromptRefiner | None = None,
+        sealer: ApprovalSealer | None = None,
     ) -> None:
         self.store = store
         self.providers = providers
@@ -87,6 +89,7 @@ class RequestService:
         self.chat = chat
         self.policy_for = policy_for
         self.clock = clock
+        self.sealer = sealer
 
     # ------------------------------------------------------------------ look-ups
 
@@ -576,7 +579,34 @@ class RequestService:
             raise AlreadyDecided(_already(latest, verb))
         brief = await self.store.get_brief(render.brief_id)
         assert brief is not None
+        if decision == Decision.APPROVED:
+            await self._seal(moved, render, brief, actor)
         return moved, render, brief
+
+    async def _seal(self, request: VideoRequest, render: Render, brief: Brief, actor: Actor) -> None:
+        """Re-sign the approved clip naming the approver; the decision stands even if this fails."""
+        if self.sealer is None or not render.clip_path:
+            return
+        try:
+            sealed = await self.sealer.seal(render, brief, request, actor.user_id)
+        except Exception as exc:
+            log.error("could not seal the approval of %s into its provenance: %s", render.id, exc)
+            await self.store.audit(
+                audit_for("render.seal_failed", "clipdesk", request, render=render.id, reason=str(exc))
+            )
+            return
+        await self.store.set_render_clip(render.id, str(sealed.path), sealed.provenance_digest)
+        render.clip_path, render.provenance_digest = str(sealed.path), sealed.provenance_digest
+        await self.store.audit(
+            audit_for(
+                "render.sealed",
+                "clipdesk",
+                request,
+                render=render.id,
+                approver=actor.user_id,
+                provenance=sealed.provenance_digest,
+            )
+        )
 
     async def _render_to_decide(self, request: VideoRequest, render_id: str | None) -> Render:
         if request.status != R.IN_REVIEW:

@@ -69,6 +69,7 @@ class WorkerConfig:
     poll_cap: float = 20.0
     render_timeout: float = 3600.0
     push_providers: frozenset[str] = frozenset()
+    qc_regenerate_once: bool = True
 
 
 def render_audit(kind: str, render: Render, request: VideoRequest | None, **data: object) -> AuditEvent:
@@ -340,6 +341,9 @@ class RenderWorker:
         brief = await self.store.get_brief(render.brief_id)
         assert brief is not None and render.clip_path is not None
         processed = await self.post.process(render, brief, request, Path(render.clip_path))
+        if processed.hard_failure and self.config.qc_regenerate_once and not await self._qc_retried(render):
+            await self._regenerate_after_qc(render, request, processed.findings)
+            return
         render.clip_path = str(processed.path)
         render.qc_findings = list(processed.findings)
         render.provenance_digest = processed.provenance_digest
@@ -365,6 +369,44 @@ class RenderWorker:
             request_from=[R.RENDERING],
             request_to=R.IN_REVIEW,
             deliveries=[delivery],
+        )
+
+    async def _qc_retried(self, render: Render) -> bool:
+        siblings = await self.store.renders_for(render.request_id)
+        return any(
+            r.brief_id == render.brief_id and (r.failure_reason or "").startswith("QC:") for r in siblings
+        )
+
+    async def _regenerate_after_qc(
+        self, render: Render, request: VideoRequest, findings: tuple[str, ...]
+    ) -> None:
+        """A clip with a hard QC failure is not worth a reviewer's time: make it once more."""
+        reason = "QC: " + "; ".join(findings)
+        render.status = advance_render(render.status, S.FAILED)
+        render.failure_reason = reason
+        again = Render(
+            id=new_id("rnd"),
+            request_id=render.request_id,
+            brief_id=render.brief_id,
+            brief_version=render.brief_version,
+            provider=render.provider,
+            model=render.model,
+            seconds=render.seconds,
+            size=render.size,
+            variant=render.variant,
+            cost_estimate=render.cost_estimate,
+        )
+        await self._save(
+            render,
+            audit=render_audit(
+                "render.qc_regenerate", render, request, findings=list(findings), replacement=again.id
+            ),
+            new_renders=[again],
+        )
+        await self._notice(
+            request,
+            f"⚠️ The clip failed automatic checks ({'; '.join(findings)}); "
+            "making it once more before anyone reviews it.",
         )
 
     # ------------------------------------------------------------------ outcomes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -43,5 +44,12 @@ class LocalMediaStore:
             for entry in os.scandir(base):
                 if entry.is_file() and entry.stat().st_mtime < limit:
                     Path(entry.path).unlink(missing_ok=True)
+                    removed.append(Path(entry.path))
+        # The animatic keeps one folder per job (its frames' progress and output).
+        jobs = self.root / "animatic"
+        if jobs.exists():
+            for entry in os.scandir(jobs):
+                if entry.is_dir() and entry.stat().st_mtime < limit:
+                    shutil.rmtree(entry.path, ignore_errors=True)
                     removed.append(Path(entry.path))
         return removed

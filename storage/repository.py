@@ -372,6 +372,7 @@ class SqlStore:
         request_to: RequestStatus | None = None,
         request_from: Sequence[RequestStatus] = (),
         deliveries: Sequence[Delivery] = (),
+        new_renders: Sequence[Render] = (),
     ) -> bool:
         async with self._session() as s, s.begin():
             row = (
@@ -407,11 +408,25 @@ class SqlStore:
                         else col(RequestRow.failure_reason),
                     )
                 )
+            if new_renders:
+                parent = await s.get(RequestRow, render.request_id)
+                assert parent is not None
+                request = mapping.to_request(parent)
+                for extra in new_renders:
+                    s.add(mapping.render_row(extra, request))
             for delivery in deliveries:
                 s.add(self._delivery_row(delivery))
             if audit is not None:
                 s.add(mapping.audit_row(audit))
             return True
+
+    async def set_render_clip(self, render_id: str, clip_path: str, provenance_digest: str | None) -> None:
+        async with self._session() as s, s.begin():
+            await s.execute(
+                update(RenderRow)
+                .where(col(RenderRow.id) == render_id)
+                .values(clip_path=clip_path, provenance_digest=provenance_digest, updated_at=utcnow())
+            )
 
     async def reap_expired_leases(self, now: datetime) -> list[str]:
         async with self._session() as s, s.begin():

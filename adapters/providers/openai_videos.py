@@ -205,6 +205,7 @@ class OpenAIVideosProvider:
                     audio=True,
                     max_prompt_chars=MAX_PROMPT_CHARS,
                     quality_sizes={HIGH: dict(_HIGH_SIZES)},
+                    quality_prices={HIGH: self._prices[f"sora-2-pro@{HIGH}"]},
                 ),
             ),
             default_model=default_model,

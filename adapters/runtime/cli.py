@@ -111,6 +111,30 @@ def worker() -> None:
     asyncio.run(_until_signalled(run_worker(_settings())))
 
 
+keys_app = typer.Typer(help="C2PA signing keys.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("init")
+def keys_init(
+    folder: Annotated[Path | None, typer.Option(help="Where to write (default: <data dir>/keys).")] = None,
+    algorithm: Annotated[str, typer.Option(help="es256 or ps256.")] = "es256",
+    days: Annotated[int, typer.Option(help="How long the signing certificate is valid.")] = 365,
+) -> None:
+    """Create a LOCAL DEVELOPMENT certificate chain for C2PA signing (not for production)."""
+    from adapters.media.provenance import create_dev_certificates
+
+    settings = _settings(log_level="WARNING")
+    target = folder or settings.data_dir / "keys"
+    creds = create_dev_certificates(target, algorithm=algorithm, days=days)
+    console.print(f"wrote {creds.signer.cert_chain}, {creds.signer.private_key} and {creds.root}")
+    console.print(
+        "Set CLIPDESK_C2PA_CERT_CHAIN and CLIPDESK_C2PA_PRIVATE_KEY to use them; readers will show the "
+        "signer as untrusted unless they trust root.pem. In production use a certificate from a CA on "
+        "the C2PA trust list."
+    )
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending database migrations."""

@@ -19,7 +19,7 @@ from bot.domain import ReplyTarget
 from bot.moderation import ModerationChain
 from bot.policy import Budgets, Policy
 from bot.policy_file import PolicySet, load_policy
-from bot.ports import ChatPort, Clock, Moderator, PostProcessor, PromptRefiner, VideoProvider
+from bot.ports import ApprovalSealer, ChatPort, Clock, Moderator, PostProcessor, PromptRefiner, VideoProvider
 from bot.refiner import OfflineRefiner
 from bot.routing import ProviderRouter
 from bot.service import RequestService
@@ -148,10 +148,18 @@ def build_moderator(settings: Settings) -> Moderator:
     return ModerationChain(moderators)
 
 
-def build_postprocessor(settings: Settings, media: LocalMediaStore) -> PostProcessor:
+def build_postprocessor(
+    settings: Settings, media: LocalMediaStore, providers: ProviderRouter
+) -> PostProcessor:
     from adapters.media.factory import postprocessor
 
-    return postprocessor(settings, media)
+    return postprocessor(settings, media, providers)
+
+
+def build_sealer(settings: Settings) -> ApprovalSealer | None:
+    from adapters.media.factory import approval_sealer
+
+    return approval_sealer(settings)
 
 
 async def build_app(
@@ -160,6 +168,7 @@ async def build_app(
     chat_ports: Sequence[ChatPort] = (),
     providers: dict[str, VideoProvider] | None = None,
     postprocessor: PostProcessor | None = None,
+    sealer: ApprovalSealer | None = None,
     refiner: PromptRefiner | None = None,
     clock: Clock | None = None,
     migrate: bool = True,
@@ -184,6 +193,8 @@ async def build_app(
         chat=chat,
         policy_for=policy_resolver(settings, policies),
         clock=clock,
+        # Tests that inject their own post-processor get no sealer unless they pass one.
+        sealer=sealer if sealer is not None or postprocessor is not None else build_sealer(settings),
     )
     owner = owner or settings.worker_id or worker_name()
     worker = RenderWorker(
@@ -191,7 +202,7 @@ async def build_app(
         providers=router,
         media=media,
         chat=chat,
-        postprocessor=postprocessor or build_postprocessor(settings, media),
+        postprocessor=postprocessor or build_postprocessor(settings, media, router),
         clock=clock,
         config=WorkerConfig(
             owner=owner,
@@ -204,6 +215,7 @@ async def build_app(
             poll_cap=settings.poll_cap_seconds,
             render_timeout=settings.render_timeout_seconds,
             # With a webhook secret, OpenAI pushes completion; polling only backs it up.
+            qc_regenerate_once=settings.qc_regenerate_once,
             push_providers=frozenset({"openai"}) if settings.openai_webhook_secret else frozenset(),
         ),
     )

@@ -115,7 +115,16 @@ class Settings(BaseSettings):
     review_expiry_hours: float | None = None
     watermark: bool = True
     watermark_text: str = "AI-generated · clipdesk"
+    watermark_logo: Path | None = None
+    watermark_position: str = "bottom-right"
+    watermark_opacity: float = 0.7
+    c2pa_cert_chain: Path | None = None  # PEM chain, signing certificate first
+    c2pa_private_key: Path | None = None
+    c2pa_algorithm: str = "es256"
+    c2pa_tsa_url: str | None = None
+    c2pa_dev_keys: bool = True  # no chain configured: sign with a local development chain in the data dir
     retention_days: float | None = None
+    qc_regenerate_once: bool = True  # a clip that fails QC hard is made once more before review
 
     @property
     def sqlite_path(self) -> Path:

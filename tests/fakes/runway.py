@@ -41,11 +41,17 @@ MODELS: dict[str, tuple[tuple[str, ...], tuple[int, ...], int]] = {
     "veo3.1": (("1280:720", "720:1280", "1920:1080", "1080:1920"), (4, 6, 8), 40),
     "veo3.1_fast": (("1280:720", "720:1280", "1920:1080", "1080:1920"), (4, 6, 8), 15),
     "kling2.5_turbo_pro": (
-        ("1920:1080", "1440:1440", "1080:1920", "1280:720", "720:720", "720:1280"), (5, 10), 7,
+        ("1920:1080", "1440:1440", "1080:1920", "1280:720", "720:720", "720:1280"),
+        (5, 10),
+        7,
     ),
 }
 DEFAULT_SCRIPT: tuple[tuple[str, float], ...] = (
-    ("PENDING", 0.0), ("THROTTLED", 0.0), ("RUNNING", 0.4), ("RUNNING", 0.8), ("SUCCEEDED", 1.0),
+    ("PENDING", 0.0),
+    ("THROTTLED", 0.0),
+    ("RUNNING", 0.4),
+    ("RUNNING", 0.8),
+    ("SUCCEEDED", 1.0),
 )
 SAFETY_FAILURE = ("SAFETY.INPUT.TEXT", "The prompt text did not pass content moderation.")
 
@@ -156,8 +162,9 @@ class FakeRunway:
             return _error(503, "Service is temporarily shedding load. Please retry.")
         if self.rate_limit > 0:
             self.rate_limit -= 1
-            return _error(429, "You have exceeded the rate limit.",
-                          headers={"Retry-After": str(self.retry_after)})
+            return _error(
+                429, "You have exceeded the rate limit.", headers={"Retry-After": str(self.retry_after)}
+            )
         if self.server_errors > 0:
             self.server_errors -= 1
             return _error(500, "An unexpected error occurred.")
@@ -202,12 +209,16 @@ class FakeRunway:
             if status == "RUNNING":
                 data["progress"] = progress
         elif status == "SUCCEEDED":
-            data.update(status=status, cost={"credits": task.credits},
-                        output=[f"{self.base_url}/outputs/{task.id}.mp4?_jwt={task.token}"])
+            data.update(
+                status=status,
+                cost={"credits": task.credits},
+                output=[f"{self.base_url}/outputs/{task.id}.mp4?_jwt={task.token}"],
+            )
         elif status == "FAILED":
             # Runway does not charge for failed generations: their cost is refunded to 0.
-            data.update(status=status, cost={"credits": 0}, failure=self.fail_message,
-                        failureCode=self.fail_code)
+            data.update(
+                status=status, cost={"credits": 0}, failure=self.fail_message, failureCode=self.fail_code
+            )
         else:
             data.update(status="CANCELLED", cost={"credits": 0})
         return data
@@ -220,13 +231,12 @@ class FakeRunway:
         if "Authorization" in request.headers:
             # Output links are pre-signed: a client must not send its API key to the CDN.
             return web.Response(status=400, text="unexpected Authorization header")
-        clip = await self._clip(str(task.body["ratio"]),
-                                self.clip_seconds or float(task.body["duration"]))
+        clip = await self._clip(str(task.body["ratio"]), self.clip_seconds or float(task.body["duration"]))
         response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
         response.content_length = len(clip)
         await response.prepare(request)
         for start in range(0, len(clip), 4096):
-            await response.write(clip[start:start + 4096])
+            await response.write(clip[start : start + 4096])
         await response.write_eof()
         return response
 

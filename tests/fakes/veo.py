@@ -161,8 +161,10 @@ class FakeVeo:
         failure = self._injected_failure()
         if failure is not None:
             return failure
-        if (request.headers.get("x-goog-api-key") != self.api_key
-                and request.headers.get("Authorization") != f"Bearer {self.oauth_token}"):
+        if (
+            request.headers.get("x-goog-api-key") != self.api_key
+            and request.headers.get("Authorization") != f"Bearer {self.oauth_token}"
+        ):
             return _error(401, "UNAUTHENTICATED", "API key not valid. Please pass a valid API key.")
         path = request.path.lstrip("/")
         version, _, resource = path.partition("/")
@@ -180,11 +182,15 @@ class FakeVeo:
         if self.rate_limit > 0:
             self.rate_limit -= 1
             return _error(
-                429, "RESOURCE_EXHAUSTED",
-                "Quota exceeded for aiplatform.googleapis.com/"
-                "online_prediction_requests_per_base_model.",
-                details=[{"@type": "type.googleapis.com/google.rpc.RetryInfo",
-                          "retryDelay": f"{self.retry_after:g}s"}],
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model.",
+                details=[
+                    {
+                        "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                        "retryDelay": f"{self.retry_after:g}s",
+                    }
+                ],
             )
         if self.server_errors > 0:
             self.server_errors -= 1
@@ -208,8 +214,10 @@ class FakeVeo:
             return _error(400, "INVALID_ARGUMENT", problem)
         if self.refuse_prompt:
             return _error(400, "INVALID_ARGUMENT", RAI_REASON)
-        name = (f"projects/{project}/locations/{location}/publishers/google/models/{model}"
-                f"/operations/{uuid.uuid4()}")
+        name = (
+            f"projects/{project}/locations/{location}/publishers/google/models/{model}"
+            f"/operations/{uuid.uuid4()}"
+        )
         self.operations[name] = Operation(name, model, prompt, parameters)
         return web.json_response({"name": name})
 
@@ -267,8 +275,9 @@ class FakeVeo:
         if self.down:
             return _error(503, "UNAVAILABLE", "The service is currently unavailable.")
         if request.headers.get("Authorization") != f"Bearer {self.gcs_token}":
-            return _error(401, "UNAUTHENTICATED",
-                          "Anonymous caller does not have storage.objects.get access.")
+            return _error(
+                401, "UNAUTHENTICATED", "Anonymous caller does not have storage.objects.get access."
+            )
         if request.query.get("alt") != "media":
             return _error(400, "INVALID_ARGUMENT", "only alt=media is served by the fake")
         uri = f"gs://{request.match_info['bucket']}/{request.match_info['object']}"
@@ -280,7 +289,7 @@ class FakeVeo:
         await response.prepare(request)
         # Several writes, so a client that reads everything at once is not what passes.
         for start in range(0, len(data), 4096):
-            await response.write(data[start:start + 4096])
+            await response.write(data[start : start + 4096])
         await response.write_eof()
         return response
 
@@ -299,12 +308,10 @@ def _invalid(parameters: dict[str, Any], prompt: str) -> str | None:
     return None
 
 
-def _error(code: int, status: str, message: str,
-           details: list[dict[str, Any]] | None = None) -> web.Response:
+def _error(code: int, status: str, message: str, details: list[dict[str, Any]] | None = None) -> web.Response:
     """A google.rpc.Status error body, as Google APIs send it."""
     error: dict[str, Any] = {"code": code, "message": message, "status": status}
     if details:
         error["details"] = details
     # Google APIs put the retry hint in a RetryInfo detail, not in a Retry-After header.
-    return web.Response(status=code, text=json.dumps({"error": error}),
-                        content_type="application/json")
+    return web.Response(status=code, text=json.dumps({"error": error}), content_type="application/json")

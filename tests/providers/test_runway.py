@@ -27,17 +27,32 @@ from tests.fakes.media import decode_to_end
 from tests.fakes.runway import RUNWAY_VERSION, SAFETY_FAILURE, FakeRunway
 
 
-def make_spec(*, seconds: int = 5, aspect: str = "16:9", size: str = "1280x720",
-              model: str = "gen4.5", prompt: str = "A steel water bottle on a kitchen counter.",
-              seed: int | None = None) -> RenderSpec:
+def make_spec(
+    *,
+    seconds: int = 5,
+    aspect: str = "16:9",
+    size: str = "1280x720",
+    model: str = "gen4.5",
+    prompt: str = "A steel water bottle on a kitchen counter.",
+    seed: int | None = None,
+) -> RenderSpec:
     brief = Brief(
-        request_id="req_1", version=1, prompt=prompt, subject="a steel water bottle",
-        setting="a kitchen counter", style="commercial", lighting="morning light",
-        camera="slow push-in", negative_prompt="watermarks, blur", seconds=seconds, aspect=aspect,
+        request_id="req_1",
+        version=1,
+        prompt=prompt,
+        subject="a steel water bottle",
+        setting="a kitchen counter",
+        style="commercial",
+        lighting="morning light",
+        camera="slow push-in",
+        negative_prompt="watermarks, blur",
+        seconds=seconds,
+        aspect=aspect,
         shots=(Shot(1, float(seconds), "Hero shot of the bottle", "slow push-in"),),
     )
-    return RenderSpec(render_id="rnd_1", brief=brief, model=model, seconds=seconds, size=size,
-                      aspect=aspect, seed=seed)
+    return RenderSpec(
+        render_id="rnd_1", brief=brief, model=model, seconds=seconds, size=size, aspect=aspect, seed=seed
+    )
 
 
 async def poll_to_end(provider: RunwayProvider, remote_id: str) -> list[RemoteStatus]:
@@ -76,8 +91,7 @@ def test_runway_offers_its_models_with_their_durations_ratios_and_prices(
     assert isinstance(provider, VideoProvider)
     caps = provider.capabilities()
     assert caps.provider == "runway" and caps.default_model == "gen4.5"
-    assert [m.name for m in caps.models] == ["gen4.5", "veo3.1", "veo3.1_fast",
-                                             "kling2.5_turbo_pro"]
+    assert [m.name for m in caps.models] == ["gen4.5", "veo3.1", "veo3.1_fast", "kling2.5_turbo_pro"]
     gen, veo, fast, kling = caps.models
     assert gen.durations == tuple(range(2, 11)) and veo.durations == (4, 6, 8)
     assert kling.durations == (5, 10) and kling.size_for("1:1") == "720x720"
@@ -97,9 +111,13 @@ def test_runway_price_table_and_default_model_are_configuration(client: AsyncRun
 
 @pytest.mark.parametrize(
     ("model", "seconds", "aspect", "size"),
-    [("gen4.5", 12, "16:9", "1280x720"), ("gen4.5", 5, "1:1", "720x720"),
-     ("veo3.1", 5, "16:9", "1280x720"), ("kling2.5_turbo_pro", 6, "16:9", "1280x720"),
-     ("gen4.5", 5, "16:9", "1920x1080")],
+    [
+        ("gen4.5", 12, "16:9", "1280x720"),
+        ("gen4.5", 5, "1:1", "720x720"),
+        ("veo3.1", 5, "16:9", "1280x720"),
+        ("kling2.5_turbo_pro", 6, "16:9", "1280x720"),
+        ("gen4.5", 5, "16:9", "1920x1080"),
+    ],
 )
 async def test_runway_rejects_options_the_model_cannot_make_before_spending(
     provider: RunwayProvider, fake: FakeRunway, model: str, seconds: int, aspect: str, size: str
@@ -128,13 +146,21 @@ async def test_runway_renders_a_playable_clip_through_pending_throttled_and_runn
     (create,) = fake.calls_to("/v1/text_to_video")
     assert create.headers["X-Runway-Version"] == RUNWAY_VERSION
     assert create.headers["Authorization"] == f"Bearer {fake.api_key}"
-    assert create.body == {"model": "gen4.5", "promptText": "A steel water bottle on a kitchen "
-                           "counter.", "ratio": "720:1280", "duration": 5, "seed": 7}
+    assert create.body == {
+        "model": "gen4.5",
+        "promptText": "A steel water bottle on a kitchen counter.",
+        "ratio": "720:1280",
+        "duration": 5,
+        "seed": 7,
+    }
 
     seen = await poll_to_end(provider, remote_id)
     assert [(s.state, s.progress) for s in seen] == [
-        (RemoteState.QUEUED, 0), (RemoteState.QUEUED, 0), (RemoteState.RUNNING, 40),
-        (RemoteState.RUNNING, 80), (RemoteState.COMPLETED, 100),
+        (RemoteState.QUEUED, 0),
+        (RemoteState.QUEUED, 0),
+        (RemoteState.RUNNING, 40),
+        (RemoteState.RUNNING, 80),
+        (RemoteState.COMPLETED, 100),
     ]
     assert seen[0].poll_after is not None and seen[1].poll_after is not None
     assert seen[1].poll_after > seen[0].poll_after  # THROTTLED: Runway holds it; poll gently
@@ -155,8 +181,12 @@ async def test_runway_hosted_veo_gets_1080p_audio_and_the_negative_prompt(
 ) -> None:
     remote_id = await provider.submit(make_spec(model="veo3.1", seconds=8, size="1920x1080"))
     assert fake.calls[0].body == {
-        "model": "veo3.1", "promptText": "A steel water bottle on a kitchen counter.",
-        "ratio": "1920:1080", "duration": 8, "audio": True, "negativePrompt": "watermarks, blur",
+        "model": "veo3.1",
+        "promptText": "A steel water bottle on a kitchen counter.",
+        "ratio": "1920:1080",
+        "duration": 8,
+        "audio": True,
+        "negativePrompt": "watermarks, blur",
     }
     assert (await poll_to_end(provider, remote_id))[-1].cost == pytest.approx(40 * 8 * 0.01)
     await provider.download(remote_id, tmp_path / "veo.mp4")
@@ -235,9 +265,7 @@ async def test_runway_safety_failure_is_a_refusal_with_context_and_no_charge(
     assert SAFETY_FAILURE[1] in final.error
 
 
-async def test_runway_quality_failure_is_not_a_refusal(
-    provider: RunwayProvider, fake: FakeRunway
-) -> None:
+async def test_runway_quality_failure_is_not_a_refusal(provider: RunwayProvider, fake: FakeRunway) -> None:
     fake.fail_code, fake.fail_message = "INTERNAL.BAD_OUTPUT.CODE01", "The output was unusable."
     final = (await poll_to_end(provider, await provider.submit(make_spec())))[-1]
     assert (final.state, final.refused, final.charged) == (RemoteState.FAILED, False, False)

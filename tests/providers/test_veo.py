@@ -30,22 +30,35 @@ from tests.fakes.veo import RAI_REASON, FakeVeo
 MODEL = "veo-3.1-generate-001"
 
 # google-genai's own aiohttp session subclass; nothing the adapter controls.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Inheritance class AiohttpClientSession:DeprecationWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore:Inheritance class AiohttpClientSession:DeprecationWarning")
 
 
-def make_spec(*, seconds: int = 4, aspect: str = "16:9", size: str = "1280x720",
-              model: str = MODEL, prompt: str = "A steel water bottle on a kitchen counter.",
-              seed: int | None = None) -> RenderSpec:
+def make_spec(
+    *,
+    seconds: int = 4,
+    aspect: str = "16:9",
+    size: str = "1280x720",
+    model: str = MODEL,
+    prompt: str = "A steel water bottle on a kitchen counter.",
+    seed: int | None = None,
+) -> RenderSpec:
     brief = Brief(
-        request_id="req_1", version=1, prompt=prompt, subject="a steel water bottle",
-        setting="a kitchen counter", style="commercial", lighting="morning light",
-        camera="slow push-in", negative_prompt="watermarks, blur", seconds=seconds, aspect=aspect,
+        request_id="req_1",
+        version=1,
+        prompt=prompt,
+        subject="a steel water bottle",
+        setting="a kitchen counter",
+        style="commercial",
+        lighting="morning light",
+        camera="slow push-in",
+        negative_prompt="watermarks, blur",
+        seconds=seconds,
+        aspect=aspect,
         shots=(Shot(1, float(seconds), "Hero shot of the bottle", "slow push-in"),),
     )
-    return RenderSpec(render_id="rnd_1", brief=brief, model=model, seconds=seconds, size=size,
-                      aspect=aspect, seed=seed)
+    return RenderSpec(
+        render_id="rnd_1", brief=brief, model=model, seconds=seconds, size=size, aspect=aspect, seed=seed
+    )
 
 
 async def poll_to_end(provider: VeoProvider, remote_id: str) -> list[RemoteStatus]:
@@ -92,8 +105,9 @@ def test_veo_declares_veo_31_models_durations_sizes_audio_and_prices(provider: V
 
 
 def test_veo_price_table_and_default_model_are_configuration(client: genai.Client) -> None:
-    provider = VeoProvider(client, model="veo-3.1-fast-generate-preview",
-                           prices={"veo-3.1-fast-generate-preview": 0.1})
+    provider = VeoProvider(
+        client, model="veo-3.1-fast-generate-preview", prices={"veo-3.1-fast-generate-preview": 0.1}
+    )
     caps = provider.capabilities()
     assert caps.default_model == "veo-3.1-fast-generate-preview"
     assert caps.model().price_per_second == 0.1
@@ -135,8 +149,13 @@ async def test_veo_rejects_an_unknown_model_and_an_overlong_prompt_before_spendi
     [("9:16", "720x1280", "720p", (108, 192)), ("16:9", "1920x1080", "1080p", (192, 108))],
 )
 async def test_veo_renders_a_playable_clip_of_the_asked_aspect_end_to_end(
-    provider: VeoProvider, fake: FakeVeo, tmp_path: Path,
-    aspect: str, size: str, resolution: str, frame: tuple[int, int],
+    provider: VeoProvider,
+    fake: FakeVeo,
+    tmp_path: Path,
+    aspect: str,
+    size: str,
+    resolution: str,
+    frame: tuple[int, int],
 ) -> None:
     remote_id = await provider.submit(make_spec(seconds=6, aspect=aspect, size=size, seed=42))
 
@@ -147,9 +166,14 @@ async def test_veo_renders_a_playable_clip_of_the_asked_aspect_end_to_end(
     assert create.body == {
         "instances": [{"prompt": "A steel water bottle on a kitchen counter."}],
         "parameters": {
-            "sampleCount": 1, "durationSeconds": 6, "aspectRatio": aspect,
-            "resolution": resolution, "negativePrompt": "watermarks, blur", "seed": 42,
-            "personGeneration": "allow_adult", "generateAudio": True,
+            "sampleCount": 1,
+            "durationSeconds": 6,
+            "aspectRatio": aspect,
+            "resolution": resolution,
+            "negativePrompt": "watermarks, blur",
+            "seed": 42,
+            "personGeneration": "allow_adult",
+            "generateAudio": True,
         },
     }
 
@@ -171,8 +195,7 @@ async def test_veo_on_a_project_sends_project_paths_with_oauth_credentials(
     fake: FakeVeo, tmp_path: Path
 ) -> None:
     token = Credentials(token=fake.oauth_token)  # type: ignore[no-untyped-call]
-    client = make_client(project="acme", location="europe-west4", base_url=fake.base_url,
-                         credentials=token)
+    client = make_client(project="acme", location="europe-west4", base_url=fake.base_url, credentials=token)
     provider = VeoProvider(client, person_generation=None)
     try:
         remote_id = await provider.submit(make_spec())
@@ -181,8 +204,10 @@ async def test_veo_on_a_project_sends_project_paths_with_oauth_credentials(
     finally:
         await client.aio.aclose()
     prefix = f"/v1beta1/projects/acme/locations/europe-west4/publishers/google/models/{MODEL}"
-    assert [c.path for c in fake.calls][:2] == [f"{prefix}:predictLongRunning",
-                                                f"{prefix}:fetchPredictOperation"]
+    assert [c.path for c in fake.calls][:2] == [
+        f"{prefix}:predictLongRunning",
+        f"{prefix}:fetchPredictOperation",
+    ]
     assert fake.calls[0].headers["Authorization"] == f"Bearer {fake.oauth_token}"
     assert "personGeneration" not in fake.calls[0].body["parameters"]  # type: ignore[index]
     assert decode_to_end(tmp_path / "clip.mp4").width == 192
@@ -194,8 +219,13 @@ async def test_veo_streams_the_clip_from_cloud_storage_when_a_bucket_is_configur
     async def token() -> str:
         return fake.gcs_token
 
-    provider = VeoProvider(client, output_gcs_uri="gs://clips/veo", gcs_token=token,
-                           storage_url=fake.storage_url, chunk_size=1024)
+    provider = VeoProvider(
+        client,
+        output_gcs_uri="gs://clips/veo",
+        gcs_token=token,
+        storage_url=fake.storage_url,
+        chunk_size=1024,
+    )
     remote_id = await provider.submit(make_spec(aspect="9:16", size="720x1280"))
     await poll_to_end(provider, remote_id)
     await provider.download(remote_id, tmp_path / "clip.mp4")
@@ -296,8 +326,10 @@ async def test_veo_safety_filtered_video_is_a_refusal_that_costs_nothing(
 
 @pytest.mark.parametrize(
     ("error", "refused"),
-    [({"code": 3, "message": RAI_REASON}, True),
-     ({"code": 13, "message": "Internal error while generating the video."}, False)],
+    [
+        ({"code": 3, "message": RAI_REASON}, True),
+        ({"code": 13, "message": "Internal error while generating the video."}, False),
+    ],
 )
 async def test_veo_failed_operation_reports_googles_message(
     provider: VeoProvider, fake: FakeVeo, error: dict[str, object], refused: bool

@@ -12,7 +12,7 @@ from adapters.runtime.settings import Settings
 from bot.domain import ReplyTarget, RequestStatus, VideoRequest, new_id
 from bot.events import Actor, ButtonPressed, FormSubmitted, ThreadReply, VideoCommand
 from bot.messages import Action
-from bot.ports import PostProcessor, VideoProvider
+from bot.ports import ApprovalSealer, PostProcessor, VideoProvider
 from tests.support.chat import RecordingChat
 from tests.support.post import FilingPostProcessor
 
@@ -108,6 +108,7 @@ async def make_harness(
     *,
     providers: dict[str, VideoProvider] | None = None,
     post: PostProcessor | None = None,
+    sealer: ApprovalSealer | None = None,
     **settings: object,
 ) -> Harness:
     from tests.support.providers import FileJobProvider
@@ -124,6 +125,7 @@ async def make_harness(
         chat_ports=[chat],
         providers=providers,
         postprocessor=post or FilingPostProcessor(media),
+        sealer=sealer,
         migrate=False,
     )
     return Harness(app, chat, tmp_path)

@@ -36,6 +36,7 @@ class FileJobProvider:
         fail_submits: int = 0,
         refuse: bool = False,
         down: bool = False,
+        garbage: bool = False,
     ) -> None:
         self.root = root
         self.name = name
@@ -46,6 +47,7 @@ class FileJobProvider:
         self.fail_submits = fail_submits
         self.refuse = refuse
         self.down = down
+        self.garbage = garbage
         root.mkdir(parents=True, exist_ok=True)
 
     def capabilities(self) -> Capabilities:
@@ -95,6 +97,9 @@ class FileJobProvider:
     async def download(self, remote_id: str, dest: Path) -> None:
         if not (self.root / f"{remote_id}.json").exists():
             raise PermanentProviderError(f"job {remote_id} has expired")
+        if self.garbage:
+            dest.write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not a video")
+            return
         width, height = (int(v) for v in self.clip_size.split("x"))
         seconds = self.clip_seconds if self.clip_seconds is not None else 0.5
         template = self.root / f"template_{seconds}_{width}x{height}.mp4"

@@ -17,7 +17,7 @@ def test_product_demo_brief_has_one_shot_per_four_seconds_summing_to_the_length(
     assert len(brief.shots) == 3
     assert sum(s.seconds for s in brief.shots) == pytest.approx(12)
     assert "steel water bottle" in brief.subject
-    assert brief.setting == "a bright modern kitchen counter"
+    assert brief.setting == "a bright modern kitchen"
     assert "commercial" in brief.style
     assert "vertical 9:16" in brief.prompt and brief.negative_prompt
     assert all(s.camera for s in brief.shots)

@@ -1,0 +1,309 @@
+"""The local animatic provider behaves like a remote provider and makes a real, exact MP4."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from adapters.providers import animatic
+from adapters.providers.animatic import AnimaticProvider, job_from_spec
+from bot.domain import Brief, Shot
+from bot.errors import PermanentProviderError
+from bot.ports import RemoteState, RemoteStatus, RenderSpec, VideoProvider
+from tests.fakes.media import decode_to_end
+
+
+def make_spec(
+    size: str = "1280x720",
+    aspect: str = "16:9",
+    seconds: int = 4,
+    *,
+    model: str = "animatic-v1",
+    prompt: str = "A 4-second widescreen product demo of a steel water bottle.",
+    render_id: str = "rnd_test",
+) -> RenderSpec:
+    shots = (
+        Shot(
+            1,
+            seconds / 2,
+            "A steel water bottle on a sunlit kitchen counter, beads of water on it",
+            "slow dolly in",
+        ),
+        Shot(
+            2,
+            seconds / 2,
+            "A hand pours ice water into a glass; the logo catches the light",
+            "pan left",
+        ),
+    )
+    brief = Brief(
+        request_id="req_test",
+        version=1,
+        prompt=prompt,
+        subject="our steel water bottle",
+        setting="a kitchen",
+        style="clean product film",
+        lighting="soft daylight",
+        camera="slow dolly in",
+        negative_prompt="",
+        seconds=seconds,
+        aspect=aspect,
+        shots=shots,
+    )
+    return RenderSpec(
+        render_id=render_id, brief=brief, model=model, seconds=seconds, size=size, aspect=aspect
+    )
+
+
+@pytest.fixture
+def provider(tmp_path: Path) -> Iterator[AnimaticProvider]:
+    made = AnimaticProvider(tmp_path / "animatic")
+    yield made
+    made.close()
+
+
+async def wait_done(provider: AnimaticProvider, job_id: str) -> list[RemoteStatus]:
+    seen: list[RemoteStatus] = []
+    for _ in range(6000):
+        status = await provider.status(job_id)
+        seen.append(status)
+        if status.state in (RemoteState.COMPLETED, RemoteState.FAILED):
+            return seen
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"job {job_id} never finished; last status {seen[-1]}")
+
+
+def frame_at(path: Path, index: int) -> np.ndarray:
+    with av.open(str(path)) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i == index:
+                return frame.to_ndarray(format="rgb24").astype(np.int16)
+    raise AssertionError(f"{path} has no frame {index}")
+
+
+@pytest.mark.parametrize(("size", "aspect"), [("1280x720", "16:9"), ("720x1280", "9:16")])
+async def test_submit_status_download_gives_an_exact_h264_clip(
+    provider: AnimaticProvider, tmp_path: Path, size: str, aspect: str
+) -> None:
+    job_id = await provider.submit(make_spec(size, aspect))
+    seen = await wait_done(provider, job_id)
+    dest = tmp_path / "downloads" / "clip.mp4"
+    await provider.download(job_id, dest)
+
+    assert seen[-1] == RemoteStatus(RemoteState.COMPLETED, 100, cost=0.0)
+    facts = decode_to_end(dest)
+    width, height = (int(v) for v in size.split("x"))
+    assert (facts.width, facts.height) == (width, height)
+    assert facts.frames == 96
+    assert abs(facts.seconds - 4.0) <= 0.1
+    assert facts.codec == "h264"
+    with av.open(str(dest)) as container:
+        assert container.streams.video[0].codec_context.pix_fmt == "yuv420p"
+    data = dest.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat"), "faststart puts the index first"
+
+
+async def test_status_reports_real_progress_while_encoding(
+    provider: AnimaticProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    halfway, resume = threading.Event(), threading.Event()
+    real = animatic.render_animatic
+
+    def paused(
+        job: animatic.AnimaticJob, dest: Path, progress: Callable[[int, int], None] | None = None
+    ) -> None:
+        def report(done: int, total: int) -> None:
+            assert progress is not None
+            progress(done, total)
+            if done == total // 2:
+                halfway.set()
+                resume.wait(30)
+
+        real(job, dest, report)
+
+    monkeypatch.setattr(animatic, "render_animatic", paused)
+    job_id = await provider.submit(make_spec("720x720", "1:1"))
+    assert await asyncio.to_thread(halfway.wait, 30)
+
+    middle = await provider.status(job_id)
+    resume.set()
+    seen = await wait_done(provider, job_id)
+
+    assert middle.state == RemoteState.RUNNING
+    assert middle.progress == 50
+    progress = [middle.progress] + [s.progress for s in seen]
+    assert progress == sorted(progress)
+    assert seen[-1].state == RemoteState.COMPLETED and seen[-1].progress == 100
+
+
+async def test_background_moves_within_a_shot(provider: AnimaticProvider, tmp_path: Path) -> None:
+    job_id = await provider.submit(make_spec("720x720", "1:1"))
+    await wait_done(provider, job_id)
+    dest = tmp_path / "clip.mp4"
+    await provider.download(job_id, dest)
+
+    # frames 30 and 60 are both in the first shot: same text, so any change is the camera move
+    first, later = frame_at(dest, 30), frame_at(dest, 60)
+    top = slice(0, int(first.shape[0] * 0.85))  # leave out the progress bar
+    assert float(np.abs(first[top] - later[top]).mean()) > 2.0
+
+
+async def test_the_same_render_submitted_twice_is_one_job(provider: AnimaticProvider) -> None:
+    first = await provider.submit(make_spec("720x720", "1:1"))
+    again = await provider.submit(make_spec("720x720", "1:1"))
+    await wait_done(provider, first)
+
+    assert again == first
+    claims = sorted(p.name for p in (provider.work_dir / first).glob("claim.*"))
+    assert claims == ["claim.1"]
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def write_orphan(work_dir: Path, spec: RenderSpec, owner: dict[str, object]) -> str:
+    """Leave a job as a process does when it dies mid-render: running, half a file, no clip."""
+    job = job_from_spec(spec, 24)
+    folder = work_dir / job.job_id
+    folder.mkdir(parents=True)
+    record = {
+        "id": job.job_id,
+        "job": job.to_dict(),
+        "attempt": 1,
+        "since": 0,
+        "state": "active",
+        "error": None,
+        "owner": owner,
+        "created_at": time.time(),
+    }
+    (folder / "job.json").write_text(json.dumps(record))
+    (folder / "claim.1").touch()
+    (folder / "progress.json").write_text(
+        json.dumps({"attempt": 1, "frames": 40, "total": 96, "at": time.time()})
+    )
+    (folder / "clip.1.dead.partial.mp4").write_bytes(b"\x00" * 1000)
+    return job.job_id
+
+
+async def test_a_job_whose_process_died_restarts_under_the_same_id(
+    provider: AnimaticProvider, tmp_path: Path
+) -> None:
+    owner = {"host": socket.gethostname(), "pid": dead_pid(), "started": None}
+    job_id = write_orphan(provider.work_dir, make_spec("720x720", "1:1"), owner)
+
+    first = await provider.status(job_id)
+    seen = await wait_done(provider, job_id)
+    dest = tmp_path / "clip.mp4"
+    await provider.download(job_id, dest)
+
+    assert first.state == RemoteState.QUEUED
+    assert seen[-1].state == RemoteState.COMPLETED
+    record = json.loads((provider.work_dir / job_id / "job.json").read_text())
+    assert record["attempt"] == 2 and record["owner"]["pid"] == os.getpid()
+    assert not list((provider.work_dir / job_id).glob("*.partial.mp4")), "the dead half-file is gone"
+    assert decode_to_end(dest).frames == 96
+
+
+async def test_a_job_owned_by_a_live_process_is_left_to_it(
+    provider: AnimaticProvider,
+) -> None:
+    parent = os.getppid()
+    owner = {
+        "host": socket.gethostname(),
+        "pid": parent,
+        "started": animatic._process_start(parent),
+    }
+    job_id = write_orphan(provider.work_dir, make_spec("720x720", "1:1"), owner)
+
+    status = await provider.status(job_id)
+
+    assert status.state == RemoteState.RUNNING and status.progress == 41
+    assert not (provider.work_dir / job_id / "claim.2").exists()
+
+
+async def test_a_render_that_crashes_reports_failed_and_uncharged(
+    provider: AnimaticProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(job: animatic.AnimaticJob, dest: Path, progress: object = None) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(animatic, "render_animatic", broken)
+    job_id = await provider.submit(make_spec("720x720", "1:1"))
+    seen = await wait_done(provider, job_id)
+
+    assert seen[-1].state == RemoteState.FAILED
+    assert seen[-1].charged is False and "disk full" in (seen[-1].error or "")
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"model": "sora-2"}, "model"),
+        ({"seconds": 5}, "5 s"),
+        ({"aspect": "4:3", "size": "960x720"}, "aspect"),
+        ({"size": "1920x1920"}, "size"),
+        ({"prompt": "x" * 4001}, "characters"),
+    ],
+)
+async def test_an_invalid_spec_is_refused_permanently_before_any_work(
+    provider: AnimaticProvider, changes: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(PermanentProviderError, match=reason):
+        await provider.submit(make_spec(**changes))  # type: ignore[arg-type]
+    assert not provider.work_dir.exists() or not any(provider.work_dir.iterdir())
+
+
+async def test_unknown_or_unfinished_jobs_are_clear_errors(
+    provider: AnimaticProvider, tmp_path: Path
+) -> None:
+    with pytest.raises(PermanentProviderError, match="no animatic job"):
+        await provider.status("anim_" + "0" * 24)
+    with pytest.raises(PermanentProviderError, match="not an animatic job id"):
+        await provider.status("../../etc/passwd")
+    with pytest.raises(PermanentProviderError, match="no finished clip"):
+        await provider.download("anim_" + "0" * 24, tmp_path / "x.mp4")
+
+
+def test_capabilities_are_free_and_offer_the_standard_and_high_sizes(
+    provider: AnimaticProvider,
+) -> None:
+    port: VideoProvider = provider
+    assert isinstance(port, VideoProvider)
+    caps = port.capabilities()
+    model = caps.model()
+
+    assert caps.provider == "animatic" and model.name == "animatic-v1"
+    assert model.price_per_second == 0 and model.audio is False
+    assert model.durations == (4, 6, 8, 10, 12, 16, 20)
+    assert model.size_for("9:16") == "720x1280"
+    assert model.size_for("1:1", "high") == "1080x1080"
+    assert job_from_spec(make_spec("1920x1080", "16:9"), 24).width == 1920
+
+
+@pytest.mark.slow
+async def test_a_process_pool_can_run_the_encode(tmp_path: Path) -> None:
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        provider = AnimaticProvider(tmp_path / "animatic", executor=pool)
+        job_id = await provider.submit(make_spec("720x720", "1:1"))
+        seen = await wait_done(provider, job_id)
+        await provider.download(job_id, tmp_path / "clip.mp4")
+
+    assert seen[-1].state == RemoteState.COMPLETED
+    assert decode_to_end(tmp_path / "clip.mp4").frames == 96
