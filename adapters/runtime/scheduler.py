@@ -40,5 +40,8 @@ def start_scheduler(app: App, *, render: bool = True) -> AsyncIOScheduler:
         app.deliverer.deliver_once, "interval", seconds=tick, id="deliver", next_run_time=now, **common
     )
     scheduler.add_job(retention_sweep, "interval", hours=1, args=[app], id="retention", **common)
+    scheduler.add_job(
+        app.conversation.governance.expire_reviews, "interval", minutes=5, id="expire_reviews", **common
+    )
     scheduler.start()
     return scheduler
