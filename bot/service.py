@@ -280,33 +280,7 @@ class RequestService:
             await self._block(request, actor, verdict.category, verdict.reason, stage="brief")
             await chat.post(request.target, views.blocked_message(verdict.reason, request.id))
             return None
-        await self.store.add_brief(
-            brief,
-            audit_for(
-                "brief.created",
-                actor.user_id,
-                request,
-                version=brief.version,
-                refiner=brief.refiner,
-                digest=brief.digest,
-                note=brief.note,
-            ),
-        )
-        policy = self.policy_for(request.target)
-        auto = plan.cost_estimate <= policy.auto_render_max_cost
-        ref = await chat.post(request.target, views.brief_message(brief, plan, request, awaiting=not auto))
-        await self.store.set_request_refs(request.id, brief_message=ref)
-        if auto:
-            await self.queue(request, brief, plan, actor, expected=[R.REFINING])
-        else:
-            await self.store.move_request(
-                request.id,
-                [R.REFINING],
-                R.AWAITING_CONFIRMATION,
-                audit=audit_for(
-                    "request.awaiting_confirmation", "clipdesk", request, cost_estimate=plan.cost_estimate
-                ),
-            )
+        await self.present(request, actor, brief, plan)
         return brief
 
     # ------------------------------------------------------------------ queueing
@@ -466,12 +440,16 @@ class RequestService:
                 id=new_id("brf"),
                 created_at=self.clock.now(),
             )
-            await self._present_copy(moved, actor, brief)
+            await self.present(moved, actor, brief)
             return
         base = text if text is not None else request.raw_text
         await self.refine(moved, actor, text=base, instruction=instruction, previous=previous)
 
-    async def _present_copy(self, request: VideoRequest, actor: Actor, brief: Brief) -> None:
+    async def present(
+        self, request: VideoRequest, actor: Actor, brief: Brief, plan: Plan | None = None
+    ) -> None:
+        """Record a new brief version, show it, and queue it if it is within the auto-render limit."""
+        plan = plan or self.plan_for(request, brief)
         await self.store.add_brief(
             brief,
             audit_for(
@@ -484,23 +462,21 @@ class RequestService:
                 note=brief.note,
             ),
         )
-        plan = self.plan_for(request, brief)
-        policy = self.policy_for(request.target)
+        auto = plan.cost_estimate <= self.policy_for(request.target).auto_render_max_cost
         chat = self.chat.for_target(request.target)
-        auto = plan.cost_estimate <= policy.auto_render_max_cost
         ref = await chat.post(request.target, views.brief_message(brief, plan, request, awaiting=not auto))
         await self.store.set_request_refs(request.id, brief_message=ref)
         if auto:
             await self.queue(request, brief, plan, actor, expected=[R.REFINING])
-        else:
-            await self.store.move_request(
-                request.id,
-                [R.REFINING],
-                R.AWAITING_CONFIRMATION,
-                audit=audit_for(
-                    "request.awaiting_confirmation", "clipdesk", request, cost_estimate=plan.cost_estimate
-                ),
-            )
+            return
+        await self.store.move_request(
+            request.id,
+            [R.REFINING],
+            R.AWAITING_CONFIRMATION,
+            audit=audit_for(
+                "request.awaiting_confirmation", "clipdesk", request, cost_estimate=plan.cost_estimate
+            ),
+        )
 
     async def answer(self, request: VideoRequest, actor: Actor, text: str) -> None:
         """A reply in a clarifying thread: fold the answer into the ask and refine again."""

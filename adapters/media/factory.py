@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.media.postprocess import MediaPostProcessor
+from adapters.media.postprocess import MediaPostProcessor, provenance_facts
 from adapters.media.provenance import (
     DevCredentials,
-    ProvenanceFacts,
     SignerConfig,
     create_dev_certificates,
     sign_clip,
@@ -92,19 +89,9 @@ class ApprovalSealer:
         assert render.clip_path is not None
         source = Path(render.clip_path)
         dest = source.with_name(f"{render.id}.approved.mp4")
-        facts = ProvenanceFacts(
-            render_id=render.id,
-            request_id=request.id,
-            provider=render.provider,
-            model=render.model,
-            brief_digest=brief.digest,
-            brief_version=brief.version,
-            requester=request.requester,
-            platform=request.target.platform,
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        )
-        signed = sign_clip(source, dest, replace(facts, approver=approver), self.signer)
-        write_sidecar(dest, replace(facts, approver=approver), signed, {"approved_from": source.name})
+        facts = provenance_facts(render, brief, request, approver)
+        signed = sign_clip(source, dest, facts, self.signer)
+        write_sidecar(dest, facts, signed, {"approved_from": source.name})
         return ProcessedClip(path=dest, provenance_digest=signed.sha256, seconds=float(render.seconds))
 
 

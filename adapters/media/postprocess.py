@@ -112,17 +112,7 @@ class MediaPostProcessor:
         final.parent.mkdir(parents=True, exist_ok=True)
         marked = final.with_name(f".{final.stem}.marked.mp4")
         staged = final.with_name(f".{final.stem}.staged.mp4")
-        facts = ProvenanceFacts(
-            render_id=render.id,
-            request_id=request.id,
-            provider=render.provider,
-            model=render.model,
-            brief_digest=brief.digest,
-            brief_version=brief.version,
-            requester=request.requester,
-            platform=request.target.platform,
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        )
+        facts = provenance_facts(render, brief, request)
         signed: SignedClip | None = None
         try:
             current = clip
@@ -170,6 +160,24 @@ class MediaPostProcessor:
         if self._executor is None:
             self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="media")
         return self._executor
+
+
+def provenance_facts(
+    render: Render, brief: Brief, request: VideoRequest, approver: str | None = None
+) -> ProvenanceFacts:
+    """What the manifest says about one clip: who asked, which brief, which model, who approved."""
+    return ProvenanceFacts(
+        render_id=render.id,
+        request_id=request.id,
+        provider=render.provider,
+        model=render.model,
+        brief_digest=brief.digest,
+        brief_version=brief.version,
+        requester=request.requester,
+        approver=approver,
+        platform=request.target.platform,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
 
 
 def _requested_size(render: Render) -> tuple[int, int] | None:
