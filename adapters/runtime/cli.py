@@ -7,9 +7,10 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -203,9 +204,9 @@ def audit_summary(
     sys.stdout.write(summary_text(monthly_summary(events, when), when))
 
 
-async def _until_signalled(coro: object) -> None:
+async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
     loop = asyncio.get_running_loop()
-    task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    task = asyncio.ensure_future(coro)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, task.cancel)
     with contextlib.suppress(asyncio.CancelledError):

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 class Platform(Protocol):
     """A chat platform connection: its ChatPort plus how it receives events."""
 
-    port: ChatPort
+    @property
+    def port(self) -> ChatPort: ...
 
     async def start(self, app: App, web_app: web.Application) -> None:
         """Connect (Socket Mode, gateway) or add routes to ``web_app``; events go to ``app.conversation``."""
