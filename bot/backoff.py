@@ -28,7 +28,9 @@ def backoff_delay(
 
 
 def poll_interval(polls: int, *, start: float = 2.0, cap: float = 20.0, hint: float | None = None) -> float:
-    """Seconds until the next status poll: from ``start`` growing to ``cap``, or the provider's hint."""
+    """Seconds until the next status poll: from ``start`` growing to ``cap``, never before the hint."""
+    grown = float(min(cap, start * 1.5**polls))
     if hint is not None and hint > 0:
-        return min(max(hint, 0.05), cap * 3)
-    return float(min(cap, start * 1.5**polls))
+        # The hint is a floor ("not before"), never a reason to poll faster than our own back-off.
+        return min(max(hint, grown), cap * 3)
+    return grown

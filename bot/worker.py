@@ -302,7 +302,9 @@ class RenderWorker:
                 else (self.config.poll_start, self.config.poll_cap)
             )
             await self._wait_for_poll(
-                render.remote_id, poll_interval(polls, start=start, cap=cap, hint=status.poll_after)
+                render.remote_id,
+                # A pushed provider's hint would bring back the polling the webhook makes unnecessary.
+                poll_interval(polls, start=start, cap=cap, hint=None if pushed else status.poll_after),
             )
 
     async def _wait_for_poll(self, remote_id: str, seconds: float) -> None:

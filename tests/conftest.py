@@ -46,7 +46,15 @@ def _drop_test_database(url: str) -> None:
     admin.dispose()
 
 
+_CREDENTIALS = ("OPENAI_", "GEMINI_", "GOOGLE_", "RUNWAYML_", "SLACK_", "DISCORD_")
+_KEEP = {"CLIPDESK_TEST_POSTGRES_URL", "CLIPDESK_REQUIRE_POSTGRES"}
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    # A developer's own keys or settings must never reach a real service or change what a test sees.
+    for name in list(os.environ):
+        if name.startswith(_CREDENTIALS) or (name.startswith("CLIPDESK_") and name not in _KEEP):
+            del os.environ[name]
     try:
         _pg_state["url"] = _create_test_database()
     except Exception as exc:  # no server here: loud notice, or a hard failure under CI

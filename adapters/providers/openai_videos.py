@@ -227,6 +227,10 @@ class OpenAIVideosProvider:
             return self._prices[f"{model}@{HIGH}"]
         return self._prices[model]
 
+    async def aclose(self) -> None:
+        """Close the SDK client's connections (called when the app shuts down)."""
+        await self._client.close()
+
     async def submit(self, spec: RenderSpec) -> str:
         """Validate against the capabilities, then ``POST /v1/videos`` (multipart); return the video id."""
         model = self._caps.model(spec.model)

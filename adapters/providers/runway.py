@@ -152,6 +152,10 @@ class RunwayProvider:
         )
         return Capabilities(NAME, models, default_model=self._model, label="Runway")
 
+    async def aclose(self) -> None:
+        """Close the SDK client's connections (called when the app shuts down)."""
+        await self._client.close()
+
     async def submit(self, spec: RenderSpec) -> str:
         model = self._check(spec)
         params: dict[str, Any] = {

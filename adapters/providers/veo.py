@@ -102,8 +102,9 @@ def make_client(
         retry_options=types.HttpRetryOptions(attempts=1),
     )
     if project:
-        return Client(vertexai=True, project=project, location=location,
-                      credentials=credentials, http_options=options)
+        return Client(
+            vertexai=True, project=project, location=location, credentials=credentials, http_options=options
+        )
     if api_key:
         return Client(vertexai=True, api_key=api_key, http_options=options)
     raise ValueError("Veo needs an Agent Platform project (ADC) or an express-mode API key")
@@ -167,6 +168,7 @@ class VeoProvider:
                 "build the client with genai.Client(vertexai=True, …) (see make_client)"
             )
         self._client = client
+        self._finished: dict[str, types.GenerateVideosOperation] = {}
         self._model = model
         self._prices = {**DEFAULT_PRICES, **(prices or {})}
         self._person_generation = person_generation
@@ -194,6 +196,10 @@ class VeoProvider:
         )
         return Capabilities(NAME, models, default_model=self._model, label="Google Veo")
 
+    async def aclose(self) -> None:
+        """Close the SDK client's connections (called when the app shuts down)."""
+        await self._client.aio.aclose()
+
     async def submit(self, spec: RenderSpec) -> str:
         resolution = self._check(spec)
         brief = spec.brief
@@ -210,19 +216,25 @@ class VeoProvider:
         )
         with _translated("submit"):
             operation = await self._client.aio.models.generate_videos(
-                model=spec.model, source=types.GenerateVideosSource(prompt=brief.prompt),
+                model=spec.model,
+                source=types.GenerateVideosSource(prompt=brief.prompt),
                 config=config,
             )
         if not operation.name:
-            raise PermanentProviderError("Veo accepted the job but returned no operation name",
-                                         provider=NAME)
+            raise PermanentProviderError("Veo accepted the job but returned no operation name", provider=NAME)
         return operation.name
 
     async def status(self, remote_id: str) -> RemoteStatus:
-        return _to_status(await self._operation(remote_id))
+        operation = await self._operation(remote_id)
+        status = _to_status(operation)
+        if status.state == RemoteState.COMPLETED:
+            # Inline mode carries the clip in this very response: keep it for download() rather
+            # than fetching it over the wire a second time. One entry per finished job, taken once.
+            self._finished[remote_id] = operation
+        return status
 
     async def download(self, remote_id: str, dest: Path) -> None:
-        operation = await self._operation(remote_id)
+        operation = self._finished.pop(remote_id, None) or await self._operation(remote_id)
         state = _to_status(operation)
         if state.state != RemoteState.COMPLETED:
             raise PermanentProviderError(
@@ -239,7 +251,8 @@ class VeoProvider:
             await self._stream_object(video.uri, dest)
         else:
             raise PermanentProviderError(
-                f"Veo returned a clip at an unsupported place: {video.uri}", provider=NAME)
+                f"Veo returned a clip at an unsupported place: {video.uri}", provider=NAME
+            )
 
     # ------------------------------------------------------------------ helpers
 
@@ -251,12 +264,13 @@ class VeoProvider:
         if spec.aspect not in model.sizes:
             raise InvalidOptions(f"Veo makes 16:9 or 9:16 clips, not {spec.aspect}.")
         if spec.size not in (SIZES[spec.aspect], HIGH_SIZES[spec.aspect]):
-            raise InvalidOptions(
-                f"Veo makes {spec.aspect} clips at 720p or 1080p, not {spec.size}.")
+            raise InvalidOptions(f"Veo makes {spec.aspect} clips at 720p or 1080p, not {spec.size}.")
         if len(spec.brief.prompt) > model.max_prompt_chars:
             raise PermanentProviderError(
                 f"the prompt is {len(spec.brief.prompt)} characters; Veo takes at most "
-                f"{model.max_prompt_chars}", provider=NAME)
+                f"{model.max_prompt_chars}",
+                provider=NAME,
+            )
         return "1080p" if spec.size == HIGH_SIZES[spec.aspect] else "720p"
 
     async def _operation(self, remote_id: str) -> types.GenerateVideosOperation:
@@ -271,22 +285,24 @@ class VeoProvider:
         try:
             token = await self._gcs_token()
         except auth_exceptions.TransportError as exc:
-            raise TransientProviderError(f"could not get a token to read {uri}: {exc}",
-                                         provider=NAME) from exc
+            raise TransientProviderError(
+                f"could not get a token to read {uri}: {exc}", provider=NAME
+            ) from exc
         except auth_exceptions.GoogleAuthError as exc:
-            raise PermanentProviderError(f"no credentials to read {uri}: {exc}",
-                                         provider=NAME) from exc
+            raise PermanentProviderError(f"no credentials to read {uri}: {exc}", provider=NAME) from exc
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as session, session.get(
-                url, params={"alt": "media"}, headers={"Authorization": f"Bearer {token}"}
-            ) as response:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.get(
+                    url, params={"alt": "media"}, headers={"Authorization": f"Bearer {token}"}
+                ) as response,
+            ):
                 if response.status != 200:
                     raise _storage_error(response.status, uri, await response.text())
                 await _save_stream(response, dest, self._chunk_size)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise TransientProviderError(f"downloading {uri} failed: {exc!r}",
-                                         provider=NAME) from exc
+            raise TransientProviderError(f"downloading {uri} failed: {exc!r}", provider=NAME) from exc
 
 
 # ---------------------------------------------------------------------- wire → domain
@@ -308,15 +324,20 @@ def _to_status(operation: types.GenerateVideosOperation) -> RemoteStatus:
         message = str(operation.error.get("message") or operation.error)
         if _SAFETY.search(message):
             return RemoteStatus(RemoteState.FAILED, error=message, refused=True, charged=False)
-        return RemoteStatus(RemoteState.FAILED, error=f"Veo could not make the video: {message}",
-                            charged=False)
+        return RemoteStatus(
+            RemoteState.FAILED, error=f"Veo could not make the video: {message}", charged=False
+        )
     if _first_video(operation) is not None:
         return RemoteStatus(RemoteState.COMPLETED, progress=100)
     response = operation.response
     if response and (response.rai_media_filtered_count or response.rai_media_filtered_reasons):
         reasons = "; ".join(response.rai_media_filtered_reasons or []) or "no reason given"
-        return RemoteStatus(RemoteState.FAILED, refused=True, charged=False,
-                            error=f"its safety filters blocked the generated video: {reasons}")
+        return RemoteStatus(
+            RemoteState.FAILED,
+            refused=True,
+            charged=False,
+            error=f"its safety filters blocked the generated video: {reasons}",
+        )
     return RemoteStatus(RemoteState.FAILED, error="Veo finished without a video", charged=False)
 
 
@@ -330,8 +351,7 @@ def _translated(action: str) -> Iterator[None]:
     except _UNREACHABLE as exc:
         raise CapacityError(f"Veo is unreachable ({exc!r})", provider=NAME) from exc
     except _FLAKY as exc:
-        raise TransientProviderError(f"Veo {action} failed in transit ({exc!r})",
-                                     provider=NAME) from exc
+        raise TransientProviderError(f"Veo {action} failed in transit ({exc!r})", provider=NAME) from exc
 
 
 def _api_error(exc: errors.APIError, action: str) -> ProviderError:
@@ -348,7 +368,8 @@ def _api_error(exc: errors.APIError, action: str) -> ProviderError:
         return ContentRefused(str(exc.message), provider=NAME)
     if code == 404 and action == "status":
         return PermanentProviderError(
-            f"Veo no longer has this job (results expire): {exc.message}", provider=NAME)
+            f"Veo no longer has this job (results expire): {exc.message}", provider=NAME
+        )
     return PermanentProviderError(message, provider=NAME)
 
 
@@ -368,12 +389,10 @@ def _retry_after(exc: errors.APIError) -> float | None:
 
 def _storage_error(status: int, uri: str, body: str) -> ProviderError:
     if status == 404:
-        return PermanentProviderError(f"the Veo clip {uri} is gone (expired or deleted)",
-                                      provider=NAME)
+        return PermanentProviderError(f"the Veo clip {uri} is gone (expired or deleted)", provider=NAME)
     if status == 429 or status >= 500:
         return TransientProviderError(f"Cloud Storage answered {status} for {uri}", provider=NAME)
-    return PermanentProviderError(f"Cloud Storage refused {uri}: {status} {body[:200]}",
-                                  provider=NAME)
+    return PermanentProviderError(f"Cloud Storage refused {uri}: {status} {body[:200]}", provider=NAME)
 
 
 # ---------------------------------------------------------------------- files
@@ -402,5 +421,5 @@ def _write_atomically(dest: Path, data: bytes, chunk_size: int) -> None:
     view = memoryview(data)
     with part.open("wb") as handle:
         for start in range(0, len(view), chunk_size):
-            handle.write(view[start:start + chunk_size])
+            handle.write(view[start : start + chunk_size])
     os.replace(part, dest)

@@ -197,12 +197,13 @@ async def build_app(
         sealer=sealer if sealer is not None or postprocessor is not None else build_sealer(settings),
     )
     owner = owner or settings.worker_id or worker_name()
+    post = postprocessor or build_postprocessor(settings, media, router)
     worker = RenderWorker(
         store=store,
         providers=router,
         media=media,
         chat=chat,
-        postprocessor=postprocessor or build_postprocessor(settings, media, router),
+        postprocessor=post,
         clock=clock,
         config=WorkerConfig(
             owner=owner,
@@ -219,6 +220,15 @@ async def build_app(
             push_providers=frozenset({"openai"}) if settings.openai_webhook_secret else frozenset(),
         ),
     )
+    closers: list[Callable[[], object]] = []
+    for provider in available.values():
+        # Providers that hold SDK clients close them on shutdown; the animatic stops its pool.
+        for name in ("aclose", "close"):
+            if callable(getattr(provider, name, None)):
+                closers.append(getattr(provider, name))
+                break
+    if callable(getattr(post, "close", None)):
+        closers.append(post.close)  # type: ignore[attr-defined]
     deliverer = Deliverer(store=store, chat=chat, clock=clock, config=DeliveryConfig(owner=owner))
     return App(
         settings=settings,
@@ -230,9 +240,6 @@ async def build_app(
         conversation=Conversation(service),
         worker=worker,
         deliverer=deliverer,
+        closers=closers,
         clock=clock,
     )
-
-
-def data_path(settings: Settings, *parts: str) -> Path:
-    return settings.data_dir.joinpath(*parts)

@@ -157,4 +157,6 @@ def test_backoff_grows_with_jitter_and_never_undercuts_retry_after() -> None:
 
 def test_polling_backs_off_from_two_to_twenty_seconds_unless_the_provider_hints() -> None:
     assert poll_interval(0) == 2.0 and poll_interval(20) == 20.0
-    assert poll_interval(3, hint=5.0) == 5.0
+    assert poll_interval(1, hint=5.0) == 5.0  # the hint is a floor …
+    assert poll_interval(6, hint=5.0) == 20.0  # … and our own back-off still grows past it
+    assert poll_interval(9, hint=100.0) == 60.0  # a wild hint is capped

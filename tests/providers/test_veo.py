@@ -342,11 +342,23 @@ async def test_veo_failed_operation_reports_googles_message(
 
 
 async def test_veo_expired_operation_is_a_permanent_failure(
-    provider: VeoProvider, fake: FakeVeo, tmp_path: Path
+    provider: VeoProvider, client: genai.Client, fake: FakeVeo, tmp_path: Path
 ) -> None:
     remote_id = await provider.submit(make_spec())
     await poll_to_end(provider, remote_id)
     fake.expired = True
+    # A worker that restarts after the result expired has nothing cached to fall back on.
+    restarted = VeoProvider(client)
     with pytest.raises(PermanentProviderError, match="no longer has this job"):
-        await provider.download(remote_id, tmp_path / "clip.mp4")
+        await restarted.download(remote_id, tmp_path / "clip.mp4")
     assert not (tmp_path / "clip.mp4").exists()
+
+
+async def test_veo_downloads_an_inline_clip_from_the_finished_poll_without_fetching_it_again(
+    provider: VeoProvider, fake: FakeVeo, tmp_path: Path
+) -> None:
+    remote_id = await provider.submit(make_spec())
+    await poll_to_end(provider, remote_id)
+    calls = len(fake.calls)
+    await provider.download(remote_id, tmp_path / "clip.mp4")
+    assert len(fake.calls) == calls and (tmp_path / "clip.mp4").stat().st_size > 0

@@ -2,6 +2,12 @@
 
 It writes every render id it claims to ``--claims``, so a test can prove that
 no render was claimed twice.
+
+``--providers filejob`` (the default) renders on a :class:`FileJobProvider` in
+``--jobs``. ``--providers settings`` builds the paid providers from the
+environment exactly as production does (``adapters.providers.registry.paid_providers``),
+so a test can point ``OPENAI_BASE_URL``, ``CLIPDESK_VEO_BASE_URL`` or
+``RUNWAYML_BASE_URL`` at a fake and kill this process mid-render.
 """
 
 from __future__ import annotations
@@ -12,13 +18,32 @@ from pathlib import Path
 
 from adapters.runtime.container import build_app
 from adapters.runtime.settings import Settings
+from bot.ports import VideoProvider
 from storage.media import LocalMediaStore
 from tests.support.chat import FileChat
 from tests.support.post import FilingPostProcessor
 from tests.support.providers import FileJobProvider
 
 
+def _providers(args: argparse.Namespace, settings: Settings) -> dict[str, VideoProvider]:
+    if args.providers == "settings":
+        from adapters.providers.registry import paid_providers
+
+        providers = paid_providers(settings)
+        if not providers:
+            raise SystemExit("--providers settings: no provider credentials in the environment")
+        if settings.provider not in providers:
+            settings.provider = next(iter(providers))
+        return providers
+    if not args.jobs:
+        raise SystemExit("--providers filejob needs --jobs")
+    settings.provider = "filejob"
+    return {"filejob": FileJobProvider(Path(args.jobs), job_seconds=args.job_seconds)}
+
+
 async def main(args: argparse.Namespace) -> None:
+    # Settings() reads the environment (the provider keys and base URLs for --providers settings);
+    # the queue knobs below are this test helper's, whatever the environment says.
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     settings.data_dir = Path(args.data)
     settings.database_url = args.db
@@ -26,20 +51,19 @@ async def main(args: argparse.Namespace) -> None:
     settings.poll_cap_seconds = 0.1
     settings.lease_seconds = args.lease
     settings.worker_concurrency = args.concurrency
-    settings.provider = "filejob"
-    provider = FileJobProvider(Path(args.jobs), job_seconds=args.job_seconds)
+    providers = _providers(args, settings)
     media = LocalMediaStore(settings.media_dir)
     chat_ports = [FileChat(Path(args.chat))] if args.chat else []
     app = await build_app(
         settings,
         chat_ports=chat_ports,
-        providers={"filejob": provider},
+        providers=providers,
         postprocessor=FilingPostProcessor(media),
         migrate=False,
         owner=args.owner,
     )
     # Line-buffered appends from several processes interleave whole lines, never halves.
-    claims = open(args.claims, "a", buffering=1) if args.claims else None  # noqa: SIM115, ASYNC230
+    claims = open(args.claims, "a", buffering=1) if args.claims else None  # noqa: SIM115
     original = app.store.claim_renders
 
     async def logged_claim(owner, now, lease_seconds, limit):  # type: ignore[no-untyped-def]
@@ -69,7 +93,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
     parser.add_argument("--data", required=True)
-    parser.add_argument("--jobs", required=True)
+    parser.add_argument("--providers", choices=("filejob", "settings"), default="filejob")
+    parser.add_argument("--jobs", default="", help="the FileJobProvider's folder (--providers filejob)")
     parser.add_argument("--owner", required=True)
     parser.add_argument("--chat", default="")
     parser.add_argument("--claims", default="")
