@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -20,6 +19,7 @@ from tests.support.chat import read_file_chat
 from tests.support.harness import make_harness
 from tests.support.providers import FileJobProvider
 from tests.support.seed import seed_queued
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -42,17 +42,6 @@ def spawn_worker(tmp: Path, db_url: str, owner: str, **flags: object) -> subproc
     for key, value in flags.items():
         args += [f"--{key.replace('_', '-')}", str(value)]
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-async def wait_for(predicate, *, seconds: float = 60.0):  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while loop.time() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 async def test_kill_9_mid_render_then_restart_finishes_with_one_provider_job(

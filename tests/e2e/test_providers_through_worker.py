@@ -12,7 +12,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +31,7 @@ from tests.e2e.paid_fakes import (
 )
 from tests.fakes.media import decode_to_end
 from tests.support.harness import Harness, make_harness
+from tests.support.waiting import wait_for
 
 R = RequestStatus
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,17 +174,6 @@ async def test_a_content_refusal_fails_the_request_with_the_providers_reason_and
 
 
 # ---------------------------------------------------------------------- (d) kill -9, resume
-
-
-async def wait_for(predicate: Callable[[], Awaitable[object]], *, seconds: float = 45.0) -> object:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while loop.time() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 async def spawn_settings_worker(

@@ -86,8 +86,15 @@ class Harness:
     async def run_until(
         self, request_id: str, states: Sequence[RequestStatus], *, rounds: int = 2000
     ) -> VideoRequest:
-        """Tick the worker and the outbox until the request is in one of ``states`` and all is posted."""
-        for _ in range(rounds):
+        """Tick the worker and the outbox until the request is in one of ``states`` and all is posted.
+
+        Gives up after ``rounds`` ticks *and* two minutes, so a loaded machine slows a test
+        down instead of failing it; nothing here measures time.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120.0
+        ticks = 0
+        while True:
             await self.app.worker.claim_once()
             await self.app.deliverer.deliver_once()
             request = await self.app.store.get_request(request_id)
@@ -95,8 +102,10 @@ class Harness:
             if request.status in states and not self.app.worker.busy:
                 await self.app.deliverer.deliver_once()
                 return request
+            ticks += 1
+            if ticks >= rounds and loop.time() > deadline:
+                raise AssertionError(f"{request_id} never reached {states}; it is {request.status}")
             await asyncio.sleep(0.01)
-        raise AssertionError(f"{request_id} never reached {states}; it is {request.status}")
 
     async def close(self) -> None:
         await self.app.close()
