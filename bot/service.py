@@ -104,17 +104,21 @@ class RequestService:
         if brief is not None:
             options = replace(options, seconds=brief.seconds, aspect=brief.aspect)
         policy = self.policy_for(request.target)
-        order = list(policy.provider_order) or None
-        if policy.default_provider and not options.provider:
-            order = [
-                policy.default_provider,
-                *[p for p in (order or self.providers.names) if p != policy.default_provider],
-            ]
-        if policy.allowed_providers and options.provider and options.provider not in policy.allowed_providers:
-            raise InvalidOptions(
-                f"This workspace allows the providers {', '.join(policy.allowed_providers)}, "
-                f"not `{options.provider}`."
-            )
+        known = self.providers.names
+        if policy.provider_order:
+            order = [p for p in policy.provider_order if p in known]
+        else:
+            first = [policy.default_provider] if policy.default_provider in known else []
+            order = first + [p for p in known if p not in first]
+        if policy.allowed_providers:
+            if options.provider and options.provider not in policy.allowed_providers:
+                raise InvalidOptions(
+                    f"This workspace allows the providers {', '.join(policy.allowed_providers)}, "
+                    f"not `{options.provider}`."
+                )
+            order = [p for p in order if p in policy.allowed_providers]
+        if not order:
+            raise InvalidOptions("No video provider is allowed here; ask an admin to check the policy.")
         return self.providers.plan(options, order=order)
 
     async def moderate(self, target: ReplyTarget, text: str) -> ModerationResult:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -51,6 +52,11 @@ from bot.routing import ProviderRouter
 log = logging.getLogger(__name__)
 S = RenderStatus
 R = RequestStatus
+
+
+def render_seed(render_id: str) -> int:
+    """A seed per render: a regenerate or a variant differs, a resumed render does not."""
+    return int.from_bytes(hashlib.sha256(render_id.encode()).digest()[:4], "big") % 2**31
 
 
 class LeaseLost(Exception):
@@ -224,6 +230,7 @@ class RenderWorker:
                 seconds=render.seconds,
                 size=render.size,
                 aspect=brief.aspect,
+                seed=render_seed(render.id),
             )
             try:
                 remote_id = await provider.submit(spec)
@@ -250,7 +257,12 @@ class RenderWorker:
         await self._save(
             render,
             audit=render_audit(
-                "render.submitted", render, request, remote_id=remote_id, cost_estimate=render.cost_estimate
+                "render.submitted",
+                render,
+                request,
+                remote_id=remote_id,
+                seed=render_seed(render.id),
+                cost_estimate=render.cost_estimate,
             ),
         )
         await self._show(request, render)
