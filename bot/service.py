@@ -172,9 +172,22 @@ class RequestService:
                 request_id=request.id,
             )
 
-        thread_target, _parent_ref = await self.chat.for_target(target).start_thread(
-            target, views.parent_message(request)
-        )
+        try:
+            thread_target, _parent_ref = await self.chat.for_target(target).start_thread(
+                target, views.parent_message(request)
+            )
+        except Exception as exc:
+            # No thread, no way to show progress: close the request rather than leave it half-open.
+            await self.store.move_request(
+                request.id,
+                [R.RECEIVED],
+                R.FAILED,
+                failure_reason=f"could not open a thread: {exc}",
+                audit=audit_for(
+                    "request.failed", "clipdesk", request, reason=f"could not open a thread: {exc}"
+                ),
+            )
+            raise
         await self.store.set_request_refs(request.id, target=thread_target)
         request.target = thread_target
         moved = await self.store.move_request(

@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     slack_approvers: str = ""
     slack_approver_groups: str = ""
+    slack_max_upload_mb: float | None = None  # larger clips are linked (default 1 GB, Slack's limit)
 
     # Discord
     discord_bot_token: str | None = Field(

@@ -233,3 +233,12 @@ async def test_status_and_usage_commands(harness: Harness) -> None:
     assert "spent" in harness.chat.notices_to(REQUESTER.user_id)[-1]
     await harness.ask("help")
     assert "/video" in harness.chat.notices_to(REQUESTER.user_id)[-1]
+
+
+async def test_a_thread_that_cannot_be_opened_fails_the_request_and_says_so(harness: Harness) -> None:
+    harness.chat.fail_threads = 1
+    await harness.ask("a 4s clip of a kite")
+    [request] = await harness.app.store.requests_in_status(R.FAILED)
+    assert request.failure_reason and "could not open a thread" in request.failure_reason
+    assert "Something went wrong on our side" in harness.chat.notices_to(REQUESTER.user_id)[-1]
+    assert await harness.app.store.renders_for(request.id) == []

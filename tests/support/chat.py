@@ -30,6 +30,7 @@ class RecordingChat:
         self._ids = itertools.count(1)
         self._by_ref: dict[str, Said] = {}
         self.fail_uploads = 0
+        self.fail_threads = 0
 
     def _add(self, said: Said) -> str:
         self.said.append(said)
@@ -37,6 +38,9 @@ class RecordingChat:
         return said.ref
 
     async def start_thread(self, target: ReplyTarget, message: Message) -> tuple[ReplyTarget, str]:
+        if self.fail_threads:
+            self.fail_threads -= 1
+            raise PermissionError("not_in_channel")
         ref = f"t{next(self._ids)}"
         self._add(Said("parent", target, message, ref))
         return target.in_thread(ref), ref
