@@ -79,15 +79,15 @@ class Conversation:
     # ------------------------------------------------------------------ /video
 
     async def _command(self, event: VideoCommand) -> None:
-        if not await self.store.remember_event(f"{event.target.platform}:{event.event_id}"):
-            log.info("ignoring a repeated delivery of event %s", event.event_id)
-            return
+        key = f"{event.target.platform}:{event.event_id}"
         word = event.text.strip().lower()
         if word in SUBCOMMANDS:
-            await getattr(self, f"_cmd_{word}")(event)
+            if await self.store.remember_event(key):
+                await getattr(self, f"_cmd_{word}")(event)
             return
         ask = parse_ask(event.text)
-        await self.service.open_request(event.target, event.actor, ask.text, ask.options)
+        # The event id is remembered with the new request, so a platform's retry makes no second one.
+        await self.service.open_request(event.target, event.actor, ask.text, ask.options, event_key=key)
 
     async def _cmd_help(self, event: VideoCommand) -> None:
         await self.chat.for_target(event.target).notify(

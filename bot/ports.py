@@ -225,7 +225,15 @@ class Store(Protocol):
         """Record a platform event id; ``False`` if it was seen before (a retry)."""
         ...
 
-    async def add_request(self, request: VideoRequest, audit: AuditEvent) -> None: ...
+    async def add_request(
+        self, request: VideoRequest, *audits: AuditEvent, event_key: str | None = None
+    ) -> bool:
+        """Record a new request with its audit events in one transaction.
+
+        With ``event_key`` the platform event id is remembered in the same transaction;
+        ``False`` (and nothing written) means that event was already handled.
+        """
+        ...
 
     async def get_request(self, request_id: str) -> VideoRequest | None: ...
 

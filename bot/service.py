@@ -130,9 +130,18 @@ class RequestService:
     # ------------------------------------------------------------------ new asks
 
     async def open_request(
-        self, target: ReplyTarget, actor: Actor, text: str, options: RenderOptions
+        self,
+        target: ReplyTarget,
+        actor: Actor,
+        text: str,
+        options: RenderOptions,
+        *,
+        event_key: str | None = None,
     ) -> VideoRequest | None:
-        """Record the ask, open its thread and write the first brief. ``None`` when blocked."""
+        """Record the ask, open its thread and write the first brief.
+
+        ``None`` when ``event_key`` shows the platform delivered this event before (a retry).
+        """
         policy = self.policy_for(target)
         policy.check_can_request(actor)
         plan = self.plan_for(
@@ -148,11 +157,10 @@ class RequestService:
         )
         # Moderate before anything is recorded or posted: if the moderator is down, nothing half-exists.
         verdict = await self.moderate(target, text)
-        await self.store.add_request(
+        # One transaction before the first message: the request, its audit and the event id.
+        fresh = await self.store.add_request(
             request,
             audit_for("request.received", actor.user_id, request, text=text, options=options.to_dict()),
-        )
-        await self.store.audit(
             audit_for(
                 "moderation.checked",
                 "clipdesk",
@@ -161,8 +169,12 @@ class RequestService:
                 allowed=verdict.allowed,
                 category=verdict.category,
                 source=verdict.source,
-            )
+            ),
+            event_key=event_key,
         )
+        if not fresh:
+            log.info("ignoring a repeated delivery of event %s", event_key)
+            return None
         if not verdict.allowed:
             await self._block(request, actor, verdict.category, verdict.reason, stage="ask")
             raise PromptBlocked(

@@ -88,11 +88,23 @@ class SqlStore:
 
     # ------------------------------------------------------------------ requests
 
-    async def add_request(self, request: VideoRequest, audit: AuditEvent) -> None:
-        async with self._session() as s, s.begin():
-            s.add(mapping.request_row(request))
-            await s.flush()
-            s.add(mapping.audit_row(audit))
+    async def add_request(
+        self, request: VideoRequest, *audits: AuditEvent, event_key: str | None = None
+    ) -> bool:
+        try:
+            async with self._session() as s, s.begin():
+                if event_key is not None:
+                    s.add(SeenEventRow(key=event_key, seen_at=utcnow()))
+                    await s.flush()  # a repeated event fails here, before anything else is written
+                s.add(mapping.request_row(request))
+                await s.flush()
+                for audit in audits:
+                    s.add(mapping.audit_row(audit))
+            return True
+        except IntegrityError:
+            if event_key is None:
+                raise
+            return False
 
     async def get_request(self, request_id: str) -> VideoRequest | None:
         async with self._session() as s:
