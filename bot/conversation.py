@@ -17,6 +17,8 @@ from bot.lifecycle import OPEN_REQUEST_STATES
 from bot.messages import Action, Message
 from bot.options import parse_ask
 from bot.policy import budget_key, month_start
+from bot.review import Reviews
+from bot.revisions import Revisions
 from bot.service import RequestService
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,8 @@ class Conversation:
     def __init__(self, service: RequestService) -> None:
         self.service = service
         self.governance = Governance(service)
+        self.reviews = Reviews(service)
+        self.revisions = Revisions(service)
         self.store = service.store
         self.chat = service.chat
 
@@ -149,7 +153,7 @@ class Conversation:
         ]
         if not requests:
             raise UnknownRequest("You have no request that can still be cancelled.")
-        await self.service.cancel(requests[-1].id, event.actor)
+        await self.revisions.cancel(requests[-1].id, event.actor)
 
     # ------------------------------------------------------------------ buttons
 
@@ -158,11 +162,13 @@ class Conversation:
         if event.action == Action.RENDER:
             await svc.confirm(event.request_id, event.actor)
         elif event.action == Action.CANCEL:
-            await svc.cancel(event.request_id, event.actor)
+            await self.revisions.cancel(event.request_id, event.actor)
         elif event.action == Action.RETRY:
             await svc.retry(event.request_id, event.actor)
         elif event.action == Action.REGENERATE:
-            await svc.revise(event.request_id, event.actor, text=None, instruction=None, kind="regenerate")
+            await self.revisions.revise(
+                event.request_id, event.actor, text=None, instruction=None, kind="regenerate"
+            )
         elif event.action == Action.EDIT:
             request = await svc.load(event.request_id)
             svc.policy_for(request.target).check_can_steer(event.actor, request, "edit")
@@ -198,7 +204,7 @@ class Conversation:
         reason: str,
         message_ref: str | None,
     ) -> None:
-        request, render, brief = await self.service.decide(request_id, render_id, actor, decision, reason)
+        request, render, brief = await self.reviews.decide(request_id, render_id, actor, decision, reason)
         verb = "approved" if decision == Decision.APPROVED else "rejected"
         decided = views.decided_message(render, brief, verb, actor.mention, self.service.clock.now(), reason)
         chat = self.chat.for_target(request.target)
@@ -216,7 +222,7 @@ class Conversation:
             if not text:
                 raise UserError("The prompt can't be empty. Describe the video you want.")
             ask = parse_ask(text)
-            await self.service.revise(
+            await self.revisions.revise(
                 event.request_id, event.actor, text=ask.text, instruction=None, kind="edit"
             )
         elif event.action == Action.REJECT:
@@ -238,8 +244,8 @@ class Conversation:
         if request is None or not event.text.strip():
             return
         if request.status == RequestStatus.CLARIFYING:
-            await self.service.answer(request, event.actor, event.text.strip())
+            await self.revisions.answer(request, event.actor, event.text.strip())
         elif request.status == RequestStatus.AWAITING_CONFIRMATION:
-            await self.service.revise(
+            await self.revisions.revise(
                 request.id, event.actor, text=request.raw_text, instruction=event.text.strip(), kind="reply"
             )

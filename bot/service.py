@@ -16,13 +16,11 @@ from bot.chat import ChatRouter
 from bot.domain import (
     AuditEvent,
     Brief,
-    Decision,
     Render,
     RenderOptions,
     RenderStatus,
     ReplyTarget,
     RequestStatus,
-    Review,
     VideoRequest,
     new_id,
 )
@@ -395,84 +393,27 @@ class RequestService:
         request = await self.load(request_id)
         self.policy_for(request.target).check_can_steer(actor, request, "render")
         if request.status != R.AWAITING_CONFIRMATION:
-            raise AlreadyDecided(_already(request, "render"))
+            raise AlreadyDecided(already(request, "render"))
         brief = await self._latest(request)
         plan = self.plan_for(request, brief)
         await self.queue(request, brief, plan, actor, expected=[R.AWAITING_CONFIRMATION])
-        await self._strip_brief_buttons(request, brief, plan)
+        await self.strip_brief_buttons(request, brief, plan)
 
     async def retry(self, request_id: str, actor: Actor) -> None:
         request = await self.load(request_id)
         self.policy_for(request.target).check_can_steer(actor, request, "retry")
         if request.status != R.FAILED:
-            raise AlreadyDecided(_already(request, "retry"))
+            raise AlreadyDecided(already(request, "retry"))
         brief = await self.store.latest_brief(request.id)
         if brief is None:
             moved = await self.store.move_request(
                 request.id, [R.FAILED], R.REFINING, audit=audit_for("request.retry", actor.user_id, request)
             )
             if moved is None:
-                raise AlreadyDecided(_already(request, "retry"))
+                raise AlreadyDecided(already(request, "retry"))
             await self.refine(moved, actor, text=request.raw_text, instruction=None)
             return
         await self.queue(request, brief, self.plan_for(request, brief), actor, expected=[R.FAILED])
-
-    # ------------------------------------------------------------------ changes
-
-    async def revise(
-        self, request_id: str, actor: Actor, *, text: str | None, instruction: str | None, kind: str
-    ) -> None:
-        """Edit prompt, Regenerate or a reply in the thread: a new brief version."""
-        request = await self.load(request_id)
-        policy = self.policy_for(request.target)
-        policy.check_can_steer(actor, request, "change")
-        allowed = [
-            R.AWAITING_CONFIRMATION,
-            R.IN_REVIEW,
-            R.FAILED,
-            R.CHANGES_REQUESTED,
-            R.CLARIFYING,
-            R.EXPIRED,
-        ]
-        if request.status not in allowed:
-            raise AlreadyDecided(_already(request, "change"))
-        previous = await self.store.latest_brief(request.id)
-        review = None
-        if request.status == R.IN_REVIEW and kind == "edit" and actor.user_id != request.requester:
-            ready = await self._latest_ready(request)
-            if ready is not None:
-                review = Review(
-                    request.id,
-                    ready.id,
-                    Decision.CHANGES_REQUESTED,
-                    actor.user_id,
-                    actor.mention,
-                    reason=text or instruction or "",
-                )
-        moved = await self.store.move_request(
-            request.id,
-            [request.status],
-            R.REFINING,
-            review=review,
-            audit=audit_for(f"request.{kind}", actor.user_id, request, text=text, instruction=instruction),
-        )
-        if moved is None:
-            raise AlreadyDecided(_already(request, "change"))
-        if previous is not None and request.brief_message and request.status == R.AWAITING_CONFIRMATION:
-            await self._strip_brief_buttons(request, previous, self.plan_for(request, previous))
-        if kind == "regenerate" and previous is not None:
-            # Same brief, new version: a fresh attempt that keeps what the reviewer saw.
-            brief = replace(
-                previous,
-                version=previous.version + 1,
-                note="regenerated",
-                id=new_id("brf"),
-                created_at=self.clock.now(),
-            )
-            await self.present(moved, actor, brief)
-            return
-        base = text if text is not None else request.raw_text
-        await self.refine(moved, actor, text=base, instruction=instruction, previous=previous)
 
     async def present(
         self, request: VideoRequest, actor: Actor, brief: Brief, plan: Plan | None = None
@@ -507,130 +448,8 @@ class RequestService:
             ),
         )
 
-    async def answer(self, request: VideoRequest, actor: Actor, text: str) -> None:
-        """A reply in a clarifying thread: fold the answer into the ask and refine again."""
-        moved = await self.store.move_request(
-            request.id,
-            [R.CLARIFYING],
-            R.REFINING,
-            audit=audit_for("request.answered", actor.user_id, request, text=text),
-        )
-        if moved is None:
-            return
-        await self.refine(moved, actor, text=f"{request.raw_text} {text}".strip(), instruction=None)
-
-    async def cancel(self, request_id: str, actor: Actor) -> None:
-        request = await self.load(request_id)
-        self.policy_for(request.target).check_can_steer(actor, request, "cancel")
-        cancellable = [
-            R.RECEIVED,
-            R.REFINING,
-            R.CLARIFYING,
-            R.AWAITING_CONFIRMATION,
-            R.QUEUED,
-            R.CHANGES_REQUESTED,
-            R.FAILED,
-        ]
-        moved = await self.store.move_request(
-            request.id,
-            cancellable,
-            R.CANCELLED,
-            audit=audit_for("request.cancelled", actor.user_id, request),
-        )
-        if moved is None:
-            raise AlreadyDecided(_already(request, "cancel"))
-        brief = await self.store.latest_brief(request.id)
-        if brief is not None and request.status == R.AWAITING_CONFIRMATION:
-            await self._strip_brief_buttons(request, brief, self.plan_for(request, brief))
-        await self.chat.for_target(request.target).post(
-            request.target, views.notice(f"🚫 Cancelled by {actor.mention}. Nothing more will be rendered.")
-        )
-
-    # ------------------------------------------------------------------ review
-
-    async def decide(
-        self, request_id: str, render_id: str | None, actor: Actor, decision: Decision, reason: str = ""
-    ) -> tuple[VideoRequest, Render, Brief]:
-        request = await self.load(request_id)
-        verb = "approve" if decision == Decision.APPROVED else "reject"
-        self.policy_for(request.target).check_can_decide(actor, request, verb)
-        if decision == Decision.REJECTED and not reason.strip():
-            raise InvalidOptions("A rejection needs a reason, so the requester knows what to change.")
-        render = await self._render_to_decide(request, render_id)
-        to = R.APPROVED if decision == Decision.APPROVED else R.REJECTED
-        review = Review(request.id, render.id, decision, actor.user_id, actor.mention, reason.strip())
-        moved = await self.store.move_request(
-            request.id,
-            [R.IN_REVIEW],
-            to,
-            review=review,
-            audit=AuditEvent(
-                kind=f"review.{decision.value}",
-                actor=actor.user_id,
-                request_id=request.id,
-                render_id=render.id,
-                platform=request.target.platform,
-                workspace=request.target.workspace,
-                channel=request.target.channel,
-                data={
-                    "reason": reason.strip(),
-                    "brief_version": render.brief_version,
-                    "reviewer_name": actor.mention,
-                },
-            ),
-        )
-        if moved is None:
-            latest = await self.load(request_id)
-            raise AlreadyDecided(_already(latest, verb))
-        brief = await self.store.get_brief(render.brief_id)
-        assert brief is not None
-        if decision == Decision.APPROVED:
-            await self._seal(moved, render, brief, actor)
-        return moved, render, brief
-
-    async def _seal(self, request: VideoRequest, render: Render, brief: Brief, actor: Actor) -> None:
-        """Re-sign the approved clip naming the approver; the decision stands even if this fails."""
-        if self.sealer is None or not render.clip_path:
-            return
-        try:
-            sealed = await self.sealer.seal(render, brief, request, actor.user_id)
-        except Exception as exc:
-            log.error("could not seal the approval of %s into its provenance: %s", render.id, exc)
-            await self.store.audit(
-                audit_for("render.seal_failed", "clipdesk", request, render=render.id, reason=str(exc))
-            )
-            return
-        await self.store.set_render_clip(render.id, str(sealed.path), sealed.provenance_digest)
-        render.clip_path, render.provenance_digest = str(sealed.path), sealed.provenance_digest
-        await self.store.audit(
-            audit_for(
-                "render.sealed",
-                "clipdesk",
-                request,
-                render=render.id,
-                approver=actor.user_id,
-                provenance=sealed.provenance_digest,
-            )
-        )
-
-    async def _render_to_decide(self, request: VideoRequest, render_id: str | None) -> Render:
-        if request.status != R.IN_REVIEW:
-            raise AlreadyDecided(_already(request, "decide on"))
-        latest = await self._latest_ready(request)
-        if latest is None:
-            raise AlreadyDecided("There is no finished clip to decide on yet.")
-        if render_id is None:
-            return latest
-        render = await self.store.get_render(render_id)
-        if render is None or render.request_id != request.id or render.status != RenderStatus.READY:
-            raise UnknownRequest("That clip is not part of this request.")
-        if render.brief_version != latest.brief_version:
-            raise AlreadyDecided(
-                f"This is an older version (v{render.brief_version}); review v{latest.brief_version} below."
-            )
-        return render
-
-    async def _latest_ready(self, request: VideoRequest) -> Render | None:
+    async def latest_ready(self, request: VideoRequest) -> Render | None:
+        """The newest finished clip of a request: the one a reviewer decides on."""
         ready = [r for r in await self.store.renders_for(request.id) if r.status == RenderStatus.READY]
         return max(ready, key=lambda r: (r.brief_version, r.created_at)) if ready else None
 
@@ -640,7 +459,7 @@ class RequestService:
             raise AlreadyDecided("This request has no brief yet.")
         return brief
 
-    async def _strip_brief_buttons(self, request: VideoRequest, brief: Brief, plan: Plan) -> None:
+    async def strip_brief_buttons(self, request: VideoRequest, brief: Brief, plan: Plan) -> None:
         if request.brief_message:
             await self.chat.for_target(request.target).update(
                 request.target,
@@ -649,6 +468,7 @@ class RequestService:
             )
 
 
-def _already(request: VideoRequest, verb: str) -> str:
+def already(request: VideoRequest, verb: str) -> str:
+    """What a late or second click is told."""
     state = request.status.value.replace("_", " ")
     return f"Nothing to {verb}: this request is already {state}."
