@@ -16,10 +16,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
 
 from sqlalchemy import and_, func, or_, select, text, update
-from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -41,21 +39,16 @@ from bot.errors import OverBudget
 from bot.lifecycle import OPEN_REQUEST_STATES, TERMINAL_RENDER_STATES, advance_request
 from bot.ports import BudgetLimit
 from storage import mapping
+from storage.leases import changed, take_leases
+from storage.outbox import OutboxStore, delivery_row
 from storage.tables import (
     AuditRow,
     BriefRow,
-    DeliveryRow,
     RenderRow,
     RequestRow,
     ReviewRow,
     SeenEventRow,
 )
-
-
-def _changed(result: Result[Any]) -> int:
-    """Rows an UPDATE touched: the compare-and-set verdict."""
-    return int(cast(CursorResult[Any], result).rowcount)
-
 
 _UNFINISHED = [s.value for s in RenderStatus if s not in TERMINAL_RENDER_STATES]
 _SCOPE_COLUMN = {
@@ -65,7 +58,7 @@ _SCOPE_COLUMN = {
 }
 
 
-class SqlStore:
+class SqlStore(OutboxStore):
     """The repository the core calls; one instance per process, safe to share between tasks."""
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -207,7 +200,7 @@ class SqlStore:
                 )
                 .values(**values)
             )
-            if _changed(result) != 1:
+            if changed(result) != 1:
                 return None
             row = await s.get(RequestRow, request_id)
             assert row is not None
@@ -232,7 +225,7 @@ class SqlStore:
                     )
                 )
             for delivery in deliveries:
-                s.add(self._delivery_row(delivery))
+                s.add(delivery_row(delivery))
             s.add(mapping.audit_row(audit))
             return request
 
@@ -327,38 +320,17 @@ class SqlStore:
     async def claim_renders(
         self, owner: str, now: datetime, lease_seconds: float, limit: int
     ) -> list[Render]:
-        until = now + timedelta(seconds=lease_seconds)
         async with self._session() as s, s.begin():
-            query = (
-                select(col(RenderRow.id))
-                .where(self._claimable(now))
-                .order_by(col(RenderRow.created_at), col(RenderRow.variant))
-                .limit(limit)
-            )
-            if self._postgres:
-                query = query.with_for_update(skip_locked=True)
-            ids = list((await s.execute(query)).scalars().all())
-            claimed: list[str] = []
-            for render_id in ids:
-                result = await s.execute(
-                    update(RenderRow)
-                    .where(col(RenderRow.id) == render_id, self._claimable(now))
-                    .values(lease_owner=owner, lease_expires_at=until, updated_at=now)
-                )
-                if _changed(result) == 1:
-                    claimed.append(render_id)
-            if not claimed:
-                return []
-            rows = (
-                (
-                    await s.execute(
-                        select(RenderRow)
-                        .where(col(RenderRow.id).in_(claimed))
-                        .order_by(col(RenderRow.created_at))
-                    )
-                )
-                .scalars()
-                .all()
+            rows = await take_leases(
+                s,
+                RenderRow,
+                self._claimable(now),
+                (col(RenderRow.created_at), col(RenderRow.variant)),
+                owner=owner,
+                until=now + timedelta(seconds=lease_seconds),
+                limit=limit,
+                skip_locked=self._postgres,
+                extra={"updated_at": now},
             )
             return [mapping.to_render(r) for r in rows]
 
@@ -373,7 +345,7 @@ class SqlStore:
                 )
                 .values(lease_expires_at=until)
             )
-            return bool(_changed(result) == 1)
+            return bool(changed(result) == 1)
 
     async def save_render(
         self,
@@ -427,7 +399,7 @@ class SqlStore:
                 for extra in new_renders:
                     s.add(mapping.render_row(extra, request))
             for delivery in deliveries:
-                s.add(self._delivery_row(delivery))
+                s.add(delivery_row(delivery))
             if audit is not None:
                 s.add(mapping.audit_row(audit))
             return True
@@ -466,7 +438,7 @@ class SqlStore:
                     )
                     .values(lease_owner=None, lease_expires_at=None)
                 )
-                if _changed(result) == 1:
+                if changed(result) == 1:
                     reaped.append(row.id)
                     s.add(
                         mapping.audit_row(
@@ -510,98 +482,3 @@ class SqlStore:
             if since is not None:
                 query = query.where(col(AuditRow.at) >= since)
             return [mapping.to_audit(r) for r in (await s.execute(query)).scalars().all()]
-
-    # ------------------------------------------------------------------ outbox
-
-    @staticmethod
-    def _delivery_row(delivery: Delivery) -> DeliveryRow:
-        return DeliveryRow(
-            id=delivery.id,
-            key=delivery.key,
-            request_id=delivery.request_id,
-            platform=delivery.platform,
-            kind=delivery.kind,
-            payload=delivery.payload,
-            created_at=utcnow(),
-        )
-
-    async def enqueue(self, delivery: Delivery) -> bool:
-        try:
-            async with self._session() as s, s.begin():
-                s.add(self._delivery_row(delivery))
-            return True
-        except IntegrityError:
-            return False
-
-    async def claim_deliveries(
-        self, owner: str, now: datetime, lease_seconds: float, limit: int, platforms: Sequence[str]
-    ) -> list[Delivery]:
-        if not platforms:
-            return []
-        due = and_(
-            col(DeliveryRow.delivered_at).is_(None),
-            col(DeliveryRow.abandoned).is_(False),
-            col(DeliveryRow.platform).in_(list(platforms)),
-            or_(col(DeliveryRow.lease_owner).is_(None), col(DeliveryRow.lease_expires_at) < now),
-            or_(col(DeliveryRow.next_attempt_at).is_(None), col(DeliveryRow.next_attempt_at) <= now),
-        )
-        until = now + timedelta(seconds=lease_seconds)
-        async with self._session() as s, s.begin():
-            query = select(col(DeliveryRow.id)).where(due).order_by(col(DeliveryRow.created_at)).limit(limit)
-            if self._postgres:
-                query = query.with_for_update(skip_locked=True)
-            ids = list((await s.execute(query)).scalars().all())
-            claimed = []
-            for delivery_id in ids:
-                result = await s.execute(
-                    update(DeliveryRow)
-                    .where(col(DeliveryRow.id) == delivery_id, due)
-                    .values(lease_owner=owner, lease_expires_at=until)
-                )
-                if _changed(result) == 1:
-                    claimed.append(delivery_id)
-            if not claimed:
-                return []
-            rows = (
-                (
-                    await s.execute(
-                        select(DeliveryRow)
-                        .where(col(DeliveryRow.id).in_(claimed))
-                        .order_by(col(DeliveryRow.created_at))
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            return [mapping.to_delivery(r) for r in rows]
-
-    async def delivered(self, delivery_id: str, owner: str, ref: str) -> None:
-        async with self._session() as s, s.begin():
-            await s.execute(
-                update(DeliveryRow)
-                .where(col(DeliveryRow.id) == delivery_id, col(DeliveryRow.lease_owner) == owner)
-                .values(delivered_at=utcnow(), ref=ref, lease_owner=None, lease_expires_at=None)
-            )
-
-    async def delivery_failed(
-        self, delivery_id: str, owner: str, error: str, retry_at: datetime, give_up: bool
-    ) -> None:
-        async with self._session() as s, s.begin():
-            await s.execute(
-                update(DeliveryRow)
-                .where(col(DeliveryRow.id) == delivery_id, col(DeliveryRow.lease_owner) == owner)
-                .values(
-                    attempts=col(DeliveryRow.attempts) + 1,
-                    last_error=error[:2000],
-                    next_attempt_at=retry_at,
-                    abandoned=give_up,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
-            )
-
-    async def delivery_ref(self, key: str) -> str | None:
-        async with self._session() as s:
-            return (
-                await s.execute(select(col(DeliveryRow.ref)).where(col(DeliveryRow.key) == key))
-            ).scalar_one_or_none()
