@@ -13,7 +13,6 @@ from openai import AsyncOpenAI
 
 from adapters.providers.openai_videos import OpenAIVideosProvider, compose_prompt
 from bot.backoff import poll_interval
-from bot.domain import Brief, Shot
 from bot.errors import (
     CapacityError,
     ContentRefused,
@@ -24,6 +23,8 @@ from bot.errors import (
 from bot.ports import RemoteState, RemoteStatus, RenderSpec, VideoProvider
 from tests.fakes.media import decode_to_end
 from tests.fakes.openai import FakeOpenAI
+from tests.support.specs import bottle_spec
+from tests.support.specs import poll_to_end as support_poll
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API is scheduled:DeprecationWarning")
 
@@ -43,29 +44,11 @@ async def openai_client(fake_openai: FakeOpenAI) -> AsyncIterator[AsyncOpenAI]:
 def make_spec(
     seconds: int = 4, size: str = "1280x720", aspect: str = "16:9", model: str = "sora-2"
 ) -> RenderSpec:
-    brief = Brief(
-        request_id="req_1",
-        version=1,
-        prompt="A steel water bottle on a kitchen counter, morning light.",
-        subject="a steel water bottle",
-        setting="a kitchen counter",
-        style="commercial",
-        lighting="morning light",
-        camera="slow push-in",
-        negative_prompt="watermarks, blur",
-        seconds=seconds,
-        aspect=aspect,
-        shots=(Shot(1, float(seconds), "Hero shot of the bottle", "slow push-in"),),
-    )
-    return RenderSpec(render_id="rnd_1", brief=brief, model=model, seconds=seconds, size=size, aspect=aspect)
+    return bottle_spec(model=model, seconds=seconds, aspect=aspect, size=size)
 
 
-async def poll_to_end(provider: OpenAIVideosProvider, remote_id: str) -> list[RemoteStatus]:
-    seen = [await provider.status(remote_id)]
-    while seen[-1].state in (RemoteState.QUEUED, RemoteState.RUNNING):
-        assert len(seen) < 20, "the fake never finished"
-        seen.append(await provider.status(remote_id))
-    return seen
+async def poll_to_end(provider: VideoProvider, remote_id: str) -> list[RemoteStatus]:
+    return await support_poll(provider, remote_id, limit=20)
 
 
 @pytest.fixture

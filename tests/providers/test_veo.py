@@ -15,7 +15,6 @@ from google import genai
 from google.oauth2.credentials import Credentials
 
 from adapters.providers.veo import VeoProvider, make_client
-from bot.domain import Brief, Shot
 from bot.errors import (
     CapacityError,
     ContentRefused,
@@ -26,6 +25,8 @@ from bot.errors import (
 from bot.ports import RemoteState, RemoteStatus, RenderSpec, VideoProvider
 from tests.fakes.media import decode_to_end
 from tests.fakes.veo import RAI_REASON, FakeVeo
+from tests.support.specs import bottle_spec
+from tests.support.specs import poll_to_end as support_poll
 
 MODEL = "veo-3.1-generate-001"
 
@@ -42,31 +43,11 @@ def make_spec(
     prompt: str = "A steel water bottle on a kitchen counter.",
     seed: int | None = None,
 ) -> RenderSpec:
-    brief = Brief(
-        request_id="req_1",
-        version=1,
-        prompt=prompt,
-        subject="a steel water bottle",
-        setting="a kitchen counter",
-        style="commercial",
-        lighting="morning light",
-        camera="slow push-in",
-        negative_prompt="watermarks, blur",
-        seconds=seconds,
-        aspect=aspect,
-        shots=(Shot(1, float(seconds), "Hero shot of the bottle", "slow push-in"),),
-    )
-    return RenderSpec(
-        render_id="rnd_1", brief=brief, model=model, seconds=seconds, size=size, aspect=aspect, seed=seed
-    )
+    return bottle_spec(model=model, seconds=seconds, aspect=aspect, size=size, prompt=prompt, seed=seed)
 
 
-async def poll_to_end(provider: VeoProvider, remote_id: str) -> list[RemoteStatus]:
-    seen = [await provider.status(remote_id)]
-    while seen[-1].state in (RemoteState.QUEUED, RemoteState.RUNNING):
-        assert len(seen) < 10, "the fake never finished"
-        seen.append(await provider.status(remote_id))
-    return seen
+async def poll_to_end(provider: VideoProvider, remote_id: str) -> list[RemoteStatus]:
+    return await support_poll(provider, remote_id, limit=10)
 
 
 @pytest.fixture
