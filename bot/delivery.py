@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +19,8 @@ from pathlib import Path
 from bot import views
 from bot.backoff import backoff_delay
 from bot.chat import ChatRouter
-from bot.domain import AuditEvent, Delivery
+from bot.domain import AuditEvent, Delivery, ReplyTarget
+from bot.policy import Policy
 from bot.ports import Clock, Store
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,9 @@ class Deliverer:
         clock: Clock,
         config: DeliveryConfig,
         rng: random.Random | None = None,
+        policy_for: Callable[[ReplyTarget], Policy] | None = None,
     ) -> None:
+        self.policy_for = policy_for
         self.store = store
         self.chat = chat
         self.clock = clock
@@ -94,6 +98,9 @@ class Deliverer:
             sent += 1
         return sent
 
+    def _disclosure(self, target: ReplyTarget) -> str:
+        return self.policy_for(target).disclosure if self.policy_for else ""
+
     async def _send(self, entry: Delivery) -> str:
         request = await self.store.get_request(entry.request_id)
         if request is None:
@@ -109,7 +116,7 @@ class Deliverer:
             ref = await chat.upload_clip(
                 request.target,
                 Path(render.clip_path),
-                views.clip_message(render, brief, request),
+                views.clip_message(render, brief, request, self._disclosure(request.target)),
                 key=entry.key,
             )
             if request.status_message:

@@ -92,7 +92,7 @@ def status_message(render: Render, *, position: int | None = None, note: str = "
     )
 
 
-def clip_message(render: Render, brief: Brief, request: VideoRequest) -> Message:
+def clip_message(render: Render, brief: Brief, request: VideoRequest, disclosure: str = "") -> Message:
     fields = [
         Field("Provider", f"{render.provider} · {render.model}"),
         Field("Length", f"{render.seconds}s"),
@@ -115,7 +115,9 @@ def clip_message(render: Render, brief: Brief, request: VideoRequest) -> Message
             Button("Edit prompt", Action.EDIT, request.id, render_id=render.id),
             Button("Reject", Action.REJECT, request.id, Style.DANGER, render.id),
         ),
-        context="An approver decides here. "
+        # The workspace's disclosure goes with every clip, so a forwarded screenshot still says it.
+        context=(f"{disclosure} · " if disclosure else "")
+        + "An approver decides here. "
         + (brief.prompt[:180] + "…" if len(brief.prompt) > 180 else brief.prompt),
     )
 

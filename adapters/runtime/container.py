@@ -229,7 +229,9 @@ async def build_app(
                 break
     if callable(getattr(post, "close", None)):
         closers.append(post.close)  # type: ignore[attr-defined]
-    deliverer = Deliverer(store=store, chat=chat, clock=clock, config=DeliveryConfig(owner=owner))
+    deliverer = Deliverer(
+        store=store, chat=chat, clock=clock, config=DeliveryConfig(owner=owner), policy_for=service.policy_for
+    )
     return App(
         settings=settings,
         store=store,

@@ -212,3 +212,32 @@ async def test_a_review_nobody_decides_expires_and_the_requester_is_told(tmp_pat
         await h.run_until(request.id, [R.IN_REVIEW])
     finally:
         await h.close()
+
+
+async def test_only_listed_requesters_may_ask_and_only_allowed_providers_are_used(
+    tmp_path: Path, db_url: str
+) -> None:
+    policy = tmp_path / "clipdesk.toml"
+    policy.write_text(
+        '[defaults]\nrequesters = ["U_REQ"]\nallowed_providers = ["filejob"]\n'
+        'disclosure = "Made with AI for Example Co."\n'
+    )
+    other = FileJobProvider(tmp_path / "other", name="other")
+    h = await make_harness(
+        tmp_path,
+        db_url,
+        policy_file=policy,
+        providers={"filejob": FileJobProvider(tmp_path / "jobs"), "other": other},
+    )
+    try:
+        assert await h.ask("a 4s clip of a kite", STRANGER) is None
+        assert "limited to listed people" in h.chat.notices_to(STRANGER.user_id)[-1]
+        assert await h.ask("a 4s clip of a kite --provider other") is None
+        assert "allows the providers filejob, not `other`" in h.chat.notices_to(REQUESTER.user_id)[-1]
+        request = await h.ask("a 4s clip of a kite")
+        assert request is not None
+        await h.run_until(request.id, [R.IN_REVIEW])
+        assert h.chat.of_kind("clip")[0].message.context.startswith("Made with AI for Example Co.")
+        assert other.submits() == []
+    finally:
+        await h.close()
