@@ -433,20 +433,21 @@ class RequestService:
             ),
         )
         auto = plan.cost_estimate <= self.policy_for(request.target).auto_render_max_cost
+        if not auto:
+            # Wait for the click *before* showing the Render button, so an early click finds it ready.
+            await self.store.move_request(
+                request.id,
+                [R.REFINING],
+                R.AWAITING_CONFIRMATION,
+                audit=audit_for(
+                    "request.awaiting_confirmation", "clipdesk", request, cost_estimate=plan.cost_estimate
+                ),
+            )
         chat = self.chat.for_target(request.target)
         ref = await chat.post(request.target, views.brief_message(brief, plan, request, awaiting=not auto))
         await self.store.set_request_refs(request.id, brief_message=ref)
         if auto:
             await self.queue(request, brief, plan, actor, expected=[R.REFINING])
-            return
-        await self.store.move_request(
-            request.id,
-            [R.REFINING],
-            R.AWAITING_CONFIRMATION,
-            audit=audit_for(
-                "request.awaiting_confirmation", "clipdesk", request, cost_estimate=plan.cost_estimate
-            ),
-        )
 
     async def latest_ready(self, request: VideoRequest) -> Render | None:
         """The newest finished clip of a request: the one a reviewer decides on."""
