@@ -74,25 +74,40 @@ class RunwayModel:
 MODELS: dict[str, RunwayModel] = {
     m.name: m
     for m in (
-        RunwayModel("gen4.5", tuple(range(2, 11)), {"16:9": "1280x720", "9:16": "720x1280"},
-                    usd_per_second=0.12),
-        RunwayModel("veo3.1", (4, 6, 8), {"16:9": "1280x720", "9:16": "720x1280"},
-                    {"16:9": "1920x1080", "9:16": "1080x1920"}, 0.40, audio=True,
-                    negative_prompt=True),
-        RunwayModel("veo3.1_fast", (4, 6, 8), {"16:9": "1280x720", "9:16": "720x1280"},
-                    {"16:9": "1920x1080", "9:16": "1080x1920"}, 0.15, audio=True,
-                    negative_prompt=True),
-        RunwayModel("kling2.5_turbo_pro", (5, 10),
-                    {"16:9": "1280x720", "9:16": "720x1280", "1:1": "720x720"},
-                    {"16:9": "1920x1080", "9:16": "1080x1920", "1:1": "1440x1440"}, 0.07,
-                    seed=False),
+        RunwayModel(
+            "gen4.5", tuple(range(2, 11)), {"16:9": "1280x720", "9:16": "720x1280"}, usd_per_second=0.12
+        ),
+        RunwayModel(
+            "veo3.1",
+            (4, 6, 8),
+            {"16:9": "1280x720", "9:16": "720x1280"},
+            {"16:9": "1920x1080", "9:16": "1080x1920"},
+            0.40,
+            audio=True,
+            negative_prompt=True,
+        ),
+        RunwayModel(
+            "veo3.1_fast",
+            (4, 6, 8),
+            {"16:9": "1280x720", "9:16": "720x1280"},
+            {"16:9": "1920x1080", "9:16": "1080x1920"},
+            0.15,
+            audio=True,
+            negative_prompt=True,
+        ),
+        RunwayModel(
+            "kling2.5_turbo_pro",
+            (5, 10),
+            {"16:9": "1280x720", "9:16": "720x1280", "1:1": "720x720"},
+            {"16:9": "1920x1080", "9:16": "1080x1920", "1:1": "1440x1440"},
+            0.07,
+            seed=False,
+        ),
     )
 }
 
 
-def make_client(
-    *, api_key: str, base_url: str | None = None, timeout: float = 60.0
-) -> AsyncRunwayML:
+def make_client(*, api_key: str, base_url: str | None = None, timeout: float = 60.0) -> AsyncRunwayML:
     """An SDK client with its retries off (the worker retries; see the module docstring)."""
     return AsyncRunwayML(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
 
@@ -186,31 +201,37 @@ class RunwayProvider:
             return RemoteStatus(RemoteState.QUEUED, poll_after=self._throttled_poll_seconds)
         if isinstance(task, Running):
             percent = min(max(round(task.progress * 100), 0), 99)
-            return RemoteStatus(RemoteState.RUNNING, progress=percent,
-                                poll_after=self._poll_seconds)
+            return RemoteStatus(RemoteState.RUNNING, progress=percent, poll_after=self._poll_seconds)
         if isinstance(task, Succeeded):
             cost = self._usd(task.cost.credits)
             if not task.output:
-                return RemoteStatus(RemoteState.FAILED, error="Runway finished without an output",
-                                    charged=cost > 0, cost=cost)
+                return RemoteStatus(
+                    RemoteState.FAILED, error="Runway finished without an output", charged=cost > 0, cost=cost
+                )
             return RemoteStatus(RemoteState.COMPLETED, progress=100, cost=cost)
         if isinstance(task, Failed):
             code = task.failure_code or ""
-            return RemoteStatus(RemoteState.FAILED, error=_failure_message(code, task.failure),
-                                refused=code.startswith("SAFETY."), charged=task.cost.credits > 0,
-                                cost=self._usd(task.cost.credits))
+            return RemoteStatus(
+                RemoteState.FAILED,
+                error=_failure_message(code, task.failure),
+                refused=code.startswith("SAFETY."),
+                charged=task.cost.credits > 0,
+                cost=self._usd(task.cost.credits),
+            )
         if isinstance(task, Cancelled):
-            return RemoteStatus(RemoteState.FAILED, error="the Runway task was cancelled",
-                                charged=task.cost.credits > 0, cost=self._usd(task.cost.credits))
-        raise TransientProviderError(f"Runway sent a task in an unknown state: {task!r}",
-                                     provider=NAME)
+            return RemoteStatus(
+                RemoteState.FAILED,
+                error="the Runway task was cancelled",
+                charged=task.cost.credits > 0,
+                cost=self._usd(task.cost.credits),
+            )
+        raise TransientProviderError(f"Runway sent a task in an unknown state: {task!r}", provider=NAME)
 
     async def download(self, remote_id: str, dest: Path) -> None:
         # Output URLs expire within 24-48 h, so fetch the task again for fresh ones.
         task = await self._task(remote_id)
         if not isinstance(task, Succeeded) or not task.output:
-            raise PermanentProviderError(f"Runway task {remote_id} has no output to download",
-                                         provider=NAME)
+            raise PermanentProviderError(f"Runway task {remote_id} has no output to download", provider=NAME)
         await _stream_to_file(task.output[0], dest, self._chunk_size)
 
     # ------------------------------------------------------------------ helpers
@@ -221,17 +242,15 @@ class RunwayProvider:
         model = MODELS[spec.model]
         if spec.seconds not in model.durations:
             allowed = ", ".join(str(d) for d in model.durations)
-            raise InvalidOptions(f"Runway {model.name} makes clips of {allowed} seconds, "
-                                 f"not {spec.seconds}.")
+            raise InvalidOptions(f"Runway {model.name} makes clips of {allowed} seconds, not {spec.seconds}.")
         allowed_sizes = {model.sizes.get(spec.aspect), model.high_sizes.get(spec.aspect)} - {None}
         if spec.size not in allowed_sizes:
-            raise InvalidOptions(f"Runway {model.name} cannot make a {spec.aspect} clip at "
-                                 f"{spec.size}.")
+            raise InvalidOptions(f"Runway {model.name} cannot make a {spec.aspect} clip at {spec.size}.")
         units = len(spec.brief.prompt.encode("utf-16-le")) // 2
         if units > MAX_PROMPT_UNITS:
             raise PermanentProviderError(
-                f"the prompt is {units} characters; Runway takes at most {MAX_PROMPT_UNITS}",
-                provider=NAME)
+                f"the prompt is {units} characters; Runway takes at most {MAX_PROMPT_UNITS}", provider=NAME
+            )
         return model
 
     async def _task(self, remote_id: str) -> TaskRetrieveResponse:
@@ -268,23 +287,27 @@ def _translated(action: str) -> Iterator[None]:
         raise TransientProviderError(f"Runway {action} timed out", provider=NAME) from exc
     except runwayml.APIConnectionError as exc:
         if isinstance(exc.__cause__, httpx.ConnectError | ConnectionRefusedError):
-            raise CapacityError(f"Runway is unreachable ({exc.__cause__!r})",
-                                provider=NAME) from exc
+            raise CapacityError(f"Runway is unreachable ({exc.__cause__!r})", provider=NAME) from exc
         # Dropped mid-answer: worth another try, not a reason to move the render elsewhere.
-        raise TransientProviderError(f"Runway {action} failed in transit ({exc.__cause__!r})",
-                                     provider=NAME) from exc
+        raise TransientProviderError(
+            f"Runway {action} failed in transit ({exc.__cause__!r})", provider=NAME
+        ) from exc
 
 
 def _status_error(exc: runwayml.APIStatusError, action: str) -> ProviderError:
     code = exc.status_code
     message = _error_text(exc)
     if isinstance(exc, runwayml.RateLimitError):
-        return TransientProviderError(f"Runway rate limit: {message}", provider=NAME,
-                                      retry_after=_retry_after(exc.response.headers))
+        return TransientProviderError(
+            f"Runway rate limit: {message}", provider=NAME, retry_after=_retry_after(exc.response.headers)
+        )
     if code in (502, 503, 504):
         # Runway documents these as shedding load or overloaded: another provider may take it.
-        return CapacityError(f"Runway is overloaded ({code}): {message}", provider=NAME,
-                             retry_after=_retry_after(exc.response.headers))
+        return CapacityError(
+            f"Runway is overloaded ({code}): {message}",
+            provider=NAME,
+            retry_after=_retry_after(exc.response.headers),
+        )
     if code >= 500:
         return TransientProviderError(f"Runway error {code}: {message}", provider=NAME)
     if code == 400 and _MODERATION.search(message):
@@ -320,11 +343,12 @@ async def _stream_to_file(url: str, dest: Path, chunk_size: int) -> None:
         async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
             if response.status in (403, 404, 410):
                 raise PermanentProviderError(
-                    f"Runway's output link answered {response.status} (expired or removed)",
-                    provider=NAME)
+                    f"Runway's output link answered {response.status} (expired or removed)", provider=NAME
+                )
             if response.status != 200:
                 raise TransientProviderError(
-                    f"downloading Runway's output answered {response.status}", provider=NAME)
+                    f"downloading Runway's output answered {response.status}", provider=NAME
+                )
             handle = await asyncio.to_thread(part.open, "wb")
             try:
                 async for chunk in response.content.iter_chunked(chunk_size):
@@ -333,8 +357,7 @@ async def _stream_to_file(url: str, dest: Path, chunk_size: int) -> None:
                 await asyncio.to_thread(handle.close)
     except (aiohttp.ClientError, TimeoutError) as exc:
         part.unlink(missing_ok=True)
-        raise TransientProviderError(f"downloading Runway's output failed: {exc!r}",
-                                     provider=NAME) from exc
+        raise TransientProviderError(f"downloading Runway's output failed: {exc!r}", provider=NAME) from exc
     except BaseException:
         part.unlink(missing_ok=True)
         raise
