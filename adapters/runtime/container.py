@@ -17,13 +17,14 @@ from bot.conversation import Conversation
 from bot.delivery import Deliverer, DeliveryConfig
 from bot.domain import ReplyTarget
 from bot.moderation import ModerationChain
+from bot.outcomes import WorkerConfig
 from bot.policy import Budgets, Policy
 from bot.policy_file import PolicySet, load_policy
 from bot.ports import ApprovalSealer, ChatPort, Clock, Moderator, PostProcessor, PromptRefiner, VideoProvider
 from bot.refiner import OfflineRefiner
 from bot.routing import ProviderRouter
 from bot.service import RequestService
-from bot.worker import RenderWorker, WorkerConfig
+from bot.worker import RenderWorker
 from storage.database import make_engine, upgrade
 from storage.media import LocalMediaStore
 from storage.repository import SqlStore
