@@ -5,19 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
 import aiohttp
 
+from tests.fakes.loopback import unused_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -27,7 +22,7 @@ def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
 
 
 async def test_serve_migrates_answers_health_checks_and_stops_cleanly(tmp_path: Path) -> None:
-    port = free_port()
+    port = unused_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

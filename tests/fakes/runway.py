@@ -22,16 +22,14 @@ Every request is recorded in :attr:`calls`; :attr:`created` counts tasks.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.media import write_test_mp4
 
 RUNWAY_VERSION = "2024-11-06"
@@ -105,36 +103,25 @@ class FakeRunway:
     expired: bool = False
     calls: list[Call] = field(default_factory=list)
     tasks: dict[str, Task] = field(default_factory=dict)
-    _runner: web.AppRunner | None = None
-    _port: int = 0
+    _server: LoopbackServer = field(default_factory=LoopbackServer)
     _clips: dict[str, bytes] = field(default_factory=dict)
-    _workdir: Path | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        return self._server.base_url
 
     async def start(self) -> FakeRunway:
         app = web.Application()
         app.router.add_post("/v1/text_to_video", self._create)
         app.router.add_get("/v1/tasks/{id}", self._retrieve)
         app.router.add_get("/outputs/{id}.mp4", self._output)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = int(self._runner.addresses[0][1])
-        self._workdir = Path(tempfile.mkdtemp(prefix="fakerunway_"))
+        await self._server.open(app, "fakerunway_")
         return self
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        await self._server.close()
 
     async def __aenter__(self) -> FakeRunway:
         return await self.start()
@@ -245,8 +232,8 @@ class FakeRunway:
         size = (192, 108) if width > height else (108, 192) if height > width else (128, 128)
         key = f"runway_{size[0]}x{size[1]}_{seconds:g}s"
         if key not in self._clips:
-            assert self._workdir is not None
-            path = self._workdir / f"{key}.mp4"
+            assert self._server.workdir is not None
+            path = self._server.workdir / f"{key}.mp4"
             await asyncio.to_thread(write_test_mp4, path, seconds, size[0], size[1], 12)
             self._clips[key] = path.read_bytes()
         return self._clips[key]

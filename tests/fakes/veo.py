@@ -31,15 +31,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.media import write_test_mp4
 
 CLIP_SIZES = {"16:9": (192, 108), "9:16": (108, 192)}
@@ -102,16 +100,14 @@ class FakeVeo:
     calls: list[Call] = field(default_factory=list)
     operations: dict[str, Operation] = field(default_factory=dict)
     objects: dict[str, bytes] = field(default_factory=dict)
-    _runner: web.AppRunner | None = None
-    _port: int = 0
+    _server: LoopbackServer = field(default_factory=LoopbackServer)
     _clips: dict[str, bytes] = field(default_factory=dict)
-    _workdir: Path | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        return self._server.base_url
 
     @property
     def storage_url(self) -> str:
@@ -121,21 +117,11 @@ class FakeVeo:
         app = web.Application()
         app.router.add_get("/storage/v1/b/{bucket}/o/{object:.+}", self._read_object)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
-        self._workdir = Path(tempfile.mkdtemp(prefix="fakeveo_"))
+        await self._server.open(app, "fakeveo_")
         return self
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        await self._server.close()
 
     async def __aenter__(self) -> FakeVeo:
         return await self.start()
@@ -264,8 +250,8 @@ class FakeVeo:
         width, height = CLIP_SIZES[aspect]
         key = f"veo_{width}x{height}_{seconds:g}s"
         if key not in self._clips:
-            assert self._workdir is not None
-            path = self._workdir / f"{key}.mp4"
+            assert self._server.workdir is not None
+            path = self._server.workdir / f"{key}.mp4"
             await asyncio.to_thread(write_test_mp4, path, seconds, width, height, 12)
             self._clips[key] = path.read_bytes()
         return self._clips[key]

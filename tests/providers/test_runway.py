@@ -6,7 +6,6 @@ polling and the error bodies are the SDK's own.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from bot.errors import (
     TransientProviderError,
 )
 from bot.ports import RemoteState, RemoteStatus, RenderSpec, VideoProvider
+from tests.fakes.loopback import unused_port
 from tests.fakes.media import decode_to_end
 from tests.fakes.runway import RUNWAY_VERSION, SAFETY_FAILURE, FakeRunway
 from tests.support.specs import bottle_spec
@@ -212,9 +212,7 @@ async def test_runway_shedding_load_is_a_capacity_error_so_the_worker_can_fail_o
 
 
 async def test_runway_unreachable_is_a_capacity_error() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = unused_port()
     client = make_client(api_key="key_test", base_url=f"http://127.0.0.1:{port}")
     try:
         with pytest.raises(CapacityError, match="unreachable"):
