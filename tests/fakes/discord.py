@@ -724,10 +724,27 @@ class FakeDiscord:
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce") and (channel.id, str(nonce)) in self._nonces:
             return _json(self.messages[self._nonces[(channel.id, str(nonce))]].payload)
-        attachments, data = self._attachments(channel, call.files, body.get("attachments") or [])
-        message_id = self.snowflake()
+        stored = self._bot_message(channel, body, call.files, nonce=nonce)
+        payload, message_id = stored.payload, stored.id
+        if nonce is not None:
+            self._nonces[(channel.id, str(nonce))] = message_id
+        await self.dispatch("MESSAGE_CREATE", payload, channel.guild_id, intent=GUILD_MESSAGES_INTENT)
+        return _json(payload)
+
+    def _bot_message(
+        self,
+        channel: Channel,
+        body: dict[str, Any],
+        files: list[UploadedFile],
+        *,
+        nonce: Any = None,
+        via: str = "bot",
+        extra: dict[str, Any] | None = None,
+    ) -> StoredMessage:
+        """A message the bot sent (by token or through an interaction), stored as Discord would."""
+        attachments, data = self._attachments(channel, files, body.get("attachments") or [])
         payload = message_payload(
-            message_id,
+            self.snowflake(),
             channel,
             self.bot.payload(),
             body.get("content") or "",
@@ -735,13 +752,10 @@ class FakeDiscord:
             body.get("components") or [],
             attachments,
             nonce,
-        )
-        stored = StoredMessage(payload, data)
-        self.messages[message_id] = stored
-        if nonce is not None:
-            self._nonces[(channel.id, str(nonce))] = message_id
-        await self.dispatch("MESSAGE_CREATE", payload, channel.guild_id, intent=GUILD_MESSAGES_INTENT)
-        return _json(payload)
+        ) | (extra or {})
+        stored = StoredMessage(payload, data, via=via)
+        self.messages[stored.id] = stored
+        return stored
 
     async def _edit_message(self, call: Call, message: StoredMessage) -> web.Response:
         body = dict(call.body or {})
@@ -829,25 +843,14 @@ class FakeDiscord:
         }
         channel = self._channel(int(interaction.payload["channel_id"]))
         if kind in (CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE):
-            attachments, files = self._attachments(channel, call.files, data.get("attachments") or [])
-            message = StoredMessage(
-                message_payload(
-                    self.snowflake(),
-                    channel,
-                    self.bot.payload(),
-                    data.get("content") or "",
-                    data.get("embeds") or [],
-                    data.get("components") or [],
-                    attachments,
-                    None,
-                )
-                | {
-                    "flags": int(data.get("flags") or 0) | (1 << 7 if kind == DEFERRED_CHANNEL_MESSAGE else 0)
-                },
-                files,
+            loading = 1 << 7 if kind == DEFERRED_CHANNEL_MESSAGE else 0
+            message = self._bot_message(
+                channel,
+                data,
+                call.files,
                 via="interaction",
+                extra={"flags": int(data.get("flags") or 0) | loading},
             )
-            self.messages[message.id] = message
             interaction.original = message
             response["interaction"]["response_message_id"] = str(message.id)
             response["resource"]["message"] = message.payload
@@ -869,23 +872,13 @@ class FakeDiscord:
         channel = self._channel(int(interaction.payload["channel_id"]))
         body = dict(call.body or {})
         if call.method == "POST" and len(parts) == 3:
-            attachments, files = self._attachments(channel, call.files, body.get("attachments") or [])
-            message = StoredMessage(
-                message_payload(
-                    self.snowflake(),
-                    channel,
-                    self.bot.payload(),
-                    body.get("content") or "",
-                    body.get("embeds") or [],
-                    body.get("components") or [],
-                    attachments,
-                    None,
-                )
-                | {"flags": int(body.get("flags") or 0), "webhook_id": str(self.app_id)},
-                files,
+            message = self._bot_message(
+                channel,
+                body,
+                call.files,
                 via="interaction",
+                extra={"flags": int(body.get("flags") or 0), "webhook_id": str(self.app_id)},
             )
-            self.messages[message.id] = message
             original = interaction.original
             if original is not None and original.flags & LOADING and not interaction.followups:
                 # The first follow-up after a "thinking…" deferral takes that message's place.
