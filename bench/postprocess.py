@@ -17,8 +17,9 @@ import av
 
 from adapters.media.postprocess import MediaPostProcessor
 from adapters.media.provenance import ProvenanceFacts, create_dev_certificates, sign_clip
-from bot.domain import Brief, Render, RenderOptions, ReplyTarget, Shot, VideoRequest
+from bot.domain import Render, RenderOptions, ReplyTarget, VideoRequest
 from tests.fakes.media import write_test_mp4
+from tests.support.specs import bottle_brief
 
 SECONDS, WIDTH, HEIGHT, RUNS = 12, 1280, 720, 3
 
@@ -56,29 +57,16 @@ async def run() -> list[str]:
             tmp / "out", cert_chain=creds.signer.cert_chain, private_key=creds.signer.private_key
         )
         request = VideoRequest(
-            id="req_b",
+            id="req_1",
             target=ReplyTarget("bench", "W", "C"),
             requester="U",
             raw_text="bench",
             options=RenderOptions(seconds=SECONDS),
         )
-        brief = Brief(
-            request_id="req_b",
-            version=1,
-            prompt="bench",
-            subject="s",
-            setting="s",
-            style="s",
-            lighting="l",
-            camera="c",
-            negative_prompt="",
-            seconds=SECONDS,
-            aspect="16:9",
-            shots=(Shot(1, float(SECONDS), "shot", "static"),),
-        )
+        brief = bottle_brief(seconds=SECONDS)
         render = Render(
             id="rnd_b",
-            request_id="req_b",
+            request_id="req_1",
             brief_id=brief.id,
             brief_version=1,
             provider="bench",
@@ -88,7 +76,7 @@ async def run() -> list[str]:
         )
         floor = median_time(lambda: plain_transcode(clip, tmp / "plain.mp4"))
         full = median_time(lambda: post.process_now(render, brief, request, clip))
-        facts = ProvenanceFacts("rnd_b", "req_b", "bench", "m", brief.digest, 1, "U")
+        facts = ProvenanceFacts("rnd_b", "req_1", "bench", "m", brief.digest, 1, "U")
         signing = median_time(lambda: sign_clip(clip, tmp / "signed.mp4", facts, creds.signer), runs=5)
         post.close()
     return [

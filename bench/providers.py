@@ -38,13 +38,14 @@ from adapters.providers import veo as veo_adapter
 from adapters.providers.openai_webhooks import WEBHOOK_PATH
 from adapters.providers.registry import paid_providers
 from adapters.runtime.server import base_web_app
-from bot.domain import Brief, RequestStatus, Shot
+from bot.domain import RequestStatus
 from bot.ports import RenderSpec, VideoProvider
 from storage.database import upgrade
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.runway import FakeRunway
 from tests.fakes.veo import FakeVeo
 from tests.support.harness import make_harness, test_settings
+from tests.support.specs import bottle_spec
 
 SCALE = 30  # 1 bench second = 30 provider seconds
 JOB_SECONDS = 120.0  # assumed provider time to generate one clip (a typical 720p job)
@@ -261,21 +262,7 @@ class BigVeo(FakeVeo):
 
 
 def _spec(seconds: int, model: str, size: str = "1280x720") -> RenderSpec:
-    brief = Brief(
-        request_id="req_bench",
-        version=1,
-        prompt="A steel water bottle on a kitchen counter.",
-        subject="a steel water bottle",
-        setting="a kitchen counter",
-        style="commercial",
-        lighting="morning light",
-        camera="slow push-in",
-        negative_prompt="blur",
-        seconds=seconds,
-        aspect="16:9",
-        shots=(Shot(1, float(seconds), "Hero shot of the bottle", "slow push-in"),),
-    )
-    return RenderSpec("rnd_bench", brief, model, seconds, size, "16:9")
+    return bottle_spec(model=model, seconds=seconds, size=size, render_id="rnd_bench")
 
 
 def _rss_kib(field: str) -> int | None:
