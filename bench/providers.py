@@ -212,7 +212,7 @@ async def _calls_lines() -> list[str]:
     lines = [
         f"provider API calls per completed render: each job takes {JOB_SECONDS:.0f} s of provider time; "
         f"time scaled 1:{SCALE} (fake jobs held {JOB_SECONDS / SCALE:.1f} s); worker polls from "
-        f"{POLL_START:g} s backing off to {POLL_CAP:g} s, a provider's hint wins (up to "
+        f"{POLL_START:g} s backing off to {POLL_CAP:g} s, a provider's hint is a floor (capped at "
         f"{3 * POLL_CAP:g} s); with a webhook secret set, OpenAI is polled from {POLL_CAP:g} s to "
         f"{6 * POLL_CAP:g} s as a safety net"
     ]
