@@ -87,6 +87,17 @@ class TransientProviderError(ProviderError):
         self.retry_after = retry_after
 
 
+class SubmissionUncertain(TransientProviderError):
+    """A create call ended ambiguously (timeout, 5xx, lost connection): a job may exist.
+
+    Never simply retried: the worker first reconciles with :meth:`VideoProvider.find`.
+    """
+
+
+class ReconcileUnsupported(ProviderError):
+    """The provider cannot tell whether an ambiguous submit created a job."""
+
+
 class CapacityError(TransientProviderError):
     """The provider is down or out of capacity: another provider may take the render."""
 

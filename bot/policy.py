@@ -42,6 +42,9 @@ class Policy:
     allowed_providers: tuple[str, ...] = ()
     provider_order: tuple[str, ...] = ()
     review_expiry_hours: float | None = None
+    # No approvers and ``open_approval``: anyone in the workspace but the requester may decide.
+    # A channel with an empty approver list is refused at start-up unless this is written out.
+    open_approval: bool = False
 
     @property
     def has_approvers(self) -> bool:

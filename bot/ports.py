@@ -61,6 +61,21 @@ class ChatPort(Protocol):
 # ----------------------------------------------------------------------- providers
 
 
+class Continuity(StrEnum):
+    """How a model can join one shot to the next (multi-shot cuts)."""
+
+    FIRST_FRAME = "first_frame"  # start the clip from a given image (e.g. the previous shot's last frame)
+    LAST_FRAME = "last_frame"  # end the clip on a given image
+    EXTEND = "extend"  # continue an earlier job of the same provider natively
+
+
+class Tier(StrEnum):
+    """Where a model sits for drafts and finals: a draft is the provider's cheap, fast tier."""
+
+    DRAFT = "draft"
+    FINAL = "final"
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """What one model of a provider can make, and what a second of it costs (USD)."""
@@ -73,6 +88,8 @@ class ModelSpec:
     max_prompt_chars: int = 4000
     quality_sizes: dict[str, dict[str, str]] = field(default_factory=dict)
     quality_prices: dict[str, float] = field(default_factory=dict)
+    continuity: frozenset[Continuity] = frozenset()
+    tier: Tier = Tier.FINAL
 
     def size_for(self, aspect: str, quality: str = "standard") -> str:
         return self.quality_sizes.get(quality, {}).get(aspect) or self.sizes[aspect]
@@ -81,12 +98,23 @@ class ModelSpec:
         return self.quality_prices.get(quality, self.price_per_second)
 
 
+class SourceType(StrEnum):
+    """IPTC digital source type of what a provider makes (C2PA ``digitalSourceType``)."""
+
+    TRAINED = "trainedAlgorithmicMedia"  # a trained generative model (Sora, Veo, Runway, …)
+    ALGORITHMIC = "algorithmicMedia"  # made by an algorithm without a trained model (the animatic)
+
+
 @dataclass(frozen=True)
 class Capabilities:
     provider: str
     models: tuple[ModelSpec, ...]
     default_model: str
     label: str = ""
+    source_type: SourceType = SourceType.TRAINED
+    # The provider honours an idempotency key on create: re-sending the same key cannot start a
+    # second paid job, so an ambiguous submit may simply be sent again with that key.
+    idempotent_submit: bool = False
 
     def model(self, name: str | None = None) -> ModelSpec:
         wanted = name or self.default_model
@@ -107,7 +135,13 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class RenderSpec:
-    """Everything a provider needs to make one clip."""
+    """Everything a provider needs to make one clip.
+
+    ``idempotency_key`` is derived from the render id and attempt; providers send it where
+    the API accepts one and use it to find a job an ambiguous submit may have created.
+    ``first_frame``/``last_frame`` (images) and ``extend_remote_id`` (an earlier job of the
+    same provider) are set only when the model declares the matching :class:`Continuity`.
+    """
 
     render_id: str
     brief: Brief
@@ -116,6 +150,11 @@ class RenderSpec:
     size: str
     aspect: str
     seed: int | None = None
+    idempotency_key: str = ""
+    prompt: str | None = None  # the shot's own text in a multi-shot cut; else the brief's prompt
+    first_frame: Path | None = None
+    last_frame: Path | None = None
+    extend_remote_id: str | None = None
 
 
 class RemoteState(StrEnum):
@@ -152,6 +191,19 @@ class VideoProvider(Protocol):
 
     async def download(self, remote_id: str, dest: Path) -> None:
         """Stream the finished clip to ``dest``."""
+        ...
+
+    async def find(self, spec: RenderSpec) -> str | None:
+        """Reconcile after an ambiguous submit: the remote id of a job made for ``spec``, if any.
+
+        Returns ``None`` only when the provider can tell no such job exists (so submitting
+        again cannot pay twice). Raises :class:`bot.errors.ReconcileUnsupported` when the
+        provider cannot tell; the core then marks the render "submission uncertain".
+        """
+        ...
+
+    async def cancel(self, remote_id: str) -> None:
+        """Ask the provider to stop a job (best effort; a no-op where the API has no cancel)."""
         ...
 
 

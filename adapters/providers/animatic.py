@@ -40,7 +40,7 @@ from typing import Any
 
 from adapters.providers.animatic_render import AnimaticJob, ShotCard, render_animatic
 from bot.errors import PermanentProviderError, TransientProviderError
-from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
+from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec, SourceType
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,9 @@ class AnimaticProvider:
             models=(model,),
             default_model=MODEL,
             label="Local animatic (free, storyboard preview)",
+            # A storyboard drawn by code, not a trained model: IPTC's algorithmicMedia.
+            source_type=SourceType.ALGORITHMIC,
+            idempotent_submit=True,
         )
 
     async def submit(self, spec: RenderSpec) -> str:
@@ -199,6 +202,14 @@ class AnimaticProvider:
         if not source.exists():
             raise PermanentProviderError(f"animatic job {remote_id} has no finished clip", provider=NAME)
         await asyncio.to_thread(_copy_atomic, source, Path(dest))
+
+    async def find(self, spec: RenderSpec) -> str | None:
+        """The job a submit of ``spec`` made, if any: job ids derive from the spec, so it is exact."""
+        job_id = job_from_spec(spec, self.fps).job_id
+        return job_id if _read_record(self._folder(job_id)) is not None else None
+
+    async def cancel(self, remote_id: str) -> None:
+        """A local render costs nothing: it is left to finish and its clip is never collected."""
 
     def close(self) -> None:
         """Stop the pool this provider created (a caller's executor is the caller's to stop)."""

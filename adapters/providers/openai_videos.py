@@ -41,6 +41,7 @@ from bot.errors import (
     InvalidOptions,
     PermanentProviderError,
     ProviderError,
+    ReconcileUnsupported,
     TransientProviderError,
 )
 from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
@@ -297,6 +298,14 @@ class OpenAIVideosProvider:
             part.unlink(missing_ok=True)
             raise PermanentProviderError("the video API returned an empty clip", provider=NAME)
         os.replace(part, dest)
+
+    async def find(self, spec: RenderSpec) -> str | None:
+        """This adapter cannot yet look a job up by its idempotency key."""
+        raise ReconcileUnsupported(f"{NAME} cannot look up a job by its idempotency key", provider=NAME)
+
+    async def cancel(self, remote_id: str) -> None:
+        """Best effort: the job is left to finish; its result is not downloaded."""
+        log.info("%s job %s is no longer wanted; it is left to finish", NAME, remote_id)
 
     async def remix(self, remote_id: str, prompt: str) -> str:
         """Start a remix of a completed video with a new prompt; return the new video's id."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -43,9 +44,12 @@ from bot.errors import (
     InvalidOptions,
     PermanentProviderError,
     ProviderError,
+    ReconcileUnsupported,
     TransientProviderError,
 )
 from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
+
+log = logging.getLogger(__name__)
 
 NAME = "runway"
 DEFAULT_MODEL = "gen4.5"
@@ -235,6 +239,14 @@ class RunwayProvider:
         await _stream_to_file(task.output[0], dest, self._chunk_size)
 
     # ------------------------------------------------------------------ helpers
+
+    async def find(self, spec: RenderSpec) -> str | None:
+        """This adapter cannot yet look a task up by its idempotency key."""
+        raise ReconcileUnsupported(f"{NAME} cannot look up a task by its idempotency key", provider=NAME)
+
+    async def cancel(self, remote_id: str) -> None:
+        """Best effort: the task is left to finish; its result is not downloaded."""
+        log.info("%s task %s is no longer wanted; it is left to finish", NAME, remote_id)
 
     def _check(self, spec: RenderSpec) -> RunwayModel:
         """Refuse what Runway would refuse, before anything is spent."""

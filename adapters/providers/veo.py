@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -46,9 +47,12 @@ from bot.errors import (
     InvalidOptions,
     PermanentProviderError,
     ProviderError,
+    ReconcileUnsupported,
     TransientProviderError,
 )
 from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
+
+log = logging.getLogger(__name__)
 
 NAME = "veo"
 DEFAULT_MODEL = "veo-3.1-generate-001"
@@ -255,6 +259,14 @@ class VeoProvider:
             )
 
     # ------------------------------------------------------------------ helpers
+
+    async def find(self, spec: RenderSpec) -> str | None:
+        """This adapter cannot yet look a job up by its idempotency key."""
+        raise ReconcileUnsupported(f"{NAME} cannot look up a job by its idempotency key", provider=NAME)
+
+    async def cancel(self, remote_id: str) -> None:
+        """Best effort: the job is left to finish; its result is not downloaded."""
+        log.info("%s job %s is no longer wanted; it is left to finish", NAME, remote_id)
 
     def _check(self, spec: RenderSpec) -> str:
         """Refuse what Veo would refuse, before anything is spent; return the resolution."""

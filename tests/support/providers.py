@@ -87,6 +87,15 @@ class FileJobProvider:
         self._log(spec.render_id)
         return job
 
+    async def find(self, spec: RenderSpec) -> str | None:
+        for job in sorted(self.root.glob("job_*.json")):
+            if json.loads(job.read_text()).get("render_id") == spec.render_id:
+                return job.stem
+        return None
+
+    async def cancel(self, remote_id: str) -> None:
+        (self.root / f"{remote_id}.cancelled").touch()
+
     async def status(self, remote_id: str) -> RemoteStatus:
         data = json.loads((self.root / f"{remote_id}.json").read_text())
         elapsed = time.time() - data["created"]
