@@ -17,7 +17,7 @@ import av
 
 from adapters.media.postprocess import MediaPostProcessor
 from adapters.media.provenance import ProvenanceFacts, create_dev_certificates, sign_clip
-from bot.domain import Render, RenderOptions, ReplyTarget, VideoRequest
+from bot.domain import Render, ReplyTarget, RequestOptions, VideoRequest
 from tests.fakes.media import write_test_mp4
 from tests.support.specs import bottle_brief
 
@@ -61,7 +61,7 @@ async def run() -> list[str]:
             target=ReplyTarget("bench", "W", "C"),
             requester="U",
             raw_text="bench",
-            options=RenderOptions(seconds=SECONDS),
+            options=RequestOptions(seconds=SECONDS),
         )
         brief = bottle_brief(seconds=SECONDS)
         render = Render(

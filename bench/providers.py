@@ -193,7 +193,7 @@ async def _calls_per_render(
                     raise RuntimeError(f"{name}: the ask was not accepted: {h.chat.texts()}")
                 await h.run_until(request.id, [RequestStatus.IN_REVIEW, RequestStatus.FAILED], rounds=100_000)
                 await provider
-                [render] = await h.app.store.renders_for(request.id)
+                [render] = await h.app.store.renders.renders_for(request.id)
                 if render.status.value != "ready":
                     raise RuntimeError(f"{name}: render failed: {render.failure_reason}")
                 return _video_calls(fake), sent

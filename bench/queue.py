@@ -44,7 +44,7 @@ async def _run(url: str, workers: int, tmp: Path) -> float:
                     "--concurrency",
                     "4",
                     "--exit-when-idle",
-                    "25",
+                    "1.0",
                     "--chat",
                     str(tmp / "chat.jsonl"),
                 ],
@@ -56,7 +56,7 @@ async def _run(url: str, workers: int, tmp: Path) -> float:
         ]
         for proc in procs:
             await asyncio.to_thread(proc.wait)
-        events = await store.audit_events()
+        events = await store.audit.audit_events()
         submitted = [e.at for e in events if e.kind == "render.submitted"]
         ready = [e.at for e in events if e.kind == "render.ready"]
         if len(ready) != RENDERS:

@@ -196,7 +196,7 @@ async def run() -> list[str]:
                         started = time.perf_counter()
                         await asyncio.wait_for(platform.drain(), WAIT)  # the work behind the acks
                         behind.append(time.perf_counter() - started)
-                opened = sum(1 for e in await app.store.audit_events() if e.kind == "request.received")
+                opened = sum(1 for e in await app.store.audit.audit_events() if e.kind == "request.received")
             finally:
                 await platform.stop()
                 for runner in runners:

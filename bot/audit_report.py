@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain import AuditEvent
+from bot.domain_events import AuditEvent
 
 COLUMNS = ("id", "at", "kind", "actor", "platform", "workspace", "channel", "request_id", "render_id", "data")
 

@@ -1,251 +1,237 @@
-"""Turn chat events into request-service calls, and every error into a clear answer.
+"""The chat entry point: map chat events to typed commands, and answer the person who acted.
 
-Adapters call :meth:`Conversation.handle` after they have acknowledged the
-platform; nothing here needs to be fast enough for a 3-second deadline.
+A thin mapper: it reads the event, builds the command with its caller (platform,
+workspace, channel, user), calls the use case, and turns a mistake the user can
+fix into a private notice. It never changes state itself, and what happens to a
+request is shown in its thread by the presenter, whatever the entry point.
+
+New asks come in two steps so an adapter can make them durable before it tells
+the platform "on it": :meth:`Conversation.receive` validates and records the ask
+(fast, one transaction), :meth:`Conversation.follow_up` does the rest.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from bot import views
+from bot import texts, views
+from bot.chat import ChatRouter
+from bot.commands import (
+    AnswerQuestion,
+    Appeal,
+    Caller,
+    CancelRequest,
+    ConfirmRender,
+    Decide,
+    DecideAppeal,
+    OpenRequest,
+    RetryRequest,
+    ReviseBrief,
+    Revision,
+)
 from bot.domain import Decision, ReplyTarget, RequestStatus, VideoRequest
-from bot.errors import AlreadyDecided, ModerationUnavailable, PromptBlocked, UnknownRequest, UserError
-from bot.events import Actor, ButtonPressed, ChatEvent, FormSubmitted, ThreadReply, VideoCommand
-from bot.governance import Governance
-from bot.lifecycle import OPEN_REQUEST_STATES
+from bot.errors import ModerationUnavailable, UserError
+from bot.events import (
+    ButtonPressed,
+    ChatEvent,
+    FormSubmitted,
+    Subcommand,
+    ThreadReply,
+    VideoCommand,
+    subcommand_of,
+)
 from bot.messages import Action, Message
 from bot.options import parse_ask
-from bot.policy import budget_key, month_start
-from bot.review import Reviews
-from bot.revisions import Revisions
-from bot.service import RequestService
+from bot.ports.storage import RequestRepo, UnitOfWork
+from bot.text_input import clean_text
+from bot.usecases.catalog import UseCases
 
 log = logging.getLogger(__name__)
 
-SUBCOMMANDS = {"help", "status", "usage", "cancel"}
+
+@dataclass(frozen=True)
+class Receipt:
+    """What :meth:`Conversation.receive` did with an ask: recorded it, saw it before, or answered it."""
+
+    request: VideoRequest | None = None
+    duplicate: bool = False
+    answered: bool = False  # a subcommand or a mistake, already answered privately
 
 
 class Conversation:
-    def __init__(self, service: RequestService) -> None:
-        self.service = service
-        self.governance = Governance(service)
-        self.reviews = Reviews(service)
-        self.revisions = Revisions(service)
-        self.store = service.store
-        self.chat = service.chat
+    def __init__(
+        self, *, usecases: UseCases, chat: ChatRouter, requests: RequestRepo, uow: UnitOfWork
+    ) -> None:
+        self.usecases = usecases
+        self.chat = chat
+        self.requests = requests
+        self.uow = uow
+
+    # ------------------------------------------------------------------ entry points
 
     async def handle(self, event: ChatEvent) -> None:
-        """Apply one event. User mistakes become a notice; our own failures are logged and shown."""
-        try:
-            await self._dispatch(event)
-        except PromptBlocked as exc:
-            await self._notify(event.target, event.actor, views.blocked_message(exc.reason, exc.request_id))
-        except ModerationUnavailable as exc:
-            log.error("moderation unavailable: %s", exc)
-            await self._tell(
-                event.target,
-                event.actor,
-                "⚠️ Content checks are unavailable right now, so nothing was made or charged. "
-                "Please try again in a few minutes.",
-            )
-        except UserError as exc:
-            await self._tell(event.target, event.actor, exc.user_message)
-        except Exception:
-            log.exception(
-                "failed to handle %s from %s in %s", type(event).__name__, event.actor.user_id, event.target
-            )
-            await self._tell(
-                event.target,
-                event.actor,
-                "⚠️ Something went wrong on our side and it was logged. Nothing was charged — retry?",
-            )
+        """Apply one event (a new ask runs both steps). Every error becomes an answer to the actor."""
+        if isinstance(event, VideoCommand):
+            receipt = await self.receive(event)
+            await self.follow_up(receipt)
+            return
+        await self._guarded(event, self._dispatch(event))
 
-    async def _tell(self, target: ReplyTarget, actor: Actor, text: str) -> None:
-        await self._notify(target, actor, Message(text=text))
-
-    async def _notify(self, target: ReplyTarget, actor: Actor, message: Message) -> None:
+    async def receive(self, event: VideoCommand) -> Receipt:
+        """Record a new ask durably (or answer a subcommand or mistake); fast enough to await pre-ack."""
+        sub = event.subcommand or (subcommand_of(event.text) if event.options is None else None)
+        if sub is not None:
+            await self._guarded(event, self._subcommand(event, sub))
+            return Receipt(answered=True)
         try:
-            await self.chat.for_target(target).notify(target, actor.user_id, message)
+            ask = parse_ask(event.text, given=event.options)
+            command = OpenRequest(self._caller(event), ask.text, ask.options, self._key(event))
+            request = await self.usecases.intake.accept(command)
+        except Exception as exc:
+            await self._answer_error(event, exc)
+            return Receipt(answered=True)
+        return Receipt(request=request, duplicate=request is None)
+
+    async def follow_up(self, receipt: Receipt) -> None:
+        """The slow part of a new ask: moderation, the thread, the first brief."""
+        if receipt.request is None:
+            return
+        try:
+            await self.usecases.intake.process(receipt.request.id)
         except Exception:
-            log.exception("could not tell %s: %s", actor.user_id, message.text)
+            # The ask is recorded: the recovery sweep resumes it, and the thread says what happened.
+            log.exception("could not process request %s; it will be resumed", receipt.request.id)
+
+    # ------------------------------------------------------------------ mapping
 
     async def _dispatch(self, event: ChatEvent) -> None:
-        if isinstance(event, VideoCommand):
-            await self._command(event)
-        elif isinstance(event, ButtonPressed):
+        if isinstance(event, ButtonPressed):
             await self._button(event)
         elif isinstance(event, FormSubmitted):
             await self._form(event)
         elif isinstance(event, ThreadReply):
             await self._reply(event)
 
-    # ------------------------------------------------------------------ /video
-
-    async def _command(self, event: VideoCommand) -> None:
-        key = f"{event.target.platform}:{event.event_id}"
-        word = event.text.strip().lower()
-        if word in SUBCOMMANDS:
-            if await self.store.remember_event(key):
-                await getattr(self, f"_cmd_{word}")(event)
+    async def _subcommand(self, event: VideoCommand, sub: Subcommand) -> None:
+        if not await self._first_time(event):
             return
-        ask = parse_ask(event.text)
-        # The event id is remembered with the new request, so a platform's retry makes no second one.
-        await self.service.open_request(event.target, event.actor, ask.text, ask.options, event_key=key)
-
-    async def _cmd_help(self, event: VideoCommand) -> None:
-        await self.chat.for_target(event.target).notify(
-            event.target, event.actor.user_id, Message(text="How to use clipdesk", body=views.HELP_TEXT)
-        )
-
-    async def _cmd_status(self, event: VideoCommand) -> None:
-        requests = await self.store.open_requests(
-            event.target.platform, event.target.workspace, event.actor.user_id
-        )
-        rows: list[tuple[VideoRequest, int | None]] = []
-        for request in requests:
-            position = None
-            if request.status == RequestStatus.QUEUED:
-                renders = await self.store.renders_for(request.id)
-                if renders:
-                    position = await self.store.queue_position(renders[0].id)
-            rows.append((request, position))
-        await self.chat.for_target(event.target).notify(
-            event.target, event.actor.user_id, views.open_requests_message(rows)
-        )
-
-    async def _cmd_usage(self, event: VideoCommand) -> None:
-        target = event.target
-        policy = self.service.policy_for(target)
-        since = month_start(self.service.clock.now())
-        lines = [
-            (
-                "You",
-                await self.store.usage("user", budget_key(target, event.actor.user_id), since),
-                policy.budgets.per_user,
+        caller = self._caller(event)
+        chat = self.chat.for_target(event.target)
+        if sub == Subcommand.HELP:
+            await chat.notify(
+                event.target, caller.user_id, Message(text="How to use clipdesk", body=views.HELP_TEXT)
             )
-        ]
-        if policy.has_approvers and policy.is_approver(event.actor):
-            lines.append(
-                (
-                    "This channel",
-                    await self.store.usage("channel", budget_key(target, target.channel), since),
-                    policy.budgets.per_channel,
-                )
-            )
-            lines.append(
-                (
-                    "This workspace",
-                    await self.store.usage("workspace", budget_key(target), since),
-                    policy.budgets.per_workspace,
-                )
-            )
-        await self.chat.for_target(target).notify(target, event.actor.user_id, views.usage_message(lines))
-
-    async def _cmd_cancel(self, event: VideoCommand) -> None:
-        requests = [
-            r
-            for r in await self.store.open_requests(
-                event.target.platform, event.target.workspace, event.actor.user_id
-            )
-            if r.status in OPEN_REQUEST_STATES
-            and r.status not in (RequestStatus.RENDERING, RequestStatus.IN_REVIEW)
-        ]
-        if not requests:
-            raise UnknownRequest("You have no request that can still be cancelled.")
-        await self.revisions.cancel(requests[-1].id, event.actor)
-
-    # ------------------------------------------------------------------ buttons
+        elif sub == Subcommand.STATUS:
+            rows = await self.usecases.queries.open_requests(caller)
+            await chat.notify(event.target, caller.user_id, views.open_requests_message(rows))
+        elif sub == Subcommand.USAGE:
+            lines = await self.usecases.queries.spend(caller)
+            await chat.notify(event.target, caller.user_id, views.usage_message(lines))
+        elif sub == Subcommand.CANCEL:
+            await self.usecases.cancel.cancel_latest(caller)
 
     async def _button(self, event: ButtonPressed) -> None:
-        svc = self.service
+        caller = self._caller(event)
+        uc = self.usecases
+        rid = event.request_id
         if event.action == Action.RENDER:
-            await svc.confirm(event.request_id, event.actor)
+            await uc.confirm.confirm(ConfirmRender(caller, rid))
         elif event.action == Action.CANCEL:
-            await self.revisions.cancel(event.request_id, event.actor)
+            await uc.cancel.cancel(CancelRequest(caller, rid))
         elif event.action == Action.RETRY:
-            await svc.retry(event.request_id, event.actor)
+            await uc.confirm.retry(RetryRequest(caller, rid))
         elif event.action == Action.REGENERATE:
-            await self.revisions.revise(
-                event.request_id, event.actor, text=None, instruction=None, kind="regenerate"
-            )
+            await uc.revise.revise(ReviseBrief(caller, rid, Revision.REGENERATE))
         elif event.action == Action.EDIT:
-            request = await svc.load(event.request_id)
-            svc.policy_for(request.target).check_can_steer(event.actor, request, "edit")
-            brief = await self.store.latest_brief(request.id)
+            request, brief = await uc.queries.edit_draft(caller, rid)
             await self.chat.for_target(event.target).open_form(
                 event.trigger, views.edit_form(request, brief, event.render_id)
             )
         elif event.action == Action.REJECT:
-            request = await svc.load(event.request_id)
-            svc.policy_for(request.target).check_can_decide(event.actor, request, "reject")
-            if request.status != RequestStatus.IN_REVIEW:
-                raise AlreadyDecided(f"Nothing to reject: this request is already {request.status.value}.")
+            request = await uc.queries.reject_draft(caller, rid)
             await self.chat.for_target(event.target).open_form(
                 event.trigger, views.reject_form(request, event.render_id)
             )
         elif event.action == Action.APPROVE:
-            await self._decide(
-                event.request_id, event.render_id, event.actor, Decision.APPROVED, "", event.message_ref
-            )
+            await uc.decisions.decide(Decide(caller, rid, Decision.APPROVED, event.render_id))
         elif event.action == Action.APPEAL:
-            await self.governance.appeal(event.request_id, event.actor)
+            await uc.appeals.appeal(Appeal(caller, rid))
+            await self._tell(event, views.appeal_sent())
         elif event.action in (Action.APPEAL_ALLOW, Action.APPEAL_DENY):
-            await self.governance.decide_appeal(
-                event.request_id, event.actor, event.action == Action.APPEAL_ALLOW, event.message_ref
-            )
-
-    async def _decide(
-        self,
-        request_id: str,
-        render_id: str | None,
-        actor: Actor,
-        decision: Decision,
-        reason: str,
-        message_ref: str | None,
-    ) -> None:
-        request, render, brief = await self.reviews.decide(request_id, render_id, actor, decision, reason)
-        verb = "approved" if decision == Decision.APPROVED else "rejected"
-        decided = views.decided_message(render, brief, verb, actor.mention, self.service.clock.now(), reason)
-        chat = self.chat.for_target(request.target)
-        ref = message_ref or await self.store.delivery_ref(f"clip:{render.id}")
-        if ref:
-            await chat.update(request.target, ref, decided)
-        else:
-            await chat.post(request.target, decided)
-
-    # ------------------------------------------------------------------ forms
+            await uc.appeals.decide(DecideAppeal(caller, rid, event.action == Action.APPEAL_ALLOW))
 
     async def _form(self, event: FormSubmitted) -> None:
+        caller = self._caller(event)
         if event.action == Action.EDIT:
-            text = (event.values.get("prompt") or "").strip()
+            text = clean_text(event.values.get("prompt"), what="prompt")
             if not text:
-                raise UserError("The prompt can't be empty. Describe the video you want.")
+                raise UserError(texts.EMPTY_PROMPT)
             ask = parse_ask(text)
-            await self.revisions.revise(
-                event.request_id, event.actor, text=ask.text, instruction=None, kind="edit"
-            )
+            revise = ReviseBrief(caller, event.request_id, Revision.EDIT, text=ask.text, options=ask.options)
+            await self.usecases.revise.revise(revise)
         elif event.action == Action.REJECT:
-            await self._decide(
-                event.request_id,
-                event.render_id,
-                event.actor,
-                Decision.REJECTED,
-                event.values.get("reason", ""),
-                None,
-            )
-
-    # ------------------------------------------------------------------ thread replies
+            reason = clean_text(event.values.get("reason"), what="reason")
+            decide = Decide(caller, event.request_id, Decision.REJECTED, event.render_id, reason)
+            await self.usecases.decisions.decide(decide)
 
     async def _reply(self, event: ThreadReply) -> None:
-        if not await self.store.remember_event(f"{event.target.platform}:{event.event_id}"):
+        if not await self._first_time(event):
             return
-        request = await self.store.find_request_by_thread(event.target)
-        if request is None or not event.text.strip():
+        request = await self.requests.find_request_by_thread(event.target)
+        if request is None:
             return
+        text = clean_text(event.text, what="reply")
+        if not text:
+            return
+        caller = self._caller(event)
         if request.status == RequestStatus.CLARIFYING:
-            await self.revisions.answer(request, event.actor, event.text.strip())
+            await self.usecases.revise.answer(AnswerQuestion(caller, request.id, text))
         elif request.status == RequestStatus.AWAITING_CONFIRMATION:
-            await self.revisions.revise(
-                request.id, event.actor, text=request.raw_text, instruction=event.text.strip(), kind="reply"
+            await self.usecases.revise.revise(
+                ReviseBrief(caller, request.id, Revision.REPLY, instruction=text)
             )
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _caller(event: ChatEvent) -> Caller:
+        return Caller(event.actor, event.target)
+
+    @staticmethod
+    def _key(event: VideoCommand | ThreadReply) -> str:
+        return f"{event.target.platform}:{event.event_id}"
+
+    async def _first_time(self, event: VideoCommand | ThreadReply) -> bool:
+        """Remember a platform event id; ``False`` for a retried delivery."""
+        async with self.uow.transaction() as tx:
+            return await tx.remember_event(self._key(event))
+
+    async def _guarded(self, event: ChatEvent, work: object) -> None:
+        try:
+            await work  # type: ignore[misc]
+        except Exception as exc:
+            await self._answer_error(event, exc)
+
+    async def _answer_error(self, event: ChatEvent, exc: Exception) -> None:
+        if isinstance(exc, ModerationUnavailable):
+            log.error("moderation unavailable: %s", exc)
+            await self._tell(event, Message(text=texts.MODERATION_DOWN))
+        elif isinstance(exc, UserError):
+            await self._tell(event, Message(text=exc.user_message))
+        else:
+            log.error(
+                "failed to handle %s from %s in %s",
+                type(event).__name__,
+                event.actor.user_id,
+                event.target,
+                exc_info=exc,
+            )
+            await self._tell(event, Message(text=texts.INTERNAL_ERROR))
+
+    async def _tell(self, event: ChatEvent, message: Message) -> None:
+        target: ReplyTarget = event.target
+        try:
+            await self.chat.for_target(target).notify(target, event.actor.user_id, message)
+        except Exception:
+            log.exception("could not tell %s: %s", event.actor.user_id, message.text)

@@ -89,8 +89,12 @@ class ReplyTarget:
 
 
 @dataclass(frozen=True)
-class RenderOptions:
-    """What the requester asked for beyond the words; ``None`` means "let clipdesk choose"."""
+class RequestOptions:
+    """What the requester asked for beyond the words; ``None`` means "let clipdesk choose".
+
+    Entry points fill this from typed input (Discord options, CLI flags, the REST API) or
+    from the ask's free text (:func:`bot.options.parse_ask`); it is never turned back into text.
+    """
 
     seconds: int | None = None
     aspect: str | None = None
@@ -110,13 +114,78 @@ class RenderOptions:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RenderOptions:
+    def from_dict(cls, data: dict[str, Any]) -> RequestOptions:
         return cls(
             seconds=data.get("seconds"),
             aspect=data.get("aspect"),
             provider=data.get("provider"),
             model=data.get("model"),
             variants=int(data.get("variants") or 1),
+            quality=str(data.get("quality") or "standard"),
+        )
+
+    def merged_over(self, base: RequestOptions) -> RequestOptions:
+        """These options where they are set, ``base`` where they are not (typed input wins)."""
+        return RequestOptions(
+            seconds=self.seconds if self.seconds is not None else base.seconds,
+            aspect=self.aspect or base.aspect,
+            provider=self.provider or base.provider,
+            model=self.model or base.model,
+            variants=self.variants if self.variants != 1 else base.variants,
+            quality=self.quality if self.quality != "standard" else base.quality,
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A priced, validated choice of what will be rendered where; stored with the brief and its renders.
+
+    Chosen once, within the workspace's policy, when a brief is written; confirm, retry and
+    failover start from it instead of recomputing it from the process-wide provider order.
+    """
+
+    provider: str
+    model: str
+    seconds: int
+    aspect: str
+    size: str
+    variants: int
+    price_per_second: float
+    pinned: bool
+    quality: str = "standard"
+
+    @property
+    def cost_per_render(self) -> float:
+        return round(self.price_per_second * self.seconds, 4)
+
+    @property
+    def cost_estimate(self) -> float:
+        return round(self.price_per_second * self.seconds * self.variants, 4)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "seconds": self.seconds,
+            "aspect": self.aspect,
+            "size": self.size,
+            "variants": self.variants,
+            "price_per_second": self.price_per_second,
+            "pinned": self.pinned,
+            "quality": self.quality,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        return cls(
+            provider=str(data["provider"]),
+            model=str(data["model"]),
+            seconds=int(data["seconds"]),
+            aspect=str(data["aspect"]),
+            size=str(data["size"]),
+            variants=int(data.get("variants") or 1),
+            price_per_second=float(data["price_per_second"]),
+            pinned=bool(data.get("pinned")),
             quality=str(data.get("quality") or "standard"),
         )
 
@@ -129,11 +198,9 @@ class VideoRequest:
     target: ReplyTarget
     requester: str
     raw_text: str
-    options: RenderOptions
+    options: RequestOptions
     status: RequestStatus = RequestStatus.RECEIVED
     requester_name: str = ""
-    status_message: str | None = None
-    brief_message: str | None = None
     failure_reason: str | None = None
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
@@ -184,6 +251,7 @@ class Brief:
     shots: tuple[Shot, ...]
     refiner: str = "offline"
     note: str = ""
+    plan: Plan | None = None
     id: str = field(default_factory=lambda: new_id("brf"))
     created_at: datetime = field(default_factory=utcnow)
 
@@ -229,8 +297,22 @@ class Render:
     qc_findings: list[str] = field(default_factory=list)
     provenance_digest: str | None = None
     failure_reason: str | None = None
+    price_per_second: float = 0.0
+    quality: str = "standard"
+    pinned: bool = False
+    # Set before the provider is called, cleared never: a render with an intent but no remote
+    # id may have created a paid job, so it is reconciled before any second submit.
+    submit_intent_at: datetime | None = None
+    submit_key: str | None = None  # the idempotency key of the pending intent, reused until resolved
+    submitted_at: datetime | None = None
+    uncertain: bool = False  # failed because the provider could not say whether it made a job
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def idempotency_key(self) -> str:
+        """One key per render and attempt: a provider that honours it starts at most one job."""
+        return f"clipdesk-{self.id}-{self.attempts}"
 
     @property
     def width(self) -> int:
@@ -253,33 +335,3 @@ class Review:
     reason: str = ""
     id: str = field(default_factory=lambda: new_id("rev"))
     created_at: datetime = field(default_factory=utcnow)
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    """An append-only record of a state change and who caused it."""
-
-    kind: str
-    actor: str
-    request_id: str | None = None
-    render_id: str | None = None
-    platform: str = ""
-    workspace: str = ""
-    channel: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-    id: str = field(default_factory=lambda: new_id("aud"))
-    at: datetime = field(default_factory=utcnow)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """An outbox entry: something to post into a thread exactly once."""
-
-    id: str
-    key: str
-    request_id: str
-    platform: str
-    kind: str
-    payload: dict[str, Any]
-    attempts: int = 0
-    delivered_at: datetime | None = None

@@ -48,6 +48,13 @@ class PromptBlocked(UserError):
 class OverBudget(UserError):
     """The render would spend more than a budget allows."""
 
+    def __init__(self, user_message: str, *, scope: str, limit: float, spent: float, adding: float) -> None:
+        super().__init__(user_message)
+        self.scope = scope
+        self.limit = limit
+        self.spent = spent
+        self.adding = adding
+
 
 class NotAllowed(UserError):
     """The actor may not do this (e.g. approve without being an approver)."""
@@ -116,3 +123,11 @@ class ModerationUnavailable(ClipdeskError):
 
 class MediaError(ClipdeskError):
     """A clip could not be processed (undecodable, bad watermark, expired certificate)."""
+
+
+class StorageFull(ClipdeskError):
+    """The media folder is full or not writable: a resource fault, retried, never a failed render."""
+
+
+class DeliveryRefused(ClipdeskError):
+    """A sink was told "no" for good (e.g. the bot is not in the channel): do not retry the delivery."""

@@ -1,36 +1,50 @@
-"""Typed chat events: what every adapter turns platform payloads into."""
+"""Typed chat events: what every chat adapter turns platform payloads into, converted once at the edge."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from bot.domain import ReplyTarget
+from bot.commands import Actor
+from bot.domain import ReplyTarget, RequestOptions
 from bot.messages import Action
 
+__all__ = [
+    "Actor",
+    "ButtonPressed",
+    "ChatEvent",
+    "FormSubmitted",
+    "Subcommand",
+    "ThreadReply",
+    "VideoCommand",
+]
 
-@dataclass(frozen=True)
-class Actor:
-    """Who did something, with what the platform says about their groups or roles."""
 
-    user_id: str
-    name: str = ""
-    groups: frozenset[str] = field(default_factory=frozenset)
+class Subcommand(StrEnum):
+    """``/video help|status|usage|cancel`` (Discord: ``/video-status`` …), typed, never matched by name."""
 
-    @property
-    def mention(self) -> str:
-        return self.name or self.user_id
+    HELP = "help"
+    STATUS = "status"
+    USAGE = "usage"
+    CANCEL = "cancel"
 
 
 @dataclass(frozen=True)
 class VideoCommand:
-    """``/video …`` (also an app mention or a DM). ``event_id`` makes platform retries harmless."""
+    """``/video …`` (also an app mention or a DM). ``event_id`` makes platform retries harmless.
+
+    ``options`` are what the platform delivered typed (Discord's options); ``None`` when the
+    platform has only text, which the core then reads with :func:`bot.options.parse_ask`.
+    """
 
     target: ReplyTarget
     actor: Actor
     text: str
     event_id: str
     trigger: Any = None
+    options: RequestOptions | None = None
+    subcommand: Subcommand | None = None
 
 
 @dataclass(frozen=True)
@@ -65,3 +79,11 @@ class ThreadReply:
 
 
 ChatEvent = VideoCommand | ButtonPressed | FormSubmitted | ThreadReply
+
+
+def subcommand_of(text: str) -> Subcommand | None:
+    """The subcommand a text-only platform's ``/video <word>`` names, if the whole text is one."""
+    try:
+        return Subcommand(text.strip().lower())
+    except ValueError:
+        return None

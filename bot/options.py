@@ -10,10 +10,11 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from bot.domain import RenderOptions
+from bot import texts
+from bot.domain import RequestOptions
 from bot.errors import EmptyRequest, InvalidOptions
+from bot.text_input import clean_text
 
-MAX_TEXT_CHARS = 2000
 ASPECTS = ("16:9", "9:16", "1:1")
 QUALITIES = ("standard", "high")
 MAX_VARIANTS = 4
@@ -42,12 +43,12 @@ class ParsedAsk:
     """The user's words (without flags) and the options they set."""
 
     text: str
-    options: RenderOptions
+    options: RequestOptions
 
 
 def _flag_value(name: str, raw: str | None) -> tuple[str, str]:
     if raw is None or raw == "":
-        raise InvalidOptions(f"`--{name}` needs a value, e.g. `{_EXAMPLES[name]}`.")
+        raise InvalidOptions(texts.option_needs_value(name, _EXAMPLES[name]))
     return name, raw
 
 
@@ -70,19 +71,17 @@ def _tokens(text: str) -> list[str]:
         return text.split()
 
 
-def parse_ask(text: str) -> ParsedAsk:
-    """Split ``/video`` text into the ask and its options; raise a friendly error on bad values."""
-    text = (text or "").strip()
-    if not text:
-        raise EmptyRequest(
-            "Tell me what to make, e.g. `/video a 12s product demo of our steel water bottle, vertical`."
-        )
-    if len(text) > MAX_TEXT_CHARS:
-        raise InvalidOptions(
-            f"That ask is {len(text):,} characters; please keep it under {MAX_TEXT_CHARS:,}. "
-            "Describe the video in a few sentences and I will write the detailed brief."
-        )
+def parse_ask(text: str, *, given: RequestOptions | None = None) -> ParsedAsk:
+    """Split an ask's free text into its words and the options it states; raise on bad values.
 
+    Args:
+        text: What the user wrote (``--seconds 8`` flags and plain phrases such as "vertical").
+        given: Options the entry point already has in typed form (Discord's options, CLI flags,
+            the REST API); they win over what the text says.
+    """
+    text = clean_text(text, what="ask")
+    if not text:
+        raise EmptyRequest(texts.EMPTY_ASK)
     flags: dict[str, str] = {}
     words: list[str] = []
     tokens = _tokens(text)
@@ -93,8 +92,7 @@ def parse_ask(text: str) -> ParsedAsk:
         if match and token.startswith("--"):
             name, inline = match.group(1), match.group(2)
             if name not in _KNOWN_FLAGS:
-                known = ", ".join(f"`--{f}`" for f in sorted(_KNOWN_FLAGS - {"duration"}))
-                raise InvalidOptions(f"I don't know the option `--{name}`. Options are {known}.")
+                raise InvalidOptions(texts.unknown_option(name, sorted(_KNOWN_FLAGS - {"duration"})))
             if inline is None and i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
                 inline = tokens[i + 1]
                 i += 1
@@ -105,29 +103,31 @@ def parse_ask(text: str) -> ParsedAsk:
         i += 1
 
     prose = " ".join(words)
-    seconds = _parse_seconds(flags.get("seconds"), prose)
-    aspect = _parse_aspect(flags.get("aspect"), prose)
-    variants = _parse_variants(flags.get("variants"))
-    quality = _parse_quality(flags.get("quality"))
-    provider = flags.get("provider", "").strip().lower() or None
-    model = flags.get("model", "").strip() or None
-
     if not _has_content(prose):
-        raise EmptyRequest(
-            "I need a few words about the video itself, e.g. "
-            "`/video a calm explainer of laminar vs turbulent flow`."
-        )
-    return ParsedAsk(
-        text=prose.strip(),
-        options=RenderOptions(
-            seconds=seconds,
-            aspect=aspect,
-            provider=provider,
-            model=model,
-            variants=variants,
-            quality=quality,
-        ),
+        raise EmptyRequest(texts.NO_CONTENT)
+    stated = RequestOptions(
+        seconds=_parse_seconds(flags.get("seconds"), prose),
+        aspect=_parse_aspect(flags.get("aspect"), prose),
+        provider=flags.get("provider", "").strip().lower() or None,
+        model=flags.get("model", "").strip() or None,
+        variants=_parse_variants(flags.get("variants")),
+        quality=_parse_quality(flags.get("quality")),
     )
+    options = given.merged_over(stated) if given is not None else stated
+    return ParsedAsk(text=prose.strip(), options=check_options(options))
+
+
+def check_options(options: RequestOptions) -> RequestOptions:
+    """Refuse typed option values no provider could honour (the planner checks the rest)."""
+    if options.aspect is not None and options.aspect not in ASPECTS:
+        raise InvalidOptions(texts.bad_aspect(options.aspect, ASPECTS))
+    if not 1 <= options.variants <= MAX_VARIANTS:
+        raise InvalidOptions(texts.bad_variants(str(options.variants), MAX_VARIANTS))
+    if options.quality not in QUALITIES:
+        raise InvalidOptions(texts.bad_quality(options.quality, QUALITIES))
+    if options.seconds is not None and options.seconds <= 0:
+        raise InvalidOptions(texts.bad_seconds(str(options.seconds)))
+    return options
 
 
 def _has_content(prose: str) -> bool:
@@ -139,7 +139,7 @@ def _parse_seconds(flag: str | None, prose: str) -> int | None:
     if flag is not None:
         raw = flag.lower().rstrip("s").strip()
         if not raw.isdigit():
-            raise InvalidOptions(f"`--seconds {flag}` is not a whole number of seconds, e.g. `--seconds 8`.")
+            raise InvalidOptions(texts.bad_seconds(flag))
         return int(raw)
     match = _SECONDS_PHRASE.search(prose)
     return int(match.group(1)) if match else None
@@ -149,10 +149,7 @@ def _parse_aspect(flag: str | None, prose: str) -> str | None:
     if flag is not None:
         value = _ASPECT_ALIASES.get(flag.lower(), _ASPECT_WORDS.get(flag.lower(), flag))
         if value not in ASPECTS:
-            raise InvalidOptions(
-                f"`--aspect {flag}` is not an aspect I can make. Use one of {', '.join(ASPECTS)} "
-                "(or say vertical, horizontal, square)."
-            )
+            raise InvalidOptions(texts.bad_aspect(flag, ASPECTS))
         return value
     match = _ASPECT_PHRASE.search(prose)
     if match:
@@ -165,7 +162,7 @@ def _parse_variants(flag: str | None) -> int:
     if flag is None:
         return 1
     if not flag.isdigit() or not 1 <= int(flag) <= MAX_VARIANTS:
-        raise InvalidOptions(f"`--variants {flag}` must be a number from 1 to {MAX_VARIANTS}.")
+        raise InvalidOptions(texts.bad_variants(flag, MAX_VARIANTS))
     return int(flag)
 
 
@@ -173,5 +170,5 @@ def _parse_quality(flag: str | None) -> str:
     if flag is None:
         return "standard"
     if flag.lower() not in QUALITIES:
-        raise InvalidOptions(f"`--quality {flag}` must be one of {', '.join(QUALITIES)}.")
+        raise InvalidOptions(texts.bad_quality(flag, QUALITIES))
     return flag.lower()

@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot import texts
+from bot.commands import Actor
 from bot.domain import ReplyTarget, VideoRequest
 from bot.errors import NotAllowed
-from bot.events import Actor
-from bot.ports import BudgetLimit
+from bot.ports.storage import BudgetLimit
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ class Policy:
 
     def is_approver(self, actor: Actor) -> bool:
         if not self.has_approvers:
-            # An unconfigured install (the embedded default) lets the requester's team decide;
-            # the decision still names who made it.
+            # Open approval: anyone of the request's workspace (the use cases bind every command to
+            # it) may decide, except the requester unless self-approval is on; start-up warns.
             return True
         return actor.user_id in self.approvers or bool(actor.groups & self.approver_groups)
 
@@ -67,16 +68,13 @@ class Policy:
             return
         if actor.user_id in self.requesters or actor.groups & self.requester_groups:
             return
-        raise NotAllowed("Video requests are limited to listed people here. Ask an approver to add you.")
+        raise NotAllowed(texts.REQUESTERS_ONLY)
 
     def check_can_decide(self, actor: Actor, request: VideoRequest, verb: str) -> None:
         if not self.is_approver(actor):
-            raise NotAllowed(f"Only approvers ({self.approver_names()}) can {verb} clips.")
-        if actor.user_id == request.requester and not self.self_approval and self.has_approvers:
-            raise NotAllowed(
-                f"You asked for this clip, so someone else must {verb} it "
-                f"(approvers: {self.approver_names()})."
-            )
+            raise NotAllowed(texts.approvers_only(self.approver_names(), verb))
+        if actor.user_id == request.requester and not self.self_approval:
+            raise NotAllowed(texts.not_your_own(self.approver_names(), verb))
 
     def check_can_steer(self, actor: Actor, request: VideoRequest, verb: str) -> None:
         """Render, edit, regenerate, cancel: the requester or an approver."""
@@ -84,7 +82,7 @@ class Policy:
             return
         if not self.has_approvers:
             return
-        raise NotAllowed(f"Only the requester or an approver can {verb} this request.")
+        raise NotAllowed(texts.requester_or_approver(verb))
 
     def budget_limits(self, target: ReplyTarget, requester: str, now: datetime) -> list[BudgetLimit]:
         since = month_start(now)

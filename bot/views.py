@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.domain import Brief, Render, RenderStatus, VideoRequest
+from bot.domain import Brief, Plan, Render, RenderStatus, VideoRequest
 from bot.messages import Action, Button, Field, Form, FormField, Message, Style
-from bot.routing import Plan
+from bot.texts import money
+from bot.usecases.queries import OpenRequest, UsageLine
 
 HELP_TEXT = (
     "*clipdesk* turns a sentence into a reviewed video clip, right here in the thread.\n"
@@ -19,10 +20,6 @@ HELP_TEXT = (
     "A team lead approves each clip with **Approve**; **Regenerate**, **Edit prompt** and **Reject** "
     "are next to it."
 )
-
-
-def money(amount: float) -> str:
-    return "free" if amount == 0 else f"${amount:,.2f}"
 
 
 def parent_message(request: VideoRequest) -> Message:
@@ -192,28 +189,74 @@ def reject_form(request: VideoRequest, render_id: str | None) -> Form:
     )
 
 
-def open_requests_message(rows: Sequence[tuple[VideoRequest, int | None]]) -> Message:
+def open_requests_message(rows: Sequence[OpenRequest]) -> Message:
     if not rows:
         return Message(text="You have no open video requests.")
     lines = []
-    for request, position in rows:
+    for row in rows:
+        request, position = row.request, row.queue_position
         where = f" · queue position {position}" if position else ""
         ask = request.raw_text if len(request.raw_text) <= 60 else request.raw_text[:57] + "…"
         lines.append(f"• `{request.id}` {request.status.value.replace('_', ' ')}{where}: {ask}")
     return Message(text="Your open video requests", body="\n".join(lines))
 
 
-def usage_message(lines: Sequence[tuple[str, float, float | None]]) -> Message:
+_SCOPE_LABELS = {"user": "You", "channel": "This channel", "workspace": "This workspace"}
+
+
+def usage_message(lines: Sequence[UsageLine]) -> Message:
     fields = tuple(
         Field(
-            label,
-            f"{money(spent)} spent"
+            _SCOPE_LABELS.get(line.scope, line.scope),
+            f"{money(line.spent)} spent"
             + (
-                f" of {money(limit)} · {money(max(limit - spent, 0))} left"
-                if limit is not None
+                f" of {money(line.limit)} · {money(max(line.limit - line.spent, 0))} left"
+                if line.limit is not None
                 else " (no limit)"
             ),
         )
-        for label, spent, limit in lines
+        for line in lines
     )
     return Message(text="Video spend this month", fields=fields)
+
+
+def cancelled_message(by: str) -> Message:
+    return notice(f"🚫 Cancelled by {by}. Nothing more will be rendered.")
+
+
+def expired_message(hours: float, requester: str) -> Message:
+    return Message(
+        text=f"⌛ No approver decided within {hours:g} hours, so this review has expired.",
+        body=f"{requester}: press Regenerate or Edit prompt on the clip to start a new review.",
+    )
+
+
+def appeal_message(request: VideoRequest, by: str, approvers: str, reason: str) -> Message:
+    return Message(
+        text=f"🙋 {by} asks an approver ({approvers}) to allow a blocked request",
+        body=f"*Ask:* {request.raw_text}\n*Blocked because:* {reason}",
+        buttons=(
+            Button("Allow", Action.APPEAL_ALLOW, request.id, Style.PRIMARY),
+            Button("Keep blocked", Action.APPEAL_DENY, request.id, Style.DANGER),
+        ),
+        context="Only an approver can decide; the decision is recorded.",
+    )
+
+
+def appeal_sent() -> Message:
+    return notice("📨 Sent to the approvers. You will see their decision here.")
+
+
+def appeal_allowed(request: VideoRequest, by: str) -> Message:
+    return Message(
+        text=f"✅ Allowed by {by}; the request continues in its own thread.",
+        body=f"*Ask:* {request.raw_text}",
+    )
+
+
+def appeal_denied(request: VideoRequest, by: str) -> Message:
+    return Message(text=f"⛔ Kept blocked by {by}", body=f"*Ask:* {request.raw_text}")
+
+
+def appeal_denied_notice(by: str) -> Message:
+    return notice(f"{by} kept your request blocked.")

@@ -1,89 +1,109 @@
-"""The outbox table: what must be posted into a thread, leased like renders, posted once."""
+"""The outbox table: events waiting for their sinks, leased like renders, delivered once, in order."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
+from sqlalchemy import and_, exists, false, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 
-from bot.domain import Delivery, utcnow
+from bot.domain import utcnow
+from bot.ports.storage import OutboxEntry
 from storage import mapping
-from storage.leases import take_leases
-from storage.tables import DeliveryRow
+from storage.tables import ThreadMessageRow
+from storage.tx import outbox_t
+
+refs_t = ThreadMessageRow.__table__  # type: ignore[attr-defined]
 
 
-def delivery_row(delivery: Delivery) -> DeliveryRow:
-    return DeliveryRow(
-        id=delivery.id,
-        key=delivery.key,
-        request_id=delivery.request_id,
-        platform=delivery.platform,
-        kind=delivery.kind,
-        payload=delivery.payload,
-        created_at=utcnow(),
-    )
+class SqlOutbox:
+    """:class:`OutboxStore` and :class:`MessageRefs` on one engine."""
 
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.postgres = engine.dialect.name == "postgresql"
 
-class OutboxStore:
-    """The outbox half of the store (see :class:`storage.repository.SqlStore`)."""
-
-    _session: async_sessionmaker[AsyncSession]
-    _postgres: bool
-
-    async def enqueue(self, delivery: Delivery) -> bool:
-        try:
-            async with self._session() as s, s.begin():
-                s.add(delivery_row(delivery))
-            return True
-        except IntegrityError:
-            return False
-
-    async def claim_deliveries(
-        self, owner: str, now: datetime, lease_seconds: float, limit: int, platforms: Sequence[str]
-    ) -> list[Delivery]:
-        if not platforms:
-            return []
-        due = and_(
-            col(DeliveryRow.delivered_at).is_(None),
-            col(DeliveryRow.abandoned).is_(False),
-            col(DeliveryRow.platform).in_(list(platforms)),
-            or_(col(DeliveryRow.lease_owner).is_(None), col(DeliveryRow.lease_expires_at) < now),
-            or_(col(DeliveryRow.next_attempt_at).is_(None), col(DeliveryRow.next_attempt_at) <= now),
+    def _due(self, now: datetime, wanted: Sequence[tuple[str, Sequence[str] | None]]) -> ColumnElement[bool]:
+        pairs = [
+            outbox_t.c.sink == sink
+            if routes is None
+            else and_(outbox_t.c.sink == sink, outbox_t.c.route.in_(list(routes)))
+            for sink, routes in wanted
+        ]
+        earlier = outbox_t.alias("earlier")
+        # An entry waits while an earlier entry of the same request and sink is undelivered:
+        # a thread shows the brief before the clip, whichever process delivers them.
+        blocked = exists().where(
+            earlier.c.request_id == outbox_t.c.request_id,
+            earlier.c.sink == outbox_t.c.sink,
+            earlier.c.seq < outbox_t.c.seq,
+            earlier.c.delivered_at.is_(None),
+            earlier.c.abandoned == false(),
         )
-        async with self._session() as s, s.begin():
-            rows = await take_leases(
-                s,
-                DeliveryRow,
-                due,
-                (col(DeliveryRow.created_at),),
-                owner=owner,
-                until=now + timedelta(seconds=lease_seconds),
-                limit=limit,
-                skip_locked=self._postgres,
-            )
-            return [mapping.to_delivery(r) for r in rows]
+        return and_(
+            outbox_t.c.delivered_at.is_(None),
+            outbox_t.c.abandoned == false(),
+            or_(*pairs),
+            or_(outbox_t.c.lease_owner.is_(None), outbox_t.c.lease_expires_at < now),
+            or_(outbox_t.c.next_attempt_at.is_(None), outbox_t.c.next_attempt_at <= now),
+            ~blocked,
+        )
 
-    async def delivered(self, delivery_id: str, owner: str, ref: str) -> None:
-        async with self._session() as s, s.begin():
-            await s.execute(
-                update(DeliveryRow)
-                .where(col(DeliveryRow.id) == delivery_id, col(DeliveryRow.lease_owner) == owner)
+    async def claim_entries(
+        self,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+        wanted: Sequence[tuple[str, Sequence[str] | None]],
+    ) -> list[OutboxEntry]:
+        wanted = [(sink, routes) for sink, routes in wanted if routes is None or routes]
+        if not wanted:
+            return []
+        due = select(outbox_t.c.seq).where(self._due(now, wanted)).order_by(outbox_t.c.seq).limit(limit)
+        if self.postgres:
+            due = due.with_for_update(skip_locked=True)
+        picked = due.cte("due")  # evaluated once (see storage.renders)
+        claim = (
+            update(outbox_t)
+            .where(outbox_t.c.seq.in_(select(picked.c.seq)))
+            .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
+            .returning(*outbox_t.c)
+        )
+        async with self.engine.begin() as conn:
+            rows = sorted((await conn.execute(claim)).mappings(), key=lambda r: r["seq"])
+        return [
+            OutboxEntry(
+                id=r["id"],
+                key=r["key"],
+                sink=r["sink"],
+                route=r["route"],
+                event=mapping.from_event_document(r["event"]),
+                attempts=r["attempts"],
+            )
+            for r in rows
+        ]
+
+    async def delivered(self, entry_id: str, owner: str, ref: str | None) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(outbox_t)
+                .where(outbox_t.c.id == entry_id, outbox_t.c.lease_owner == owner)
                 .values(delivered_at=utcnow(), ref=ref, lease_owner=None, lease_expires_at=None)
             )
 
     async def delivery_failed(
-        self, delivery_id: str, owner: str, error: str, retry_at: datetime, give_up: bool
+        self, entry_id: str, owner: str, error: str, retry_at: datetime, give_up: bool
     ) -> None:
-        async with self._session() as s, s.begin():
-            await s.execute(
-                update(DeliveryRow)
-                .where(col(DeliveryRow.id) == delivery_id, col(DeliveryRow.lease_owner) == owner)
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(outbox_t)
+                .where(outbox_t.c.id == entry_id, outbox_t.c.lease_owner == owner)
                 .values(
-                    attempts=col(DeliveryRow.attempts) + 1,
+                    attempts=outbox_t.c.attempts + 1,
                     last_error=error[:2000],
                     next_attempt_at=retry_at,
                     abandoned=give_up,
@@ -92,8 +112,29 @@ class OutboxStore:
                 )
             )
 
-    async def delivery_ref(self, key: str) -> str | None:
-        async with self._session() as s:
+    async def pending(self, sink: str | None = None) -> int:
+        """Entries not yet delivered nor abandoned (tests and health checks)."""
+        query = select(outbox_t.c.seq).where(
+            outbox_t.c.delivered_at.is_(None), outbox_t.c.abandoned == false()
+        )
+        if sink is not None:
+            query = query.where(outbox_t.c.sink == sink)
+        async with self.engine.connect() as conn:
+            return len((await conn.execute(query)).all())
+
+    # ------------------------------------------------------------------ message refs
+
+    async def remember_ref(self, request_id: str, role: str, ref: str) -> None:
+        dialect_insert = postgresql.insert if self.postgres else sqlite.insert
+        statement = dialect_insert(refs_t).values(request_id=request_id, role=role, ref=ref)
+        statement = statement.on_conflict_do_update(index_elements=["request_id", "role"], set_={"ref": ref})
+        async with self.engine.begin() as conn:
+            await conn.execute(statement)
+
+    async def message_ref(self, request_id: str, role: str) -> str | None:
+        async with self.engine.connect() as conn:
             return (
-                await s.execute(select(col(DeliveryRow.ref)).where(col(DeliveryRow.key) == key))
+                await conn.execute(
+                    select(refs_t.c.ref).where(refs_t.c.request_id == request_id, refs_t.c.role == role)
+                )
             ).scalar_one_or_none()

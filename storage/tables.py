@@ -52,9 +52,10 @@ class RequestRow(SQLModel, table=True):
     raw_text: str
     options: dict[str, Any] = _json()
     status: str = Field(index=True, max_length=32)
-    status_message: str | None = Field(default=None, max_length=200)
-    brief_message: str | None = Field(default=None, max_length=200)
     failure_reason: str | None = None
+    # The intake lease: the process turning this ask into a brief (resumed by another if it dies).
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_expires_at: datetime | None = _ts()
     created_at: datetime = _ts(index=True, nullable=False)
     updated_at: datetime = _ts(nullable=False)
 
@@ -79,6 +80,7 @@ class BriefRow(SQLModel, table=True):
     refiner: str = Field(max_length=32)
     note: str = ""
     digest: str = Field(max_length=64)
+    plan: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = _ts(nullable=False)
 
 
@@ -108,6 +110,13 @@ class RenderRow(SQLModel, table=True):
     qc_findings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     provenance_digest: str | None = Field(default=None, max_length=128)
     failure_reason: str | None = None
+    price_per_second: float = 0.0
+    quality: str = Field(default="standard", max_length=16)
+    pinned: bool = False
+    submit_intent_at: datetime | None = _ts()
+    submit_key: str | None = Field(default=None, max_length=120)
+    submitted_at: datetime | None = _ts()
+    uncertain: bool = False
     # Denormalised spend keys, so a budget check is one indexed sum.
     user_key: str = Field(index=True, max_length=200)
     channel_key: str = Field(index=True, max_length=200)
@@ -141,19 +150,28 @@ class AuditRow(SQLModel, table=True):
     workspace: str = Field(default="", max_length=64)
     channel: str = Field(default="", max_length=64)
     data: dict[str, Any] = _json()
+    from_status: str = Field(default="", max_length=32)
+    to_status: str = Field(default="", max_length=32)
     at: datetime = _ts(index=True, nullable=False)
 
 
-class DeliveryRow(SQLModel, table=True):
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "delivered_at", "platform", "next_attempt_at"),)
+class OutboxRow(SQLModel, table=True):
+    """One event for one sink. ``seq`` orders the entries of a request; ``key`` makes a delivery unique."""
 
-    id: str = Field(primary_key=True, max_length=40)
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "delivered_at", "abandoned", "sink", "route"),
+        Index("ix_outbox_request_order", "request_id", "sink", "seq"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=40)
     key: str = Field(unique=True, max_length=200)
-    request_id: str = Field(foreign_key="requests.id", max_length=40)
-    platform: str = Field(max_length=20)
-    kind: str = Field(max_length=32)
-    payload: dict[str, Any] = _json()
+    sink: str = Field(max_length=32)
+    route: str = Field(default="", max_length=32)
+    request_id: str | None = Field(default=None, max_length=40)
+    kind: str = Field(max_length=64)
+    event: dict[str, Any] = _json()
     attempts: int = 0
     lease_owner: str | None = Field(default=None, max_length=100)
     lease_expires_at: datetime | None = _ts()
@@ -163,6 +181,16 @@ class DeliveryRow(SQLModel, table=True):
     ref: str | None = Field(default=None, max_length=200)
     last_error: str | None = None
     created_at: datetime = _ts(nullable=False)
+
+
+class ThreadMessageRow(SQLModel, table=True):
+    """The messages a sink posted for a request, by role, so later events update them in place."""
+
+    __tablename__ = "thread_messages"
+
+    request_id: str = Field(primary_key=True, max_length=40)
+    role: str = Field(primary_key=True, max_length=80)
+    ref: str = Field(max_length=200)
 
 
 class SeenEventRow(SQLModel, table=True):

@@ -60,7 +60,9 @@ class ConsoleChat:
         if message.context:
             self.console.print(f"  [dim]{escape(message.context)}[/dim]")
 
-    async def start_thread(self, target: ReplyTarget, message: Message) -> tuple[ReplyTarget, str]:
+    async def start_thread(
+        self, target: ReplyTarget, message: Message, *, key: str | None = None
+    ) -> tuple[ReplyTarget, str]:
         ref = self._ref()
         self.posts[ref] = Posted(ref, "parent", message)
         self._print(message)

@@ -1,18 +1,28 @@
-"""The console thread: `clipdesk demo` runs one request end to end, `clipdesk chat` is interactive."""
+"""The console thread: `clipdesk demo` runs one request end to end, `clipdesk chat` is interactive.
+
+The console calls the same use cases as every other entry point (through the
+chat mapper), so its rules are the chat's rules. What is its own: which request
+a word like ``approve`` means. It is always the one named (``approve req_3f9a``,
+``approve #2``, ``approve v2``) or the current one — the request the user last
+opened or was last shown — never an older leftover, and every reply says which
+request and version it acted on.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
-import shlex
-from dataclasses import dataclass
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 
 from adapters.console.chat import PLATFORM, ConsoleChat
+from adapters.console.targeting import Pick, parse_pick
 from adapters.runtime.container import App
-from bot.domain import ReplyTarget, RequestStatus, VideoRequest, new_id
+from bot.domain import ReplyTarget, RequestOptions, RequestStatus, VideoRequest, new_id
 from bot.events import Actor, ButtonPressed, FormSubmitted, ThreadReply, VideoCommand
 from bot.messages import Action
 
@@ -25,7 +35,9 @@ SETTLED = {
     RequestStatus.REJECTED,
     RequestStatus.AWAITING_CONFIRMATION,
     RequestStatus.CLARIFYING,
+    RequestStatus.EXPIRED,
 }
+WORKSPACE = "local"
 
 
 @dataclass
@@ -34,26 +46,24 @@ class ConsoleSession:
     chat: ConsoleChat
     actor: Actor
     channel: str = "console"
+    current: str | None = None  # the request this conversation is about
+    opened: list[str] = field(default_factory=list)  # this session's requests, in order (#1, #2, …)
 
     @property
     def target(self) -> ReplyTarget:
-        return ReplyTarget(PLATFORM, "local", self.channel)
+        return ReplyTarget(PLATFORM, WORKSPACE, self.channel)
 
-    async def latest_request(self) -> VideoRequest | None:
-        requests = await self.app.store.open_requests(PLATFORM, "local", self.actor.user_id)
-        if requests:
-            return requests[-1]
-        return None
-
-    async def ask(self, text: str) -> VideoRequest | None:
-        before = {r.id for r in await self.app.store.open_requests(PLATFORM, "local", self.actor.user_id)}
-        await self.app.conversation.handle(
-            VideoCommand(self.target, self.actor, text, event_id=new_id("evt"))
-        )
-        for request in await self.app.store.open_requests(PLATFORM, "local", self.actor.user_id):
-            if request.id not in before:
-                return request
-        return None
+    async def ask(self, text: str, options: RequestOptions | None = None) -> VideoRequest | None:
+        """A new request; it becomes the current one."""
+        command = VideoCommand(self.target, self.actor, text, event_id=new_id("evt"), options=options)
+        receipt = await self.app.conversation.receive(command)
+        if receipt.request is None:
+            await self.app.deliverer.drain()
+            return None
+        self.current = receipt.request.id
+        self.opened.append(receipt.request.id)
+        await self.app.conversation.follow_up(receipt)
+        return await self.app.store.requests.get_request(receipt.request.id)
 
     async def settle(self, request_id: str, *, limit_seconds: float = 600.0) -> VideoRequest:
         """Drive the worker and the outbox until the request waits for a person."""
@@ -61,37 +71,82 @@ class ConsoleSession:
         deadline = loop.time() + limit_seconds
         while True:
             await self.app.worker.claim_once()
-            await self.app.deliverer.deliver_once()
-            request = await self.app.service.load(request_id)
+            await self.app.deliverer.drain()
+            request = await self.app.store.requests.get_request(request_id)
+            assert request is not None
             if request.status in SETTLED and not self.app.worker.busy:
-                await self.app.deliverer.deliver_once()
+                await self.app.deliverer.drain()
                 return request
             if loop.time() > deadline:
                 raise TimeoutError(f"request {request_id} did not settle in {limit_seconds:.0f}s")
             await asyncio.sleep(0.1)
 
     async def press(self, action: Action, request: VideoRequest, render_id: str | None = None) -> None:
-        await self.app.conversation.handle(
-            ButtonPressed(request.target, self.actor, action, request.id, render_id)
-        )
+        await self._handle(ButtonPressed(request.target, self.actor, action, request.id, render_id))
 
-    async def submit(self, action: Action, request: VideoRequest, values: dict[str, str]) -> None:
-        await self.app.conversation.handle(
-            FormSubmitted(request.target, self.actor, action, request.id, values)
-        )
+    async def submit(
+        self, action: Action, request: VideoRequest, values: dict[str, str], render_id: str | None = None
+    ) -> None:
+        await self._handle(FormSubmitted(request.target, self.actor, action, request.id, values, render_id))
 
     async def reply(self, request: VideoRequest, text: str) -> None:
-        await self.app.conversation.handle(
-            ThreadReply(request.target, self.actor, text, event_id=new_id("evt"))
-        )
+        await self._handle(ThreadReply(request.target, self.actor, text, event_id=new_id("evt")))
+
+    async def _handle(self, event: ButtonPressed | FormSubmitted | ThreadReply) -> None:
+        await self.app.conversation.handle(event)
+        await self.app.deliverer.drain()
 
     async def latest_clip(self, request_id: str) -> Path | None:
         ready = [
             r
-            for r in await self.app.store.renders_for(request_id)
-            if r.clip_path and r.status.value == "ready"
+            for r in await self.app.store.renders.renders_for(request_id)
+            if r.clip_path and r.status == "ready"
         ]
         return Path(ready[-1].clip_path) if ready and ready[-1].clip_path else None
+
+    async def resolve(self, pick: Pick) -> tuple[VideoRequest | None, str]:
+        """The request a command means, or ``None`` and why not."""
+        request_id = pick.request_id
+        if pick.number is not None:
+            if not 1 <= pick.number <= len(self.opened):
+                return (
+                    None,
+                    f"There is no request #{pick.number} in this session (you opened {len(self.opened)}).",
+                )
+            request_id = self.opened[pick.number - 1]
+        request_id = request_id or self.current
+        if request_id is None:
+            return None, "No request yet. Start one with `/video …`."
+        request = await self._find(request_id)
+        if request is None:
+            return None, f"I can't find {request_id} here; `/video status` lists your open requests."
+        self.current = request.id
+        return request, ""
+
+    async def _find(self, request_id: str) -> VideoRequest | None:
+        """A full id, or an unambiguous prefix of one of this user's open requests."""
+        request = await self.app.store.requests.get_request(request_id)
+        if request is None:
+            mine = await self.app.store.requests.open_requests(PLATFORM, WORKSPACE, self.actor.user_id)
+            matches = [r for r in mine if r.id.startswith(request_id)]
+            request = matches[0] if len(matches) == 1 else None
+        return request if request is not None and request.target.workspace == WORKSPACE else None
+
+    async def render_for(self, request: VideoRequest, version: int | None) -> tuple[str | None, int | None]:
+        """The clip of ``version`` (default: the newest finished one) and its version number."""
+        ready = [r for r in await self.app.store.renders.renders_for(request.id) if r.status == "ready"]
+        if version is not None:
+            ready = [r for r in ready if r.brief_version == version]
+        if not ready:
+            return None, version
+        newest = max(ready, key=lambda r: (r.brief_version, r.created_at))
+        return newest.id, newest.brief_version
+
+
+def label(request: VideoRequest, version: int | None = None) -> str:
+    """How a reply names the request it acted on: short id, the ask, and the version."""
+    ask = request.raw_text if len(request.raw_text) <= 48 else request.raw_text[:47] + "…"
+    return f"{request.id[:12]} “{ask}”" + (f" v{version}" if version else "")
 
 
 def local_actor() -> Actor:
@@ -102,10 +157,12 @@ def local_actor() -> Actor:
     return Actor(user_id=user, name=f"@{user}")
 
 
-async def run_demo(app: App, chat: ConsoleChat, text: str) -> Path | None:
+async def run_demo(
+    app: App, chat: ConsoleChat, text: str, options: RequestOptions | None = None
+) -> Path | None:
     """One request from ask to clip; returns the MP4's path (``None`` if it could not be made)."""
     session = ConsoleSession(app, chat, local_actor(), channel="demo")
-    request = await session.ask(text)
+    request = await session.ask(text, options)
     if request is None:
         return None
     request = await session.settle(request.id)
@@ -113,59 +170,89 @@ async def run_demo(app: App, chat: ConsoleChat, text: str) -> Path | None:
         chat.console.print("[dim](demo) pressing Render[/dim]")
         await session.press(Action.RENDER, request)
         request = await session.settle(request.id)
-    if request.status == RequestStatus.CLARIFYING:
+    if request.status not in (RequestStatus.IN_REVIEW,):
         return None
     clip = await session.latest_clip(request.id)
-    if request.status == RequestStatus.IN_REVIEW:
-        chat.console.print(
-            "\n[bold]Review:[/bold] an approver would now press Approve, Regenerate, Edit prompt or Reject. "
-            "Try it with `clipdesk chat`."
-        )
+    chat.console.print(
+        "\n[bold]Review:[/bold] an approver would now press Approve, Regenerate, Edit prompt or Reject. "
+        "Try it with `clipdesk chat`."
+    )
     return clip
 
 
-HELP = """Type `/video <what you want>` to start. In the thread of your latest request:
+HELP = """Type `/video <what you want>` to start a request; it becomes the current one.
   render · approve · reject <reason> · regenerate · edit <new prompt> · cancel · retry
+  name another request with its id or number: `approve req_3f9a…`, `approve #2`, `approve v2`
   /video status · /video usage · /video help · quit"""
+
+ACTIONS = {
+    "render": Action.RENDER,
+    "approve": Action.APPROVE,
+    "regenerate": Action.REGENERATE,
+    "cancel": Action.CANCEL,
+    "retry": Action.RETRY,
+}
 
 
 async def run_chat(app: App, chat: ConsoleChat, console: Console) -> None:
     session = ConsoleSession(app, chat, local_actor())
     console.print(HELP)
-    loop = asyncio.get_running_loop()
-    while True:
-        try:
-            line = await loop.run_in_executor(None, input, "› ")
-        except (EOFError, KeyboardInterrupt):
-            return
-        line = line.strip()
-        if not line:
-            continue
+    async for line in _lines(console):
         if line in ("quit", "exit"):
             return
-        if line.startswith("/video"):
-            request = await session.ask(line.removeprefix("/video").strip())
-            if request is not None:
-                await session.settle(request.id)
-            continue
-        request = await session.latest_request()
-        if request is None:
-            console.print("No open request. Start one with `/video …`.")
-            continue
-        word, _, rest = line.partition(" ")
-        actions = {
-            "render": Action.RENDER,
-            "approve": Action.APPROVE,
-            "regenerate": Action.REGENERATE,
-            "cancel": Action.CANCEL,
-            "retry": Action.RETRY,
-        }
-        if word in actions:
-            await session.press(actions[word], request)
-        elif word == "edit":
-            await session.submit(Action.EDIT, request, {"prompt": rest})
-        elif word == "reject":
-            await session.submit(Action.REJECT, request, {"reason": rest})
-        else:
-            await session.reply(request, " ".join(shlex.split(line)) if line.count('"') % 2 == 0 else line)
-        await session.settle(request.id)
+        await _one_line(session, console, line)
+
+
+async def _one_line(session: ConsoleSession, console: Console, line: str) -> None:
+    if line.startswith("/video"):
+        request = await session.ask(line.removeprefix("/video").strip())
+        if request is not None:
+            await session.settle(request.id)
+        return
+    word, _, rest = line.partition(" ")
+    word = word.lower()
+    if word not in (*ACTIONS, "edit", "reject"):
+        request, _why = await session.resolve(Pick())
+        if request is not None and request.status in (
+            RequestStatus.CLARIFYING,
+            RequestStatus.AWAITING_CONFIRMATION,
+        ):
+            await session.reply(request, line)
+            await session.settle(request.id)
+            return
+        console.print("[dim]Not a command. Type `/video <what you want>`, or `help` for the commands.[/dim]")
+        if word == "help":
+            console.print(HELP)
+        return
+    pick, rest = parse_pick(rest)
+    request, why = await session.resolve(pick)
+    if request is None:
+        console.print(why)
+        return
+    render_id, version = await session.render_for(request, pick.version)
+    if pick.version is not None and render_id is None and word in ("approve", "reject"):
+        console.print(f"{label(request)} has no finished clip v{pick.version}.")
+        return
+    console.print(f"[dim]→ {word} {label(request, version)}[/dim]")
+    if word in ACTIONS:
+        await session.press(ACTIONS[word], request, render_id if word in ("approve",) else None)
+    elif word == "edit":
+        await session.submit(Action.EDIT, request, {"prompt": rest})
+    else:
+        await session.submit(Action.REJECT, request, {"reason": rest}, render_id)
+    await session.settle(request.id)
+
+
+async def _lines(console: Console) -> AsyncIterator[str]:
+    """Lines typed at the prompt, read without a thread, so Ctrl-C and Ctrl-D end the chat at once."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while True:
+        console.print("› ", end="")
+        raw = await reader.readline()
+        if not raw:
+            return
+        line = raw.decode(errors="replace").strip()
+        if line:
+            yield line

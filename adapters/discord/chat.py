@@ -53,6 +53,21 @@ class DiscordChat:
         # The buttons each message was last shown with, so an edit that drops them can show
         # them disabled instead (the decision stays readable). Seeded by clicks after a restart.
         self._buttons: OrderedDict[str, tuple[tuple[Button, ...], bool]] = OrderedDict()
+        # Interactions still waiting to hear where their request's thread is, and each user's
+        # latest interaction, so a notice sent from the outbox can still be ephemeral.
+        self._awaiting_thread: dict[str, InteractionReply] = {}
+        self._recent: OrderedDict[str, InteractionReply] = OrderedDict()
+
+    def expect_thread(self, request_id: str, reply: InteractionReply) -> None:
+        """``reply`` said "on it": point it at the thread once the request's thread is opened."""
+        self._awaiting_thread[request_id] = reply
+        self.remember_reply(reply)
+
+    def remember_reply(self, reply: InteractionReply) -> None:
+        self._recent[reply.user_id] = reply
+        self._recent.move_to_end(reply.user_id)
+        while len(self._recent) > REMEMBERED_BUTTONS:
+            self._recent.popitem(last=False)
 
     # ------------------------------------------------------------------ wiring
 
@@ -80,7 +95,9 @@ class DiscordChat:
 
     # ------------------------------------------------------------------ ChatPort
 
-    async def start_thread(self, target: ReplyTarget, message: Message) -> tuple[ReplyTarget, str]:
+    async def start_thread(
+        self, target: ReplyTarget, message: Message, *, key: str | None = None
+    ) -> tuple[ReplyTarget, str]:
         """Post the ask in the channel and open a public thread from it (one thread per request)."""
         channel = await self._channel(int(target.channel))
         rendered = render(message)
@@ -98,9 +115,11 @@ class DiscordChat:
             thread_target = target.in_thread(str(where.id))
             ref = message_ref(where.id, sent.id)
         self.remember_buttons(ref, message.buttons)
-        reply = current_reply.get()
-        if reply is not None:
-            reply.thread_id = thread_target.thread
+        request_id = (key or "").removeprefix("thread:")
+        waiting = self._awaiting_thread.pop(request_id, None) or current_reply.get()
+        if waiting is not None and waiting.usable():
+            waiting.thread_id = thread_target.thread
+            await waiting.edit_original(f"🎬 On it — follow along in <#{thread_target.thread}>.")
         return thread_target, ref
 
     async def post(self, target: ReplyTarget, message: Message, *, key: str | None = None) -> str:
@@ -168,7 +187,7 @@ class DiscordChat:
 
     async def notify(self, target: ReplyTarget, user_id: str, message: Message) -> None:
         """Ephemeral to the user of the interaction at hand; otherwise a message that mentions them."""
-        reply = current_reply.get()
+        reply = current_reply.get() or self._recent.get(user_id)
         rendered = render(message)
         if reply is not None and reply.user_id == user_id and reply.usable():
             try:

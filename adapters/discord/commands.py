@@ -20,10 +20,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord.events import video_text
+from adapters.discord.events import video_options
 from adapters.discord.handlers import InteractionHandlers
-from bot.options import MAX_TEXT_CHARS, MAX_VARIANTS
-from bot.routing import ProviderRouter
+from bot.events import Subcommand
+from bot.options import MAX_VARIANTS
+from bot.planner import ProviderRouter
+from bot.text_input import MAX_TEXT_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +95,8 @@ def video_command(
         provider: str | None = None,
         variants: app_commands.Range[int, 1, MAX_VARIANTS] | None = None,
     ) -> None:
-        text = video_text(prompt, seconds=seconds, aspect=aspect, provider=provider, variants=variants)
-        await handlers.video(interaction, text)
+        options = video_options(seconds=seconds, aspect=aspect, provider=provider, variants=variants)
+        await handlers.video(interaction, prompt, options)
 
     callback = app_commands.describe(
         prompt="What should the video show? A sentence or two is plenty.",
@@ -129,7 +131,7 @@ def _lookup_command(
     handlers: InteractionHandlers, word: str, description: str
 ) -> app_commands.Command[Any, ..., None]:
     async def lookup(interaction: discord.Interaction[Any]) -> None:
-        await handlers.lookup(interaction, word)
+        await handlers.lookup(interaction, Subcommand(word))
 
     command: app_commands.Command[Any, ..., None] = app_commands.Command(
         name=f"video-{word}", description=description, callback=lookup

@@ -13,8 +13,8 @@ import discord
 
 from adapters.discord.components import FORM_TEMPLATE, ClipRef, form_values, parse_custom_id
 from adapters.discord.refs import message_ref
-from bot.domain import ReplyTarget
-from bot.events import Actor, ButtonPressed, FormSubmitted, ThreadReply, VideoCommand
+from bot.domain import ReplyTarget, RequestOptions
+from bot.events import Actor, ButtonPressed, FormSubmitted, Subcommand, ThreadReply, VideoCommand
 
 PLATFORM = "discord"
 
@@ -38,29 +38,36 @@ def target(interaction: discord.Interaction[Any]) -> ReplyTarget:
     return ReplyTarget(PLATFORM, workspace, str(interaction.channel_id), None)
 
 
-def video_text(
-    prompt: str,
+def video_options(
     *,
     seconds: int | None = None,
     aspect: str | None = None,
     provider: str | None = None,
     variants: int | None = None,
-) -> str:
-    """Typed options as the flags ``bot.options.parse_ask`` reads."""
-    parts = [prompt.strip()]
-    if seconds is not None:
-        parts.append(f"--seconds {seconds}")
-    if aspect:
-        parts.append(f"--aspect {aspect}")
-    if provider:
-        parts.append(f"--provider {provider}")
-    if variants is not None:
-        parts.append(f"--variants {variants}")
-    return " ".join(parts)
+) -> RequestOptions:
+    """``/video``'s typed options as the core's options: typed in, typed through, never text."""
+    return RequestOptions(
+        seconds=seconds, aspect=aspect or None, provider=provider or None, variants=variants or 1
+    )
 
 
-def command(interaction: discord.Interaction[Any], text: str, trigger: object = None) -> VideoCommand:
-    return VideoCommand(target(interaction), actor(interaction.user), text, str(interaction.id), trigger)
+def command(
+    interaction: discord.Interaction[Any],
+    text: str,
+    trigger: object = None,
+    *,
+    options: RequestOptions | None = None,
+    subcommand: Subcommand | None = None,
+) -> VideoCommand:
+    return VideoCommand(
+        target(interaction),
+        actor(interaction.user),
+        text,
+        str(interaction.id),
+        trigger,
+        options=options,
+        subcommand=subcommand,
+    )
 
 
 def click(interaction: discord.Interaction[Any], ref: ClipRef, trigger: object = None) -> ButtonPressed:

@@ -4,8 +4,8 @@ The core is not fast enough for the deadline (it refines prompts and talks to th
 database), so each handler answers first and runs ``Conversation.handle`` in a
 background task:
 
-- ``/video``: an ephemeral "🎬 on it" at once; when the core has opened the thread,
-  that message is edited to point at it.
+- ``/video``: the ask is recorded first (one transaction, well inside the 3 s), then an
+  ephemeral "🎬 on it"; when the thread is opened, that message is edited to point at it.
 - ``/video-status``, ``/video-usage``, ``/video-cancel``: a deferral (the user sees
   "thinking…"), replaced by the core's ephemeral answer.
 - a button: a deferred update (the message stays as it is) — except **Edit prompt**
@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Coroutine
 from typing import Any
 
 import discord
@@ -33,8 +33,9 @@ from adapters.discord import events
 from adapters.discord.chat import DiscordChat
 from adapters.discord.components import ClipRef, buttons_from_components
 from adapters.discord.replies import InteractionReply, current_reply
-from bot.conversation import Conversation
-from bot.events import ChatEvent
+from bot.conversation import Conversation, Receipt
+from bot.domain import RequestOptions
+from bot.events import ChatEvent, Subcommand
 from bot.messages import Action
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,6 @@ log = logging.getLogger(__name__)
 FORM_ACTIONS = frozenset({Action.EDIT, Action.REJECT})
 FORM_DEADLINE = 2.0  # of Discord's 3 s, leaving room for the network both ways
 ON_IT = "🎬 On it — I'm opening a thread for this request."
-
-After = Callable[[InteractionReply], Awaitable[None]]
 
 
 class InteractionHandlers:
@@ -59,16 +58,29 @@ class InteractionHandlers:
 
     # ------------------------------------------------------------------ commands
 
-    async def video(self, interaction: discord.Interaction[Any], text: str) -> None:
+    async def video(
+        self, interaction: discord.Interaction[Any], prompt: str, options: RequestOptions
+    ) -> None:
+        """Record the ask, then say "on it"; a mistake is the (ephemeral) answer instead."""
         reply = self._reply(interaction)
+        event = events.command(interaction, prompt, reply, options=options)
+        token = current_reply.set(reply)  # a mistake is whispered through this interaction
+        try:
+            receipt = await self.conversation.receive(event)
+        finally:
+            current_reply.reset(token)
+        if receipt.request is None:
+            await reply.acknowledge()  # answered already, or a repeat: never leave Discord waiting
+            return
         await reply.say(ON_IT)
-        self._spawn(reply, events.command(interaction, text, reply), after=_point_at_thread)
+        self.chat.expect_thread(receipt.request.id, reply)
+        self._track(self._follow_up(reply, receipt))
 
-    async def lookup(self, interaction: discord.Interaction[Any], word: str) -> None:
+    async def lookup(self, interaction: discord.Interaction[Any], sub: Subcommand) -> None:
         """``status``, ``usage`` or ``cancel``: the core answers with an ephemeral notice."""
         reply = self._reply(interaction)
         await reply.acknowledge(thinking=True)
-        self._spawn(reply, events.command(interaction, word, reply))
+        self._spawn(reply, events.command(interaction, sub.value, reply, subcommand=sub))
 
     # ------------------------------------------------------------------ components
 
@@ -108,26 +120,27 @@ class InteractionHandlers:
         self.chat.learn_upload_limit(interaction.guild_id, interaction.filesize_limit)
         return InteractionReply(interaction)
 
-    def _spawn(
-        self,
-        reply: InteractionReply | None,
-        event: ChatEvent,
-        *,
-        after: After | None = None,
-    ) -> asyncio.Task[None]:
-        task = asyncio.create_task(self._run(reply, event, after), name=f"discord-{type(event).__name__}")
+    def _spawn(self, reply: InteractionReply | None, event: ChatEvent) -> asyncio.Task[None]:
+        return self._track(self._run(reply, event))
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name="discord-core")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _run(self, reply: InteractionReply | None, event: ChatEvent, after: After | None) -> None:
+    async def _run(self, reply: InteractionReply | None, event: ChatEvent) -> None:
         current_reply.set(reply)  # this task's own context: no other event sees it
+        if reply is not None:
+            self.chat.remember_reply(reply)
         try:
             await self.conversation.handle(event)  # turns every error into a notice itself
-            if after is not None and reply is not None:
-                await after(reply)
         except Exception:
             log.exception("Discord: handling %s failed", type(event).__name__)
+
+    async def _follow_up(self, reply: InteractionReply, receipt: Receipt) -> None:
+        current_reply.set(reply)
+        await self.conversation.follow_up(receipt)
 
     @property
     def pending(self) -> int:
@@ -143,8 +156,3 @@ class InteractionHandlers:
         for task in late:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-
-
-async def _point_at_thread(reply: InteractionReply) -> None:
-    if reply.thread_id and reply.usable():
-        await reply.edit_original(f"🎬 On it — follow along in <#{reply.thread_id}>.")

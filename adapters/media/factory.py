@@ -16,8 +16,8 @@ from adapters.media.provenance import (
 )
 from adapters.runtime.settings import Settings
 from bot.domain import Brief, Render, VideoRequest
+from bot.planner import ProviderRouter
 from bot.ports import ProcessedClip
-from bot.routing import ProviderRouter
 from storage.media import LocalMediaStore
 
 log = logging.getLogger(__name__)

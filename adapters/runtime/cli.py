@@ -16,7 +16,8 @@ import typer
 from rich.console import Console
 
 from adapters.runtime.settings import Settings
-from bot.domain import AuditEvent
+from bot.domain import RequestOptions
+from bot.domain_events import AuditEvent
 
 app = typer.Typer(help="clipdesk: on-demand AI video, reviewed in the thread.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.")
@@ -55,16 +56,14 @@ def demo(
 
     settings = _settings(log_level="WARNING" if Settings().log_level == "INFO" else None)
     settings.poll_start_seconds = min(settings.poll_start_seconds, 0.5)
-    ask = text
-    for flag, value in (("--provider", provider), ("--seconds", seconds), ("--aspect", aspect)):
-        if value is not None:
-            ask += f" {flag} {value}"
+    # The flags go to the core typed, exactly as Discord's options do; the text keeps its own words.
+    options = RequestOptions(seconds=seconds, aspect=aspect, provider=provider)
 
     async def main() -> Path | None:
         chat = ConsoleChat(console)
         clipdesk = await build_app(settings, chat_ports=[chat])
         try:
-            return await run_demo(clipdesk, chat, ask)
+            return await run_demo(clipdesk, chat, text, options)
         finally:
             await clipdesk.close()
 
@@ -79,8 +78,10 @@ def demo(
 def chat() -> None:
     """An interactive console thread: /video, approve, regenerate, edit, reject."""
     from adapters.console.chat import ConsoleChat
+    from adapters.console.recovery import release_dead_local_leases
     from adapters.console.session import run_chat
     from adapters.runtime.container import build_app
+    from adapters.runtime.scheduler import start_loops
 
     settings = _settings(log_level="WARNING" if Settings().log_level == "INFO" else None)
     settings.poll_start_seconds = min(settings.poll_start_seconds, 0.5)
@@ -88,9 +89,13 @@ def chat() -> None:
     async def main() -> None:
         port = ConsoleChat(console)
         clipdesk = await build_app(settings, chat_ports=[port])
+        # Renders a previous run left unfinished resume now, not only when a worker is started.
+        await release_dead_local_leases(clipdesk)
+        loops = start_loops(clipdesk)
         try:
             await run_chat(clipdesk, port, console)
         finally:
+            await loops.stop()
             await clipdesk.close()
 
     asyncio.run(main())
@@ -165,7 +170,7 @@ async def _audit_events(settings: Settings, since: datetime | None) -> list[Audi
 
     store = SqlStore(make_engine(settings.effective_database_url))
     try:
-        return await store.audit_events(since)
+        return await store.audit.audit_events(since)
     finally:
         await store.close()
 

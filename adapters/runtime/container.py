@@ -11,19 +11,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from adapters.runtime.settings import Settings, split_list
+from bot import presenter, sealing
 from bot.chat import ChatRouter
 from bot.clock import SystemClock
+from bot.content import ContentCheck
 from bot.conversation import Conversation
-from bot.delivery import Deliverer, DeliveryConfig
 from bot.domain import ReplyTarget
+from bot.errors import StorageFull, TransientProviderError
 from bot.moderation import ModerationChain
-from bot.outcomes import WorkerConfig
+from bot.outbox import Deliverer, DeliveryConfig, Sink, Subscriptions
+from bot.planner import Planner, ProviderRouter
 from bot.policy import Budgets, Policy
 from bot.policy_file import PolicySet, load_policy
 from bot.ports import ApprovalSealer, ChatPort, Clock, Moderator, PostProcessor, PromptRefiner, VideoProvider
 from bot.refiner import OfflineRefiner
-from bot.routing import ProviderRouter
-from bot.service import RequestService
+from bot.render_context import RenderContext, WorkerConfig
+from bot.retry import RetryPolicy
+from bot.usecases.catalog import Ports, UseCases, build_usecases
+from bot.usecases.unreachable import ThreadUnreachable
 from bot.worker import RenderWorker
 from storage.database import make_engine, upgrade
 from storage.media import LocalMediaStore
@@ -44,16 +49,18 @@ class App:
     store: SqlStore
     media: LocalMediaStore
     providers: ProviderRouter
+    planner: Planner
     chat: ChatRouter
-    service: RequestService
+    usecases: UseCases
     conversation: Conversation
     worker: RenderWorker
     deliverer: Deliverer
     clock: Clock
+    policy_for: Callable[[ReplyTarget], Policy]
     closers: list[Callable[[], object]] = field(default_factory=list)
 
-    async def close(self) -> None:
-        await self.worker.stop()
+    async def close(self, grace: float = 0.0) -> None:
+        await self.worker.stop(grace)
         for close in self.closers:
             result = close()
             if asyncio.iscoroutine(result):
@@ -102,6 +109,9 @@ def policy_resolver(settings: Settings, policies: PolicySet | None = None) -> Ca
 
     def resolve(target: ReplyTarget) -> Policy:
         policy = policies.for_target(target)
+        if target.platform == "console" and not policy.has_approvers:
+            # The console is one person at one terminal: they review their own clips.
+            return replace(policy, self_approval=True)
         users, groups = extras.get(target.platform, ("", ""))
         return _with_platform_approvers(policy, users, groups) if users or groups else policy
 
@@ -180,47 +190,71 @@ async def build_app(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
         await asyncio.to_thread(upgrade, url)
-    store = SqlStore(make_engine(url))
-    media = LocalMediaStore(settings.media_dir, settings.public_url)
     clock = clock or SystemClock()
+    owner = owner or settings.worker_id or worker_name()
+    media = LocalMediaStore(settings.media_dir, settings.public_url)
     available = providers if providers is not None else build_providers(settings)
     router = ProviderRouter(available, provider_order(settings, list(available)))
+    policy_for = policy_resolver(settings, policies)
+    # Tests that inject their own post-processor get no sealer unless they pass one.
+    sealer = sealer if sealer is not None or postprocessor is not None else build_sealer(settings)
+    subscriptions = Subscriptions([presenter.SUBSCRIPTION])
+    if sealer is not None:
+        subscriptions.add(sealing.SUBSCRIPTION)
+    store = SqlStore(make_engine(url), subscriptions)
     chat = ChatRouter(chat_ports)
-    service = RequestService(
-        store=store,
-        providers=router,
+    planner = Planner(router, policy_for)
+    usecases = build_usecases(
+        Ports(
+            uow=store,
+            requests=store.requests,
+            intake=store.requests,
+            renders=store.renders,
+            usage=store.renders,
+            audit=store.audit,
+        ),
+        planner=planner,
+        content=ContentCheck(build_moderator(settings), policy_for),
         refiner=refiner or build_refiner(settings),
-        moderator=build_moderator(settings),
-        chat=chat,
-        policy_for=policy_resolver(settings, policies),
+        policy_for=policy_for,
         clock=clock,
-        # Tests that inject their own post-processor get no sealer unless they pass one.
-        sealer=sealer if sealer is not None or postprocessor is not None else build_sealer(settings),
+        owner=owner,
+        intake_lease_seconds=settings.intake_lease_seconds,
     )
-    owner = owner or settings.worker_id or worker_name()
     post = postprocessor or build_postprocessor(settings, media, router)
     worker = RenderWorker(
-        store=store,
-        providers=router,
-        media=media,
-        chat=chat,
-        postprocessor=post,
-        clock=clock,
-        config=WorkerConfig(
-            owner=owner,
-            lease_seconds=settings.lease_seconds,
-            concurrency=settings.worker_concurrency,
-            max_attempts=settings.max_attempts,
-            retry_base=settings.retry_base_seconds,
-            retry_cap=settings.retry_cap_seconds,
-            poll_start=settings.poll_start_seconds,
-            poll_cap=settings.poll_cap_seconds,
-            render_timeout=settings.render_timeout_seconds,
-            # With a webhook secret, OpenAI pushes completion; polling only backs it up.
-            qc_regenerate_once=settings.qc_regenerate_once,
-            push_providers=frozenset({"openai"}) if settings.openai_webhook_secret else frozenset(),
-        ),
+        RenderContext(
+            queue=store.renders,
+            uow=store,
+            requests=store.requests,
+            providers=router,
+            planner=planner,
+            media=media,
+            post=post,
+            clock=clock,
+            config=worker_config(settings, owner),
+        )
     )
+    sinks: list[Sink] = [
+        presenter.ThreadPresenter(
+            chat=chat,
+            requests=store.requests,
+            renders=store.renders,
+            refs=store.outbox,
+            policy_for=policy_for,
+            unreachable=ThreadUnreachable(uow=store, requests=store.requests, clock=clock),
+        )
+    ]
+    if sealer is not None:
+        sinks.append(
+            sealing.ApprovalSealing(
+                sealer=sealer, uow=store, requests=store.requests, renders=store.renders, clock=clock
+            )
+        )
+    deliverer = Deliverer(
+        outbox=store.outbox, uow=store, sinks=sinks, clock=clock, config=DeliveryConfig(owner=owner)
+    )
+    store.on_commit(lambda topics: _wake(topics, worker, deliverer))
     closers: list[Callable[[], object]] = []
     for provider in available.values():
         # Providers that hold SDK clients close them on shutdown; the animatic stops its pool.
@@ -230,19 +264,47 @@ async def build_app(
                 break
     if callable(getattr(post, "close", None)):
         closers.append(post.close)  # type: ignore[attr-defined]
-    deliverer = Deliverer(
-        store=store, chat=chat, clock=clock, config=DeliveryConfig(owner=owner), policy_for=service.policy_for
-    )
     return App(
         settings=settings,
         store=store,
         media=media,
         providers=router,
+        planner=planner,
         chat=chat,
-        service=service,
-        conversation=Conversation(service),
+        usecases=usecases,
+        conversation=Conversation(usecases=usecases, chat=chat, requests=store.requests, uow=store),
         worker=worker,
         deliverer=deliverer,
-        closers=closers,
         clock=clock,
+        policy_for=policy_for,
+        closers=closers,
     )
+
+
+def worker_config(settings: Settings, owner: str) -> WorkerConfig:
+    return WorkerConfig(
+        owner=owner,
+        lease_seconds=settings.lease_seconds,
+        concurrency=settings.worker_concurrency,
+        poll_start=settings.poll_start_seconds,
+        poll_cap=settings.poll_cap_seconds,
+        render_timeout=settings.render_timeout_seconds,
+        call_timeout=settings.provider_call_timeout_seconds,
+        qc_regenerate_once=settings.qc_regenerate_once,
+        # With a webhook secret, OpenAI pushes completion; polling only backs it up.
+        push_providers=frozenset({"openai"}) if settings.openai_webhook_secret else frozenset(),
+        retry=RetryPolicy(
+            attempts=settings.max_attempts,
+            base=settings.retry_base_seconds,
+            cap=settings.retry_cap_seconds,
+            retry_on=(TransientProviderError, StorageFull),
+        ),
+    )
+
+
+def _wake(topics: frozenset[str], worker: RenderWorker, deliverer: Deliverer) -> None:
+    """Work committed in this process: start on it now instead of at the next tick."""
+    if "renders" in topics:
+        worker.wake()
+    if "outbox" in topics:
+        deliverer.wake()

@@ -1,8 +1,16 @@
-"""APScheduler ticks that drive the worker: claim, deliver, reap, retention."""
+"""The long-running loops of a process: claim and deliver at once when woken, and the periodic sweeps.
+
+The worker and the deliverer run their own loops (they wake the moment work is
+committed in this process, and poll on the tick as a safety net). APScheduler
+drives what is periodic by nature: reaping lapsed leases, resuming asks a dead
+process left behind, expiring reviews and deleting old media.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,25 +31,47 @@ async def retention_sweep(app: App) -> int:
     return len(removed)
 
 
-def start_scheduler(app: App, *, render: bool = True) -> AsyncIOScheduler:
-    """Start the periodic jobs on the running loop (in-memory job store: jobs are code, not data)."""
+async def resume_intake(app: App) -> list[str]:
+    return await app.usecases.intake.resume_stale(grace_seconds=app.settings.intake_grace_seconds)
+
+
+@dataclass
+class Loops:
+    """The running loops of one process; :meth:`stop` ends them."""
+
+    scheduler: AsyncIOScheduler
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def start_loops(app: App, *, render: bool = True) -> Loops:
+    """Start the worker (if ``render``), the deliverer and the periodic sweeps on the running loop."""
     scheduler = AsyncIOScheduler(timezone=UTC)
     tick = app.settings.tick_seconds
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     now = datetime.now(UTC)
+    loops = Loops(scheduler)
     if render:
-        scheduler.add_job(
-            app.worker.claim_once, "interval", seconds=tick, id="claim", next_run_time=now, **common
-        )
+        loops.tasks.append(asyncio.create_task(app.worker.run(tick=tick), name="worker"))
         scheduler.add_job(
             app.worker.reap, "interval", seconds=max(app.settings.lease_seconds / 4, 1), id="reap", **common
         )
+    loops.tasks.append(asyncio.create_task(app.deliverer.run(tick=tick), name="deliverer"))
     scheduler.add_job(
-        app.deliverer.deliver_once, "interval", seconds=tick, id="deliver", next_run_time=now, **common
+        resume_intake,
+        "interval",
+        seconds=max(app.settings.intake_grace_seconds / 3, 1),
+        args=[app],
+        id="resume_intake",
+        next_run_time=now,
+        **common,
     )
     scheduler.add_job(retention_sweep, "interval", hours=1, args=[app], id="retention", **common)
-    scheduler.add_job(
-        app.conversation.governance.expire_reviews, "interval", minutes=5, id="expire_reviews", **common
-    )
+    scheduler.add_job(app.usecases.expiry.run, "interval", minutes=5, id="expire_reviews", **common)
     scheduler.start()
-    return scheduler
+    return loops

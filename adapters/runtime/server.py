@@ -9,7 +9,7 @@ from typing import Protocol
 from aiohttp import web
 
 from adapters.runtime.container import App, build_app
-from adapters.runtime.scheduler import start_scheduler
+from adapters.runtime.scheduler import start_loops
 from adapters.runtime.settings import Settings
 from bot.ports import ChatPort
 
@@ -76,7 +76,7 @@ async def _serve(settings: Settings, *, receive: bool, render: bool, http: bool)
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         log.info("listening on http://%s:%s", settings.http_host, settings.http_port)
-    scheduler = start_scheduler(app, render=render)
+    loops = start_loops(app, render=render)
     if not platforms:
         log.warning(
             "no chat platform configured (set SLACK_BOT_TOKEN or DISCORD_BOT_TOKEN); "
@@ -86,9 +86,13 @@ async def _serve(settings: Settings, *, receive: bool, render: bool, http: bool)
     try:
         await asyncio.Event().wait()
     finally:
-        scheduler.shutdown(wait=False)
+        # A graceful stop: take no new work, let in-flight work reach a saved state, give back the rest.
+        grace = app.settings.shutdown_grace_seconds
         for platform in platforms:
             await platform.stop()
+        await app.worker.stop(grace)
+        await loops.stop()
+        await app.deliverer.drain(rounds=3)
         if runner is not None:
             await runner.cleanup()
         await app.close()

@@ -99,7 +99,9 @@ class SlackChat:
 
     # ------------------------------------------------------------------ ChatPort
 
-    async def start_thread(self, target: ReplyTarget, message: Message) -> tuple[ReplyTarget, str]:
+    async def start_thread(
+        self, target: ReplyTarget, message: Message, *, key: str | None = None
+    ) -> tuple[ReplyTarget, str]:
         try:
             channel, ts = await self._post(target.channel, None, message)
         except SlackApiError as exc:

@@ -14,7 +14,7 @@ from typing import Any
 from adapters.slack import PLATFORM
 from adapters.slack.blocks import FormOrigin, action_from_id, field_block_id, form_values, required_fields
 from bot.domain import ReplyTarget
-from bot.events import Actor, ButtonPressed, FormSubmitted, ThreadReply, VideoCommand
+from bot.events import Actor, ButtonPressed, FormSubmitted, ThreadReply, VideoCommand, subcommand_of
 from bot.messages import parse_button_value
 
 Payload = dict[str, Any]
@@ -53,12 +53,14 @@ def command_event(body: Payload) -> VideoCommand:
     """``/video …`` → :class:`VideoCommand`; the ``trigger_id`` is unique per invocation."""
     target = ReplyTarget(PLATFORM, str(body.get("team_id", "")), str(body.get("channel_id", "")))
     trigger_id = str(body.get("trigger_id", ""))
+    text = str(body.get("text") or "")
     return VideoCommand(
         target=target,
         actor=actor(str(body.get("user_id", ""))),
-        text=str(body.get("text") or ""),
+        text=text,
         event_id=f"cmd:{trigger_id}",
         trigger=SlackTrigger(trigger_id, target),
+        subcommand=subcommand_of(text),
     )
 
 

@@ -85,7 +85,9 @@ class SlackPlatform:
         if not self.receive:
             return
         await self._check_bot_token()
-        self.sink = EventSink(app.conversation, ApproverGroups(self.port.client, self.approver_groups))
+        self.sink = EventSink(
+            app.conversation, ApproverGroups(self.port.client, self.approver_groups), app.store.requests
+        )
         self.bolt = build_bolt_app(
             client=self.port.client, signing_secret=self.signing_secret, sink=self.sink, chat=self.port
         )

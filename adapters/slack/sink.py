@@ -1,4 +1,4 @@
-"""The work after the ack: core events handled in background tasks this object keeps and drains."""
+"""The work around the ack: the durable step before it, and core events handled in background tasks after."""
 
 from __future__ import annotations
 
@@ -10,46 +10,75 @@ from typing import Any
 
 from adapters.slack.events import IncomingMessage
 from adapters.slack.groups import ApproverGroups
-from bot.conversation import Conversation
-from bot.events import ButtonPressed, ChatEvent, FormSubmitted
+from bot.conversation import Conversation, Receipt
+from bot.events import ButtonPressed, ChatEvent, FormSubmitted, VideoCommand
+from bot.ports.storage import RequestRepo
 
 log = logging.getLogger(__name__)
 
 
 class EventSink:
-    """Hands events to :meth:`Conversation.handle` without holding up Slack's 3-second ack.
+    """Hands events to the core without holding up Slack's 3-second ack.
 
     Every task is referenced until it ends (a bare ``ensure_future`` may be
-    garbage-collected mid-flight) and its failure is logged, never lost. New
-    asks (commands, mentions, DMs) share ``concurrency`` slots, so a burst
-    queues instead of flooding the database pool; clicks and modal submissions
-    skip that queue, because a click's ``trigger_id`` (for ``views.open``)
-    lasts about 3 seconds and a person is waiting on it.
+    garbage-collected mid-flight) and its failure is logged, never lost. The
+    slow part of new asks shares ``concurrency`` slots, so a burst queues
+    instead of flooding the database pool; clicks and modal submissions skip
+    that queue, because a click's ``trigger_id`` (for ``views.open``) lasts
+    about 3 seconds and a person is waiting on it.
 
     Args:
-        conversation: The core's event handler.
+        conversation: The core's chat entry point.
         groups: Resolves the approver groups a user is in, added to ``Actor.groups``.
-        concurrency: How many asks are worked on at once.
+        requests: Tells a reply in a request's thread from a mention elsewhere.
+        concurrency: How many asks are worked on at once after their ack.
     """
 
-    def __init__(self, conversation: Conversation, groups: ApproverGroups, *, concurrency: int = 16) -> None:
+    def __init__(
+        self,
+        conversation: Conversation,
+        groups: ApproverGroups,
+        requests: RequestRepo,
+        *,
+        concurrency: int = 16,
+    ) -> None:
         self.conversation = conversation
         self.groups = groups
+        self.requests = requests
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(concurrency)
+        self._closing = False
 
     @property
     def pending(self) -> int:
         return len(self._tasks)
+
+    async def receive(self, event: VideoCommand) -> Receipt:
+        """Record a new ask (the step before the ack)."""
+        return await self.conversation.receive(await self._with_groups(event))
+
+    def follow_up(self, receipt: Receipt) -> None:
+        """Refine a recorded ask in the background (after the ack)."""
+        self._spawn(self.conversation.follow_up(receipt), "ask", queued=True)
 
     def submit(self, event: ChatEvent) -> None:
         """Handle ``event`` in the background."""
         urgent = isinstance(event, ButtonPressed | FormSubmitted)
         self._spawn(self._handle(event), type(event).__name__, queued=not urgent)
 
-    def submit_message(self, message: IncomingMessage) -> None:
-        """Route a mention, DM or thread reply in the background (it needs a store look-up)."""
-        self._spawn(self._route(message), "message", queued=True)
+    async def route_message(self, message: IncomingMessage) -> None:
+        """A mention, DM or thread reply: a new ask is recorded now, a reply handled in the background."""
+        if message.in_thread:
+            # A reply counts only in a request's thread; a mention elsewhere in a thread is a new ask.
+            if await self.requests.find_request_by_thread(message.thread_target) is not None:
+                self.submit(message.as_reply())
+                return
+            if not message.mention:
+                return
+        elif not (message.mention or message.direct):
+            return
+        receipt = await self.receive(message.as_command())
+        self.follow_up(receipt)
 
     async def drain(self) -> None:
         """Wait until no background work is left (work may start more work; that is waited for too)."""
@@ -57,7 +86,12 @@ class EventSink:
             await asyncio.wait(set(self._tasks))
 
     async def close(self, grace: float = 10.0) -> None:
-        """Let running work finish for ``grace`` seconds, then cancel what is left."""
+        """Let running work finish for ``grace`` seconds, then cancel what is left.
+
+        A cancelled ask is not lost: it is a row, and the recovery sweep of this or another
+        process resumes it.
+        """
+        self._closing = True
         try:
             await asyncio.wait_for(self.drain(), grace)
         except TimeoutError:
@@ -81,19 +115,9 @@ class EventSink:
         if not task.cancelled() and task.exception() is not None:
             log.error("Slack %s handling failed", what, exc_info=task.exception())
 
-    async def _handle(self, event: ChatEvent) -> None:
+    async def _with_groups(self, event: Any) -> Any:
         groups = await self.groups.of(event.actor.user_id)
-        if groups:
-            event = replace(event, actor=replace(event.actor, groups=groups))
-        await self.conversation.handle(event)
+        return replace(event, actor=replace(event.actor, groups=groups)) if groups else event
 
-    async def _route(self, message: IncomingMessage) -> None:
-        if message.in_thread:
-            # A reply counts only in a request's thread; a mention elsewhere in a thread is a new ask.
-            if await self.conversation.store.find_request_by_thread(message.thread_target) is not None:
-                await self._handle(message.as_reply())
-            elif message.mention:
-                await self._handle(message.as_command())
-            return
-        if message.mention or message.direct:
-            await self._handle(message.as_command())
+    async def _handle(self, event: ChatEvent) -> None:
+        await self.conversation.handle(await self._with_groups(event))

@@ -17,9 +17,11 @@ from bot.domain import RequestStatus, VideoRequest
 from bot.ports import VideoProvider
 from storage.media import LocalMediaStore
 from tests.fakes.discord import Channel, FakeDiscord, Role, StoredMessage, User
+from tests.support.driving import run_until
 from tests.support.harness import test_settings
 from tests.support.post import FilingPostProcessor
 from tests.support.providers import FileJobProvider
+from tests.support.waiting import wait_for
 
 R = RequestStatus
 ASK = "an explainer of laminar vs turbulent flow"
@@ -48,41 +50,30 @@ class Bot:
     platform: DiscordPlatform
     app: App
     settings: Settings
+    outbox: asyncio.Task[None] | None = None
 
     @property
     def fake(self) -> FakeDiscord:
         return self.world.fake
 
-    async def run_until(
-        self, request_id: str, states: Sequence[RequestStatus], *, rounds: int = 1500
-    ) -> VideoRequest:
-        """Tick the worker and the outbox until the request is in one of ``states``, all posted."""
-        request = None
-        for _ in range(rounds):
-            await self.app.worker.claim_once()
-            await self.app.deliverer.deliver_once()
-            request = await self.app.store.get_request(request_id)
-            assert request is not None
-            if request.status in states and not self.app.worker.busy:
-                await self.app.deliverer.deliver_once()
-                return request
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"{request_id} never reached {states}; it is {request and request.status}")
+    async def run_until(self, request_id: str, states: Sequence[RequestStatus]) -> VideoRequest:
+        return await run_until(self.app, request_id, states)
 
     async def request_for(self, requester: User) -> VideoRequest:
-        """The newest request of ``requester``, once the core has opened its thread and brief."""
+        """The newest request of ``requester``, once it is past refining and its thread shows it all."""
 
         async def find() -> VideoRequest | None:
-            found = await self.app.store.open_requests("discord", str(self.fake.guild.id), str(requester.id))
-            ready = [r for r in found if r.brief_message or r.status not in (R.RECEIVED, R.REFINING)]
-            return ready[-1] if ready else None
+            await self.app.deliverer.drain()
+            found = await self.app.store.requests.open_requests(
+                "discord", str(self.fake.guild.id), str(requester.id)
+            )
+            settled = [r for r in found if r.status not in (R.RECEIVED, R.REFINING)]
+            if settled and not await self.app.store.outbox.pending():
+                return settled[-1]
+            return None
 
-        for _ in range(1000):
-            request = await find()
-            if request is not None:
-                return request
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"no request from {requester.username}")
+        found: VideoRequest = await wait_for(find, seconds=60)
+        return found
 
     async def ask(self, requester: User | None = None, /, **options: object) -> VideoRequest:
         """``/video`` with ``options`` (``prompt`` defaults to ASK); waits for the brief."""
@@ -97,6 +88,9 @@ class Bot:
         return done, clip_message(self.fake, int(done.target.thread or 0))
 
     async def stop(self) -> None:
+        if self.outbox is not None:  # as serve does: stop delivering before the client closes
+            self.outbox.cancel()
+            await asyncio.gather(self.outbox, return_exceptions=True)
         await self.platform.stop()
         await self.app.close()
 
@@ -171,7 +165,9 @@ async def start_bot(
         migrate=False,
     )
     await platform.start(app, web.Application())
-    return Bot(world, platform, app, settings)
+    # As in `clipdesk serve`: the outbox delivers as soon as the core commits (the tick is a safety net).
+    outbox = asyncio.create_task(app.deliverer.run(tick=0.2))
+    return Bot(world, platform, app, settings, outbox)
 
 
 @pytest.fixture

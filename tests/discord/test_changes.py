@@ -45,7 +45,7 @@ async def test_edit_prompt_opens_a_prefilled_modal_and_writes_brief_v2(bot: Bot)
     fake, world = bot.fake, bot.world
     request, clip = await bot.ready_for_review()
     thread = int(request.target.thread or 0)
-    brief = await bot.app.store.latest_brief(request.id)
+    brief = await bot.app.store.requests.latest_brief(request.id)
     assert brief is not None
 
     click = await fake.click(clip, "Edit prompt", world.requester)
@@ -68,7 +68,7 @@ async def test_edit_prompt_opens_a_prefilled_modal_and_writes_brief_v2(bot: Bot)
     assert "dye in water" in briefs_in(fake, thread)[-1].text()
 
     done = await bot.run_until(request.id, [R.IN_REVIEW])
-    latest = await bot.app.store.latest_brief(done.id)
+    latest = await bot.app.store.requests.latest_brief(done.id)
     assert latest is not None and latest.version == 2
     assert clip_message(fake, thread, version=2).attachments
 
@@ -85,7 +85,7 @@ async def test_regenerate_posts_version_2_in_the_same_thread(bot: Bot) -> None:
 
     second = clip_message(fake, thread, version=2)
     assert second.channel_id == thread and second.attachments
-    renders = await bot.app.store.renders_for(done.id)
+    renders = await bot.app.store.renders.renders_for(done.id)
     assert sorted(r.brief_version for r in renders) == [1, 2]
     assert len(fake.threads(world.channel.id)) == 1  # no new thread, no new parent message
     assert len(messages_in(fake, world.channel.id)) == 1
@@ -103,7 +103,7 @@ async def test_reject_asks_for_a_reason_in_a_modal_and_records_it(bot: Bot) -> N
     assert world.lead.mention in clip.content
     assert "the flow looks turbulent everywhere" in clip.text()
     assert all(b["disabled"] for b in clip.buttons())
-    final = await bot.app.store.get_request(request.id)
+    final = await bot.app.store.requests.get_request(request.id)
     assert final is not None and final.status == R.REJECTED
 
 

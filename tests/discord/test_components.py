@@ -16,7 +16,7 @@ from adapters.discord.components import (
     parse_custom_id,
     render,
 )
-from adapters.discord.events import video_text
+from adapters.discord.events import video_options
 from adapters.media.shrink import ClipInfo, human_size, plan_fit
 from bot.domain import new_id
 from bot.messages import Action, Button, Field, Message, Style
@@ -101,10 +101,10 @@ def test_modal_values_are_read_from_labels_and_action_rows() -> None:
     assert form_values(submitted) == {"prompt": "new", "reason": "too dark"}
 
 
-def test_typed_options_become_the_flags_the_core_parses() -> None:
-    text = video_text("an explainer of flow", seconds=12, aspect="9:16", provider="animatic", variants=2)
-    ask = parse_ask(text)
-    assert ask.text == "an explainer of flow"
+def test_typed_options_reach_the_core_typed_and_win_over_the_prompts_words() -> None:
+    options = video_options(seconds=12, aspect="9:16", provider="animatic", variants=2)
+    ask = parse_ask("an explainer of flow, 8 seconds, square", given=options)
+    assert ask.text == "an explainer of flow, 8 seconds, square"
     assert (ask.options.seconds, ask.options.aspect, ask.options.provider, ask.options.variants) == (
         12,
         "9:16",

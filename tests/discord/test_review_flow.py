@@ -50,7 +50,8 @@ async def test_video_command_opens_a_thread_renders_and_a_role_holder_approves(b
     done = await bot.run_until(request.id, [R.IN_REVIEW])
 
     # One status message, edited in place until it says Ready.
-    status_channel, status_id = (int(v) for v in (done.status_message or "").split(":"))
+    status_ref = await bot.app.store.outbox.message_ref(done.id, "status")
+    status_channel, status_id = (int(v) for v in (status_ref or "").split(":"))
     status = fake.messages[status_id]
     assert status_channel == thread.id and status.edits
     assert status.content.startswith("✅ Ready")
@@ -80,11 +81,11 @@ async def test_video_command_opens_a_thread_renders_and_a_role_holder_approves(b
     assert all(b["disabled"] for b in clip.buttons())
     assert clip.attachments == [attachment]  # the clip stays on the message
 
-    final = await bot.app.store.get_request(request.id)
+    final = await bot.app.store.requests.get_request(request.id)
     assert final is not None and final.status == R.APPROVED
-    kinds = [e.kind for e in await bot.app.store.audit_events()]
+    kinds = [e.kind for e in await bot.app.store.audit.audit_events()]
     assert kinds.count("review.approved") == 1
-    approval = next(e for e in await bot.app.store.audit_events() if e.kind == "review.approved")
+    approval = next(e for e in await bot.app.store.audit.audit_events() if e.kind == "review.approved")
     assert approval.actor == str(world.lead.id)
     assert fake.unhandled == []
 
@@ -101,11 +102,11 @@ async def test_a_member_without_the_role_is_refused_privately_and_nothing_change
     assert refusal.flags & EPHEMERAL
     assert "Only approvers" in refusal.content
 
-    after = await bot.app.store.get_request(request.id)
+    after = await bot.app.store.requests.get_request(request.id)
     assert after is not None and after.status == R.IN_REVIEW
     assert len(clip.edits) == edits_before
     assert not any(b.get("disabled") for b in clip.buttons())
-    assert "review.approved" not in [e.kind for e in await bot.app.store.audit_events()]
+    assert "review.approved" not in [e.kind for e in await bot.app.store.audit.audit_events()]
 
 
 async def test_a_double_click_records_one_decision(bot: Bot) -> None:
@@ -119,11 +120,11 @@ async def test_a_double_click_records_one_decision(bot: Bot) -> None:
     [late] = first.followups + second.followups
     assert late.flags & EPHEMERAL and "already approved" in late.content
 
-    kinds = [e.kind for e in await bot.app.store.audit_events()]
+    kinds = [e.kind for e in await bot.app.store.audit.audit_events()]
     assert kinds.count("review.approved") == 1
-    final = await bot.app.store.get_request(request.id)
+    final = await bot.app.store.requests.get_request(request.id)
     assert final is not None and final.status == R.APPROVED
-    reviews = [e for e in await bot.app.store.audit_events() if e.kind.startswith("review.")]
+    reviews = [e for e in await bot.app.store.audit.audit_events() if e.kind.startswith("review.")]
     assert [e.kind for e in reviews] == [f"review.{Decision.APPROVED.value}"]
 
 
@@ -141,7 +142,7 @@ async def test_the_approve_button_still_works_after_a_restart(
         assert (await world.fake.wait_callback(click))["type"] == DEFERRED_UPDATE_MESSAGE
         await world.fake.wait_for(lambda: clip.content.startswith("✅ approved by"), what="the approval")
         assert all(b["disabled"] for b in clip.buttons())
-        final = await second.app.store.get_request(request.id)
+        final = await second.app.store.requests.get_request(request.id)
         assert final is not None and final.status == R.APPROVED
     finally:
         await second.stop()

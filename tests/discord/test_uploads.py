@@ -13,6 +13,7 @@ from bot.ports import VideoProvider
 from storage.media import LocalMediaStore
 from tests.discord.conftest import World, clip_message, messages_in, start_bot
 from tests.fakes.media import decode_to_end
+from tests.support.driving import run_until
 from tests.support.post import FilingPostProcessor
 from tests.support.providers import FileJobProvider
 
@@ -37,7 +38,7 @@ async def test_a_clip_over_the_upload_limit_is_re_encoded_to_fit(
     bot = await start_bot(world, tmp_path, sqlite_url, providers=big_clips(tmp_path), public_url=PUBLIC_URL)
     try:
         request, clip = await bot.ready_for_review()
-        [render] = await bot.app.store.renders_for(request.id)
+        [render] = await bot.app.store.renders.renders_for(request.id)
         assert size_of(render.clip_path) > limit
 
         [attachment] = clip.attachments
@@ -61,7 +62,7 @@ async def test_a_clip_that_cannot_shrink_watchably_is_linked_with_a_note(
     bot = await start_bot(world, tmp_path, sqlite_url, providers=big_clips(tmp_path), public_url=PUBLIC_URL)
     try:
         request, clip = await bot.ready_for_review()
-        [render] = await bot.app.store.renders_for(request.id)
+        [render] = await bot.app.store.renders.renders_for(request.id)
         assert clip.attachments == []
         assert f"[Watch the clip]({PUBLIC_URL}/media/clips/{render.id}.mp4)" in clip.text()
         assert "over this server's" in clip.text() and "upload limit" in clip.text()
@@ -79,7 +80,7 @@ async def test_without_a_public_url_an_unshrinkable_clip_names_its_file_not_a_lo
     bot = await start_bot(world, tmp_path, sqlite_url, providers=big_clips(tmp_path))
     try:
         request, clip = await bot.ready_for_review()
-        [render] = await bot.app.store.renders_for(request.id)
+        [render] = await bot.app.store.renders.renders_for(request.id)
         assert clip.attachments == [] and f"`{render.id}.mp4`" in clip.text()
         assert "file://" not in clip.text() and "CLIPDESK_PUBLIC_URL" in clip.text()
     finally:
@@ -122,13 +123,7 @@ async def test_a_send_only_worker_posts_the_clip_without_a_gateway(
         request = await serve.ask(seconds=4)
         await worker_platform.start(worker, web.Application())
         identifies = len(world.fake.identifies)
-        for _ in range(1500):
-            await worker.worker.claim_once()
-            await worker.deliverer.deliver_once()
-            current = await worker.store.get_request(request.id)
-            if current is not None and current.status == R.IN_REVIEW and not worker.worker.busy:
-                await worker.deliverer.deliver_once()
-                break
+        await run_until(worker, request.id, [R.IN_REVIEW])
         clip = clip_message(world.fake, int(request.target.thread or 0))
         assert clip.attachments
         assert len(world.fake.identifies) == identifies  # the worker never opened a gateway

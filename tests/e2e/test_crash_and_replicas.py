@@ -54,7 +54,7 @@ async def test_kill_9_mid_render_then_restart_finishes_with_one_provider_job(
         victim = spawn_worker(tmp_path, db_url, "victim", lease=1.0, job_seconds=2.0)
 
         async def remote_started():  # type: ignore[no-untyped-def]
-            render = await store.get_render(render_id)
+            render = await store.renders.get_render(render_id)
             return render if render and render.remote_id else None
 
         started = await wait_for(remote_started)
@@ -65,10 +65,10 @@ async def test_kill_9_mid_render_then_restart_finishes_with_one_provider_job(
         # A fresh worker (another process's lease has lapsed) resumes polling the same remote job.
         h = await make_harness(tmp_path, db_url, providers={"filejob": provider}, lease_seconds=1.0)
         try:
-            request = await h.app.store.get_render(render_id)
+            request = await h.app.store.renders.get_render(render_id)
             assert request is not None
-            done = await h.run_until(request.request_id, [RequestStatus.IN_REVIEW], rounds=5000)
-            render = await h.app.store.get_render(render_id)
+            done = await h.run_until(request.request_id, [RequestStatus.IN_REVIEW])
+            render = await h.app.store.renders.get_render(render_id)
             assert render is not None and render.status == RenderStatus.READY
             assert render.remote_id == started.remote_id
             assert provider.submits() == [render_id]  # one provider job, not two
@@ -91,7 +91,7 @@ async def test_clip_is_posted_once_when_the_worker_dies_between_render_and_post(
         mute = spawn_worker(tmp_path, db_url, "mute")
 
         async def ready():  # type: ignore[no-untyped-def]
-            render = await store.get_render(render_id)
+            render = await store.renders.get_render(render_id)
             return render is not None and render.status == RenderStatus.READY
 
         await wait_for(ready)
@@ -100,7 +100,7 @@ async def test_clip_is_posted_once_when_the_worker_dies_between_render_and_post(
         assert read_file_chat(chat_log) == []
         # Two replicas with chat adapters start; the outbox entry is posted exactly once.
         posters = [
-            spawn_worker(tmp_path, db_url, f"poster{i}", chat=chat_log, exit_when_idle=40) for i in range(2)
+            spawn_worker(tmp_path, db_url, f"poster{i}", chat=chat_log, exit_when_idle=2.0) for i in range(2)
         ]
         for proc in posters:
             assert proc.wait(timeout=120) == 0, proc.stderr.read().decode() if proc.stderr else ""
@@ -119,7 +119,7 @@ async def test_four_worker_processes_share_200_renders_with_zero_double_claims(
         ids = await seed_queued(store, 200)
         claims = tmp_path / "claims.log"
         workers = [
-            spawn_worker(tmp_path, postgres_url, f"w{i}", claims=claims, concurrency=4, exit_when_idle=50)
+            spawn_worker(tmp_path, postgres_url, f"w{i}", claims=claims, concurrency=4, exit_when_idle=3.0)
             for i in range(4)
         ]
         for proc in workers:
@@ -133,7 +133,7 @@ async def test_four_worker_processes_share_200_renders_with_zero_double_claims(
         submits = Counter(FileJobProvider(tmp_path / "jobs").submits())
         assert len(submits) == 200 and max(submits.values()) == 1
         for render_id in ids:
-            render = await store.get_render(render_id)
+            render = await store.renders.get_render(render_id)
             assert render is not None and render.status == RenderStatus.READY
     finally:
         await store.close()

@@ -90,11 +90,11 @@ async def test_blocked_prompt_renders_nothing_is_audited_and_can_be_appealed(
         assert "deepfake" in notice.message.text and notice.user == REQUESTER.user_id
         assert [b.action for b in notice.message.buttons] == [Action.APPEAL]
         assert h.chat.of_kind("parent") == []  # nothing public, nothing queued
-        blocked = [e for e in await h.app.store.audit_events() if e.kind == "request.blocked"]
+        blocked = [e for e in await h.app.store.audit.audit_events() if e.kind == "request.blocked"]
         assert blocked[0].data["category"] == "blocked_term"
-        request = await h.app.store.get_request(blocked[0].request_id or "")
+        request = await h.app.store.requests.get_request(blocked[0].request_id or "")
         assert request is not None and request.status == R.BLOCKED
-        assert await h.app.store.renders_for(request.id) == []
+        assert await h.app.store.renders.renders_for(request.id) == []
 
         await h.press(Action.APPEAL, request, REQUESTER)
         appeal = h.chat.of_kind("post")[-1]
@@ -105,7 +105,7 @@ async def test_blocked_prompt_renders_nothing_is_audited_and_can_be_appealed(
         assert "Allowed by @lead" in appeal.updates[-1].text
         done = await h.run_until(request.id, [R.IN_REVIEW])
         assert done.target.thread is not None
-        kinds = [e.kind for e in await h.app.store.audit_events()]
+        kinds = [e.kind for e in await h.app.store.audit.audit_events()]
         assert "request.appealed" in kinds and "appeal.allowed" in kinds
     finally:
         await h.close()
@@ -121,7 +121,7 @@ async def test_real_named_people_are_refused_unless_the_channel_allows_them(
         from bot.domain import new_id
         from bot.events import VideoCommand
 
-        await h.app.conversation.handle(
+        await h.handle(
             VideoCommand(
                 ReplyTarget("test", "W1", "C2"),
                 REQUESTER,
@@ -146,9 +146,9 @@ async def test_over_budget_gets_the_remaining_amount_and_queues_nothing(tmp_path
         await h.press(Action.RENDER, second)
         notice = h.chat.notices_to(REQUESTER.user_id)[-1]
         assert "$0.10 left this month (of $0.50)" in notice and "Nothing was queued" in notice
-        after = await h.app.store.get_request(second.id)
+        after = await h.app.store.requests.get_request(second.id)
         assert after is not None and after.status == R.AWAITING_CONFIRMATION
-        assert await h.app.store.renders_for(second.id) == []
+        assert await h.app.store.renders.renders_for(second.id) == []
         await h.ask("usage")
         assert "$0.40 spent of $0.50 · $0.10 left" in h.chat.notices_to(REQUESTER.user_id)[-1]
     finally:
@@ -162,11 +162,11 @@ async def test_two_simultaneous_requests_cannot_overspend_a_budget(tmp_path: Pat
     try:
         asks = [await h.ask(f"a 4s clip of lighthouse number {i}") for i in range(4)]
         await asyncio.gather(*(h.press(Action.RENDER, a) for a in asks if a is not None))
-        spent = await h.app.store.usage(
+        spent = await h.app.store.renders.usage(
             "user", f"test:W1:{REQUESTER.user_id}", h.app.clock.now() - timedelta(days=40)
         )
         assert spent == pytest.approx(0.40)
-        renders = [r for a in asks if a for r in await h.app.store.renders_for(a.id)]
+        renders = [r for a in asks if a for r in await h.app.store.renders.renders_for(a.id)]
         assert len(renders) == 1
         assert sum("left this month" in n for n in h.chat.notices_to(REQUESTER.user_id)) == 3
     finally:
@@ -183,7 +183,7 @@ async def test_a_failed_render_the_provider_did_not_charge_is_not_counted(
         assert request is not None
         await h.press(Action.RENDER, request)
         await h.run_until(request.id, [R.FAILED])
-        spent = await h.app.store.usage(
+        spent = await h.app.store.renders.usage(
             "user", f"test:W1:{REQUESTER.user_id}", h.app.clock.now() - timedelta(days=40)
         )
         assert spent == 0
@@ -199,11 +199,12 @@ async def test_a_review_nobody_decides_expires_and_the_requester_is_told(tmp_pat
         request = await h.ask("a 4s clip of a kite")
         assert request is not None
         request = await h.run_until(request.id, [R.IN_REVIEW])
-        assert await h.app.conversation.governance.expire_reviews() == []
-        clock = ManualClock(h.app.clock.now() + timedelta(hours=25))
-        h.app.service.clock = clock
-        assert await h.app.conversation.governance.expire_reviews() == [request.id]
-        after = await h.app.store.get_request(request.id)
+        expiry = h.app.usecases.expiry
+        assert await expiry.run() == []
+        expiry.clock = ManualClock(h.app.clock.now() + timedelta(hours=25))
+        assert await expiry.run() == [request.id]
+        await h.app.deliverer.drain()
+        after = await h.app.store.requests.get_request(request.id)
         assert after is not None and after.status == R.EXPIRED
         assert "has expired" in h.chat.of_kind("post")[-1].message.text
         await h.press(Action.APPROVE, request, LEAD)

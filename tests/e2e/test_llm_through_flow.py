@@ -82,7 +82,7 @@ async def test_video_gets_a_brief_written_by_the_openai_refiner_and_renders_it(
     openai.server.script_chat(brief_reply("A steel water bottle glistens on a sunlit kitchen counter."))
     request = await h.ask("a 4s product demo of our steel water bottle")
     assert request is not None
-    brief = await h.app.store.latest_brief(request.id)
+    brief = await h.app.store.requests.latest_brief(request.id)
     assert brief is not None and brief.refiner == "openai"
     assert "glistens on a sunlit kitchen counter" in brief.prompt
     assert brief.seconds == 4 and brief.aspect == "16:9"  # clipdesk's format, not the model's
@@ -106,7 +106,7 @@ async def test_with_the_llm_down_the_brief_is_written_offline_and_the_thread_say
     request = await h.ask("a 4s product demo of our steel water bottle")
     assert request is not None
     assert len(chat_calls(openai.server)) >= 1  # the LLM was asked, and failed
-    brief = await h.app.store.latest_brief(request.id)
+    brief = await h.app.store.requests.latest_brief(request.id)
     assert brief is not None and brief.refiner == "offline"
     assert OFFLINE_NOTICE in h.chat.texts()
     notice = h.chat.texts().index(OFFLINE_NOTICE)
@@ -125,17 +125,17 @@ async def test_a_vague_ask_gets_the_llms_question_and_the_reply_refines_the_brie
     request = await h.ask("make a video")
     assert request is not None and request.status == R.CLARIFYING
     assert "❓ Which product should the video show, and where?" in [s.message.text for s in h.chat.said]
-    assert await h.app.store.latest_brief(request.id) is None
+    assert await h.app.store.requests.latest_brief(request.id) is None
 
     await h.reply(request, "a red kite over green hills")
-    brief = await h.app.store.latest_brief(request.id)
+    brief = await h.app.store.requests.latest_brief(request.id)
     assert brief is not None and brief.refiner == "openai" and "red kite" in brief.prompt
     first, second = chat_calls(openai.server)
     assert extract_request(first)["text"] == "make a video"
     assert "a red kite over green hills" in str(extract_request(second)["text"])
-    moved = await h.app.store.get_request(request.id)
+    moved = await h.app.store.requests.get_request(request.id)
     assert moved is not None and moved.status == R.QUEUED
-    kinds = [e.kind for e in await h.app.store.audit_events()]
+    kinds = [e.kind for e in await h.app.store.audit.audit_events()]
     assert kinds.index("request.clarifying") < kinds.index("request.answered") < kinds.index("brief.created")
 
 
@@ -145,11 +145,11 @@ async def test_openai_moderation_blocks_the_ask_records_why_and_renders_nothing(
     openai.server.flag_words = {"gore": "violence/graphic"}
     await h.ask("a 4s clip full of gore in a dark alley")
 
-    [blocked] = await h.app.store.requests_in_status(R.BLOCKED)
-    [event] = [e for e in await h.app.store.audit_events() if e.kind == "request.blocked"]
+    [blocked] = await h.app.store.requests.requests_in_status(R.BLOCKED)
+    [event] = [e for e in await h.app.store.audit.audit_events() if e.kind == "request.blocked"]
     assert event.request_id == blocked.id
     assert event.data["category"] == "violence/graphic" and event.data["stage"] == "ask"
-    assert await h.app.store.renders_for(blocked.id) == []
+    assert await h.app.store.renders.renders_for(blocked.id) == []
     assert openai.server.videos == {} and chat_calls(openai.server) == []  # nothing written or rendered
     [told] = h.chat.notices_to(REQUESTER.user_id)
     assert "I can't make this video: it asks for graphic violence" in told
@@ -162,23 +162,26 @@ async def test_openai_moderation_blocks_a_brief_the_llm_wrote_before_it_is_rende
     openai.server.script_chat(brief_reply("A dark alley at night, gore on the walls."))
     await h.ask("a 4s moody clip of a dark alley at night")
 
-    [request] = await h.app.store.requests_in_status(R.BLOCKED)
-    [event] = [e for e in await h.app.store.audit_events() if e.kind == "request.blocked"]
+    [request] = await h.app.store.requests.requests_in_status(R.BLOCKED)
+    [event] = [e for e in await h.app.store.audit.audit_events() if e.kind == "request.blocked"]
     assert event.data["category"] == "violence/graphic" and event.data["stage"] == "brief"
-    assert await h.app.store.latest_brief(request.id) is None
-    assert await h.app.store.renders_for(request.id) == [] and openai.server.videos == {}
+    assert await h.app.store.requests.latest_brief(request.id) is None
+    assert await h.app.store.renders.renders_for(request.id) == [] and openai.server.videos == {}
     assert any("I can't make this video: it asks for graphic violence" in t for t in h.chat.texts())
 
 
-async def test_with_moderation_down_the_user_is_told_and_nothing_is_recorded_or_rendered(
+async def test_with_moderation_down_the_ask_is_kept_failed_and_nothing_is_refined_or_rendered(
     h: Harness, openai: OpenAIFake
 ) -> None:
     overloaded(openai.server, "moderations")
-    assert await h.ask("a 4s product demo of our steel water bottle") is None
+    request = await h.ask("a 4s product demo of our steel water bottle")
+    # The ask was acknowledged, so it is kept (failed, with Retry) rather than lost.
+    assert request is not None and request.status == RequestStatus.FAILED
 
     assert len(openai.server.calls_to("POST", "/v1/moderations")) >= 1
     [told] = h.chat.notices_to(REQUESTER.user_id)
-    assert "Content checks are unavailable right now, so nothing was made or charged" in told
-    assert await h.app.store.audit_events() == []  # no request, brief or render was recorded
+    assert "Moderation is unavailable right now, so nothing was rendered" in told
+    kinds = [e.kind for e in await h.app.store.audit.audit_events()]
+    assert kinds == ["request.received", "request.failed"]  # no brief, no render
     assert h.chat.of_kind("parent") == [] and h.chat.of_kind("post") == []
     assert chat_calls(openai.server) == [] and openai.server.videos == {}

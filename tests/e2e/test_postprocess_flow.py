@@ -45,7 +45,7 @@ async def test_a_clean_clip_is_watermarked_signed_and_the_approval_is_sealed_in(
         check = read_provenance(clip.clip)
         assert check.validates and check.facts is not None and "approver" not in check.facts
         await h.press(Action.APPROVE, request, LEAD)
-        [render] = await h.app.store.renders_for(request.id)
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.clip_path and render.clip_path.endswith(".approved.mp4")
         sealed = read_provenance(Path(render.clip_path))
         assert sealed.validates and sealed.facts is not None and sealed.facts["approver"] == LEAD.user_id
@@ -66,7 +66,7 @@ async def test_a_clip_that_fails_qc_is_made_once_more_then_shown_with_its_findin
         request = await h.ask("a 4s clip of a kite")
         assert request is not None
         await h.run_until(request.id, [R.IN_REVIEW])
-        renders = await h.app.store.renders_for(request.id)
+        renders = await h.app.store.renders.renders_for(request.id)
         assert [r.status for r in renders] == [RenderStatus.FAILED, RenderStatus.READY]
         assert (renders[0].failure_reason or "").startswith("QC:")
         assert any("making it once more" in t for t in h.chat.texts())

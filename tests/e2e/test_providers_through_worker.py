@@ -57,19 +57,19 @@ async def harness_for(tmp_path: Path, db_url: str, *fakes: PaidFake, **extra: ob
 
 
 async def audit_of(h: Harness, kind: str) -> list[dict[str, object]]:
-    return [e.data for e in await h.app.store.audit_events() if e.kind == kind]
+    return [e.data for e in await h.app.store.audit.audit_events() if e.kind == kind]
 
 
 def record_poll_waits(h: Harness) -> list[float]:
     """Record each wait between status polls (the worker sleeps only there) and still sleep it."""
     waits: list[float] = []
-    sleep = h.app.worker._sleep
+    sleep = h.app.worker.ctx.sleep
 
     async def recording(seconds: float) -> None:
         waits.append(seconds)
         await sleep(seconds)
 
-    h.app.worker._sleep = recording
+    h.app.worker.ctx.sleep = recording
     return waits
 
 
@@ -86,7 +86,7 @@ async def test_a_render_goes_end_to_end_through_the_real_sdk_worker_and_outbox(
         assert request is not None and request.status == R.QUEUED  # within the auto-render limit
         done = await h.run_until(request.id, [R.IN_REVIEW])
 
-        [render] = await h.app.store.renders_for(request.id)
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.status == RenderStatus.READY and render.provider == paid.name
         assert paid.jobs() == [render.remote_id]  # one job at the provider, and it is ours
         assert render.attempts == 0
@@ -124,7 +124,7 @@ async def test_a_rate_limited_submit_waits_out_retry_after_then_renders_once(
         assert request is not None
         await h.run_until(request.id, [R.IN_REVIEW])
 
-        [render] = await h.app.store.renders_for(request.id)
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.status == RenderStatus.READY and render.attempts == 1
         assert paid.submit_calls() == 2  # the 429, then the accepted create
         assert paid.jobs() == [render.remote_id]
@@ -155,7 +155,7 @@ async def test_a_content_refusal_fails_the_request_with_the_providers_reason_and
         assert request is not None
         failed = await h.run_until(request.id, [R.FAILED])
 
-        [render] = await h.app.store.renders_for(request.id)
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.status == RenderStatus.FAILED
         assert render.attempts == 0 and await audit_of(h, "render.retry") == []
         assert render.cost_actual == 0.0
@@ -221,7 +221,7 @@ async def test_kill_9_mid_render_then_a_fresh_worker_resumes_the_same_remote_job
         )
 
         async def polled_by_victim() -> object:
-            [render] = await h.app.store.renders_for(request.id)
+            [render] = await h.app.store.renders.renders_for(request.id)
             jobs = paid.jobs()
             if render.remote_id and jobs and paid.polls(jobs[0]) >= 1:
                 return render
@@ -237,9 +237,9 @@ async def test_kill_9_mid_render_then_a_fresh_worker_resumes_the_same_remote_job
         polls_before = paid.polls(remote_id)
 
         paid.release()
-        done = await h.run_until(request.id, [R.IN_REVIEW], rounds=3000)
+        done = await h.run_until(request.id, [R.IN_REVIEW])
 
-        [render] = await h.app.store.renders_for(request.id)
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.status == RenderStatus.READY and done.status == R.IN_REVIEW
         assert render.remote_id == remote_id
         assert paid.jobs() == [remote_id] and paid.submit_calls() == 1  # paid for once
@@ -274,7 +274,7 @@ async def test_a_down_provider_hands_the_render_to_the_next_in_the_order_and_the
             assert request is not None
             await h.run_until(request.id, [R.IN_REVIEW])
 
-            [render] = await h.app.store.renders_for(request.id)
+            [render] = await h.app.store.renders.renders_for(request.id)
             assert render.status == RenderStatus.READY
             assert render.provider == backup and fakes[backup].jobs() == [render.remote_id]
             assert fakes[down].jobs() == []
@@ -306,7 +306,7 @@ async def test_failover_skips_a_provider_that_cannot_make_the_clip(tmp_path: Pat
             request = await h.ask("a 6s clip of a lighthouse at dusk")
             assert request is not None
             await h.run_until(request.id, [R.IN_REVIEW])
-            [render] = await h.app.store.renders_for(request.id)
+            [render] = await h.app.store.renders.renders_for(request.id)
             assert render.provider == "veo" and render.seconds == 6
             assert fakes["openai"].api_calls() == 0 and fakes["runway"].jobs() == []
             assert any("moving this render to veo" in t for t in h.chat.texts())
@@ -324,7 +324,7 @@ async def test_a_pinned_provider_that_is_down_is_not_swapped(tmp_path: Path, sql
             request = await h.ask(f"{ASK} --provider veo")
             assert request is not None
             await h.run_until(request.id, [R.FAILED])
-            [render] = await h.app.store.renders_for(request.id)
+            [render] = await h.app.store.renders.renders_for(request.id)
             assert render.provider == "veo" and fakes["runway"].api_calls() == 0
             assert not any(t.startswith("↪️") for t in h.chat.texts())
         finally:

@@ -6,12 +6,13 @@ import itertools
 import random
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select
 
-from bot.backoff import backoff_delay, poll_interval
+from bot.backoff import poll_interval
 from bot.domain import RenderStatus, RequestStatus
 from bot.messages import Action
-from storage.tables import DeliveryRow
+from bot.retry import backoff_delay
+from storage.tables import OutboxRow
 from tests.support.harness import REQUESTER, make_harness
 from tests.support.providers import FileJobProvider
 
@@ -25,10 +26,10 @@ async def test_rate_limited_submit_is_retried_with_backoff_then_succeeds(tmp_pat
         request = await h.ask("a 4s clip of rain on a window")
         assert request is not None
         await h.run_until(request.id, [R.IN_REVIEW])
-        [render] = await h.app.store.renders_for(request.id)
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.status == RenderStatus.READY and render.attempts == 2
         assert len(provider.submits()) == 1
-        retries = [e for e in await h.app.store.audit_events() if e.kind == "render.retry"]
+        retries = [e for e in await h.app.store.audit.audit_events() if e.kind == "render.retry"]
         assert len(retries) == 2 and all(e.data["delay"] > 0 for e in retries)
     finally:
         await h.close()
@@ -41,7 +42,7 @@ async def test_policy_refusal_is_permanent_and_shown_with_the_reason(tmp_path: P
         request = await h.ask("a 4s clip of a storm")
         assert request is not None
         failed = await h.run_until(request.id, [R.FAILED])
-        [render] = await h.app.store.renders_for(request.id)
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.attempts == 0 and render.cost_actual == 0.0  # no retry, nothing charged
         message = h.chat.of_kind("post")[-1].message
         assert "failed — retry?" in message.text and "usage policy" in message.body
@@ -60,7 +61,7 @@ async def test_transient_errors_give_up_after_max_attempts_with_a_retry_button(
         request = await h.ask("a 4s clip of a storm")
         assert request is not None
         await h.run_until(request.id, [R.FAILED])
-        [render] = await h.app.store.renders_for(request.id)
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.status == RenderStatus.FAILED and "gave up after 3 tries" in (
             render.failure_reason or ""
         )
@@ -69,7 +70,7 @@ async def test_transient_errors_give_up_after_max_attempts_with_a_retry_button(
         provider.fail_submits = 0
         await h.press(Action.RETRY, request, REQUESTER)
         await h.run_until(request.id, [R.IN_REVIEW])
-        assert len(await h.app.store.renders_for(request.id)) == 2
+        assert len(await h.app.store.renders.renders_for(request.id)) == 2
     finally:
         await h.close()
 
@@ -90,7 +91,7 @@ async def test_a_down_provider_fails_over_to_the_next_and_the_thread_is_told(
         request = await h.ask("a 4s clip of a harbour")
         assert request is not None
         await h.run_until(request.id, [R.IN_REVIEW])
-        [render] = await h.app.store.renders_for(request.id)
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.provider == "backup" and len(backup.submits()) == 1
         assert any("moving this render to backup" in t for t in h.chat.texts())
     finally:
@@ -118,14 +119,15 @@ async def test_a_failed_upload_is_retried_and_the_clip_posted_once(tmp_path: Pat
     try:
         request = await h.ask("a 4s clip of a kite")
         assert request is not None
+        # Settling waits out the failed upload's back-off: the second try posts the clip.
         await h.run_until(request.id, [R.IN_REVIEW])
-        assert h.chat.of_kind("clip") == []
-        # The failed delivery waits out its back-off; pretend the time has come.
-        async with h.app.store.engine.begin() as conn:
-            await conn.execute(update(DeliveryRow).values(next_attempt_at=None))
-        await h.app.deliverer.deliver_once()
         assert len(h.chat.of_kind("clip")) == 1
-        await h.app.deliverer.deliver_once()
+        async with h.app.store.engine.connect() as conn:
+            attempts = (
+                await conn.execute(select(OutboxRow.attempts).where(OutboxRow.kind == "render.ready"))
+            ).scalar_one()
+        assert attempts == 1
+        await h.app.deliverer.drain()
         assert len(h.chat.of_kind("clip")) == 1
     finally:
         await h.close()
@@ -140,7 +142,7 @@ async def test_cancel_before_rendering_stops_the_render(tmp_path: Path, db_url: 
         await h.press(Action.CANCEL, request, REQUESTER)
         await h.app.worker.claim_once()
         await h.app.worker.drain()
-        [render] = await h.app.store.renders_for(request.id)
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.status == RenderStatus.CANCELLED and provider.submits() == []
     finally:
         await h.close()

@@ -10,7 +10,7 @@ import pytest
 
 from adapters.media.postprocess import MediaPostProcessor
 from adapters.media.provenance import create_dev_certificates, read_provenance, sha256_file
-from bot.domain import Brief, Render, RenderOptions, ReplyTarget, Shot, VideoRequest
+from bot.domain import Brief, Render, ReplyTarget, RequestOptions, Shot, VideoRequest
 from bot.errors import MediaError
 from bot.ports import PostProcessor
 from tests.fakes.media import decode_to_end
@@ -21,7 +21,7 @@ REQUEST = VideoRequest(
     target=ReplyTarget("slack", "T1", "C1", "1700000000.0001"),
     requester="U123",
     raw_text="a steel water bottle",
-    options=RenderOptions(seconds=2),
+    options=RequestOptions(seconds=2),
 )
 BRIEF = Brief(
     request_id="req_1",

@@ -22,6 +22,7 @@ from bot.ports import PromptRefiner
 from storage.media import LocalMediaStore
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlack, Posted, SlackRequest
 from tests.fakes.slack import post_http as _post_http
+from tests.support.driving import run_until
 from tests.support.harness import test_settings
 from tests.support.post import FilingPostProcessor
 from tests.support.providers import FileJobProvider
@@ -60,9 +61,10 @@ class Bed:
             return status, text
 
     async def settle(self) -> None:
-        """Wait until the work behind every ack so far is done."""
+        """Wait until the work behind every ack so far is done and its messages are posted."""
         async with asyncio.timeout(20):
             await self.platform.drain()
+            await self.app.deliverer.drain()
 
     async def video(self, text: str, *, user: str = REQUESTER, channel: str = CHANNEL) -> tuple[int, Any]:
         ack = await self.deliver(self.fake.build_command(text, user=user, channel=channel))
@@ -85,28 +87,18 @@ class Bed:
         return self.fake.thread(parent.channel, parent.ts)
 
     async def request_in(self, parent: Posted) -> VideoRequest:
-        request = await self.app.store.find_request_by_thread(
+        request = await self.app.store.requests.find_request_by_thread(
             ReplyTarget("slack", TEAM, parent.channel, parent.ts)
         )
         assert request is not None, f"no request in thread {parent.ts}"
         return request
 
     async def run_until(self, request_id: str, states: Sequence[RequestStatus]) -> VideoRequest:
-        """Tick the worker and the outbox until the request reaches ``states`` and all is posted."""
-        async with asyncio.timeout(30):
-            while True:
-                await self.app.worker.claim_once()
-                await self.app.deliverer.deliver_once()
-                await self.settle()
-                request = await self.app.store.get_request(request_id)
-                assert request is not None
-                if request.status in states and not self.app.worker.busy:
-                    await self.app.deliverer.deliver_once()
-                    return request
-                await asyncio.sleep(0.01)
+        await self.settle()
+        return await run_until(self.app, request_id, states)
 
     async def audit_kinds(self) -> list[str]:
-        return [e.kind for e in await self.app.store.audit_events()]
+        return [e.kind for e in await self.app.store.audit.audit_events()]
 
     async def close(self) -> None:
         await self.platform.stop()

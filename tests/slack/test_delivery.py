@@ -54,7 +54,7 @@ async def test_a_clip_over_the_upload_limit_is_linked_with_a_note(
 
         assert bed.fake.calls_to("files.getUploadURLExternal") == []
         clip = bed.replies(bed.parent())[-1]
-        render = (await bed.app.store.renders_for(request.id))[0]
+        render = (await bed.app.store.renders.renders_for(request.id))[0]
         assert f"https://clips.example.com/media/clips/{render.id}.mp4" in clip.all_text()
         assert "over the 2 KB upload limit" in clip.all_text() and "linked instead" in clip.all_text()
         assert len(clip.buttons()) == 4  # still decided here, like an uploaded clip
@@ -125,6 +125,6 @@ async def test_a_double_click_on_render_starts_one_render(
         await bed.settle()
 
         request = await bed.request_in(bed.parent())
-        assert len(await bed.app.store.renders_for(request.id)) == 1
+        assert len(await bed.app.store.renders.renders_for(request.id)) == 1
     finally:
         await bed.close()

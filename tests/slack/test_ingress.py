@@ -24,7 +24,7 @@ async def test_bad_signature_is_refused_with_401_and_nothing_is_stored(bed: Bed)
     await bed.settle()
 
     assert status == 401
-    assert await bed.app.store.open_requests("slack", bed.fake.team, REQUESTER) == []
+    assert await bed.app.store.requests.open_requests("slack", bed.fake.team, REQUESTER) == []
     assert bed.fake.calls_to("chat.postMessage") == []
 
 
@@ -47,7 +47,7 @@ async def test_request_signed_more_than_five_minutes_ago_is_refused(bed: Bed) ->
     await bed.settle()
 
     assert status == 401
-    assert await bed.app.store.open_requests("slack", bed.fake.team, REQUESTER) == []
+    assert await bed.app.store.requests.open_requests("slack", bed.fake.team, REQUESTER) == []
 
 
 async def test_events_url_verification_is_answered_with_the_challenge(bed: Bed) -> None:
@@ -71,7 +71,7 @@ async def test_retried_app_mention_creates_one_request(any_bed: Bed) -> None:
 
     parent = bed.parent()
     assert parent.headline == f"🎬 video request from <@{REQUESTER}>: make a 4s clip of a lighthouse at dusk"
-    assert len(await bed.app.store.open_requests("slack", bed.fake.team, REQUESTER)) == 1
+    assert len(await bed.app.store.requests.open_requests("slack", bed.fake.team, REQUESTER)) == 1
 
 
 async def test_a_mention_and_its_message_event_make_one_request(bed: Bed) -> None:

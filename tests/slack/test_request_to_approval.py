@@ -54,7 +54,7 @@ async def test_video_command_goes_from_ack_to_an_approved_clip_in_its_thread(
     assert any("▓" in str(blocks) and "%" in str(blocks) for _, blocks in status_line.versions)
     assert clip_message.text.startswith("🎬 Your clip is ready for review (v1)")
     assert [b["action_id"] for b in clip_message.buttons()] == DECISION_BUTTONS
-    render_id = (await bed.app.store.renders_for(request.id))[0].id
+    render_id = (await bed.app.store.renders.renders_for(request.id))[0].id
     assert {b["value"] for b in clip_message.buttons()} == {f"{request.id}:{render_id}"}
 
     # files_upload_v2: getUploadURLExternal → the bytes → completeUploadExternal into the thread.
@@ -63,7 +63,7 @@ async def test_video_command_goes_from_ack_to_an_approved_clip_in_its_thread(
     assert upload_steps == ["files.getUploadURLExternal", "files.completeUploadExternal"]
     (uploaded,) = fake.files.values()
     assert uploaded.channel == CHANNEL and uploaded.thread_ts == parent.ts
-    render = await bed.app.store.get_render(render_id)
+    render = await bed.app.store.renders.get_render(render_id)
     assert render is not None and render.clip_path is not None
     assert uploaded.data is not None
     assert _playable_copy_of(Path(render.clip_path), uploaded.data, tmp_path / "uploaded.mp4")
@@ -80,7 +80,7 @@ async def test_video_command_goes_from_ack_to_an_approved_clip_in_its_thread(
     assert f"approved by <@{LEAD}>" in clip_message.text
     assert clip_message.buttons() == []
     assert len(fake.calls_to("chat.postMessage")) == posts_before
-    approved = await bed.app.store.get_request(request.id)
+    approved = await bed.app.store.requests.get_request(request.id)
     assert approved is not None and approved.status == R.APPROVED
     assert (await bed.audit_kinds()).count("review.approved") == 1
 
@@ -114,6 +114,7 @@ async def test_the_ack_does_not_wait_for_the_core(
         assert status == 200 and ack == {"text": "🎬 on it…", "response_type": "ephemeral"}
         await asyncio.wait_for(refiner.waiting.wait(), 10)
         assert bed.platform.sink is not None and bed.platform.sink.pending == 1
+        await bed.app.deliverer.drain()  # the thread opens while the brief is being written
         assert [m.headline for m in bed.replies(bed.parent())] == []
 
         refiner.gate.set()

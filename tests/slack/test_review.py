@@ -105,7 +105,7 @@ async def test_edit_prompt_opens_a_prefilled_modal_and_the_submission_makes_brie
     clip = await clip_ready(bed)
     parent = bed.parent()
     request = await bed.request_in(parent)
-    brief_v1 = await bed.app.store.latest_brief(request.id)
+    brief_v1 = await bed.app.store.requests.latest_brief(request.id)
     assert brief_v1 is not None
 
     status, _ = await bed.click(clip, "edit", user=REQUESTER)
@@ -161,7 +161,7 @@ async def test_regenerate_renders_version_2_in_the_same_thread(bed: Bed) -> None
     ]
     assert [f.thread_ts for f in bed.fake.files.values()] == [parent.ts, parent.ts]
     assert len(bed.fake.parents(parent.channel)) == 1
-    assert len(await bed.app.store.renders_for(request.id)) == 2
+    assert len(await bed.app.store.renders.renders_for(request.id)) == 2
 
 
 async def test_buttons_keep_working_after_a_restart(tmp_path: Path, sqlite_url: str, fake: FakeSlack) -> None:

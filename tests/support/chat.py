@@ -37,7 +37,9 @@ class RecordingChat:
         self._by_ref[said.ref] = said
         return said.ref
 
-    async def start_thread(self, target: ReplyTarget, message: Message) -> tuple[ReplyTarget, str]:
+    async def start_thread(
+        self, target: ReplyTarget, message: Message, *, key: str | None = None
+    ) -> tuple[ReplyTarget, str]:
         if self.fail_threads:
             self.fail_threads -= 1
             raise PermissionError("not_in_channel")

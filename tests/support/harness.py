@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +9,11 @@ from pathlib import Path
 from adapters.runtime.container import App, build_app
 from adapters.runtime.settings import Settings
 from bot.domain import ReplyTarget, RequestStatus, VideoRequest, new_id
-from bot.events import Actor, ButtonPressed, FormSubmitted, ThreadReply, VideoCommand
+from bot.events import Actor, ButtonPressed, ChatEvent, FormSubmitted, ThreadReply, VideoCommand
 from bot.messages import Action
 from bot.ports import ApprovalSealer, PostProcessor, VideoProvider
 from tests.support.chat import RecordingChat
+from tests.support.driving import run_until
 from tests.support.post import FilingPostProcessor
 
 REQUESTER = Actor("U_REQ", "@requester")
@@ -50,11 +50,16 @@ class Harness:
     async def ask(
         self, text: str, actor: Actor = REQUESTER, event_id: str | None = None
     ) -> VideoRequest | None:
-        before = {r.id for r in await self.app.store.open_requests("test", "W1", actor.user_id)}
-        await self.app.conversation.handle(VideoCommand(TARGET, actor, text, event_id or new_id("evt")))
-        after = await self.app.store.open_requests("test", "W1", actor.user_id)
+        before = {r.id for r in await self.app.store.requests.open_requests("test", "W1", actor.user_id)}
+        await self.handle(VideoCommand(TARGET, actor, text, event_id or new_id("evt")))
+        after = await self.app.store.requests.open_requests("test", "W1", actor.user_id)
         fresh = [r for r in after if r.id not in before]
         return fresh[-1] if fresh else None
+
+    async def handle(self, event: ChatEvent) -> None:
+        """One chat event through the core, then everything it queued for the thread delivered."""
+        await self.app.conversation.handle(event)
+        await self.app.deliverer.drain()
 
     async def press(
         self,
@@ -64,7 +69,7 @@ class Harness:
         render_id: str | None = None,
         message_ref: str | None = None,
     ) -> None:
-        await self.app.conversation.handle(
+        await self.handle(
             ButtonPressed(request.target, actor, action, request.id, render_id, message_ref, trigger="t")
         )
 
@@ -76,36 +81,18 @@ class Harness:
         actor: Actor = REQUESTER,
         render_id: str | None = None,
     ) -> None:
-        await self.app.conversation.handle(
-            FormSubmitted(request.target, actor, action, request.id, values, render_id)
-        )
+        await self.handle(FormSubmitted(request.target, actor, action, request.id, values, render_id))
 
     async def reply(self, request: VideoRequest, text: str, actor: Actor = REQUESTER) -> None:
-        await self.app.conversation.handle(ThreadReply(request.target, actor, text, new_id("evt")))
+        await self.handle(ThreadReply(request.target, actor, text, new_id("evt")))
 
-    async def run_until(
-        self, request_id: str, states: Sequence[RequestStatus], *, rounds: int = 2000
-    ) -> VideoRequest:
-        """Tick the worker and the outbox until the request is in one of ``states`` and all is posted.
+    async def run_until(self, request_id: str, states: Sequence[RequestStatus]) -> VideoRequest:
+        return await run_until(self.app, request_id, states)
 
-        Gives up after ``rounds`` ticks *and* two minutes, so a loaded machine slows a test
-        down instead of failing it; nothing here measures time.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 120.0
-        ticks = 0
-        while True:
-            await self.app.worker.claim_once()
-            await self.app.deliverer.deliver_once()
-            request = await self.app.store.get_request(request_id)
-            assert request is not None
-            if request.status in states and not self.app.worker.busy:
-                await self.app.deliverer.deliver_once()
-                return request
-            ticks += 1
-            if ticks >= rounds and loop.time() > deadline:
-                raise AssertionError(f"{request_id} never reached {states}; it is {request.status}")
-            await asyncio.sleep(0.01)
+    async def request(self, request_id: str) -> VideoRequest:
+        found = await self.app.store.requests.get_request(request_id)
+        assert found is not None
+        return found
 
     async def close(self) -> None:
         await self.app.close()

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from bot.domain import (
-    AuditEvent,
     Brief,
     Render,
-    RenderOptions,
     ReplyTarget,
+    RequestOptions,
     RequestStatus,
     Shot,
     VideoRequest,
     new_id,
 )
-from bot.ports import Store
+from storage.repository import SqlStore
 
 R = RequestStatus
 
 
 async def seed_queued(
-    store: Store,
+    store: SqlStore,
     count: int,
     *,
     provider: str = "filejob",
@@ -35,10 +34,9 @@ async def seed_queued(
             target=target.in_thread(f"T{i}"),
             requester="U1",
             raw_text=f"clip {i}",
-            options=RenderOptions(seconds=seconds),
+            options=RequestOptions(seconds=seconds),
+            status=R.QUEUED,
         )
-        await store.add_request(request, AuditEvent("request.received", "U1", request.id))
-        await store.move_request(request.id, [R.RECEIVED], R.REFINING, audit=AuditEvent("seed", "U1"))
         brief = Brief(
             request_id=request.id,
             version=1,
@@ -53,7 +51,6 @@ async def seed_queued(
             aspect="16:9",
             shots=(Shot(1, float(seconds), "shot", "static"),),
         )
-        await store.add_brief(brief, AuditEvent("brief.created", "U1", request.id))
         render = Render(
             id=new_id("rnd"),
             request_id=request.id,
@@ -64,12 +61,10 @@ async def seed_queued(
             seconds=seconds,
             size="1280x720",
         )
-        await store.move_request(
-            request.id,
-            [R.REFINING],
-            R.QUEUED,
-            renders=[render],
-            audit=AuditEvent("request.queued", "U1", request.id),
-        )
+        # Seeded straight into the queue: test data, not a request's life (no events).
+        async with store.transaction() as tx:
+            await tx.add_request(request)
+            await tx.add_brief(brief)
+            await tx.add_renders(request, [render])
         ids.append(render.id)
     return ids

@@ -64,7 +64,7 @@ async def main(args: argparse.Namespace) -> None:
     )
     # Line-buffered appends from several processes interleave whole lines, never halves.
     claims = open(args.claims, "a", buffering=1) if args.claims else None  # noqa: SIM115
-    original = app.store.claim_renders
+    original = app.store.renders.claim_renders
 
     async def logged_claim(owner, now, lease_seconds, limit):  # type: ignore[no-untyped-def]
         renders = await original(owner, now, lease_seconds, limit)
@@ -73,14 +73,16 @@ async def main(args: argparse.Namespace) -> None:
                 claims.write(f"{render.id} {owner}\n")
         return renders
 
-    app.store.claim_renders = logged_claim  # type: ignore[method-assign]
-    idle = 0
+    app.store.renders.claim_renders = logged_claim  # type: ignore[method-assign]
+    loop = asyncio.get_running_loop()
+    idle_since = loop.time()
     try:
         while True:
             got = await app.worker.claim_once()
-            await app.deliverer.deliver_once()
-            idle = idle + 1 if (got == 0 and app.worker.busy == 0) else 0
-            if args.exit_when_idle and idle >= args.exit_when_idle:
+            sent = await app.deliverer.deliver_once()
+            if got or sent or app.worker.busy:
+                idle_since = loop.time()
+            elif args.exit_when_idle and loop.time() - idle_since >= args.exit_when_idle:
                 return
             await asyncio.sleep(0.02)
     finally:
@@ -101,5 +103,5 @@ if __name__ == "__main__":
     parser.add_argument("--lease", type=float, default=30.0)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--job-seconds", type=float, default=0.0)
-    parser.add_argument("--exit-when-idle", type=int, default=0)
+    parser.add_argument("--exit-when-idle", type=float, default=0.0, help="seconds with nothing to do")
     asyncio.run(main(parser.parse_args()))

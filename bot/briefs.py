@@ -1,0 +1,204 @@
+"""Write the next brief version of a request that is refining, check it, and queue it or wait for a click.
+
+Shared by the use cases that end in refining: a new ask, an answer, an edit,
+a regenerate, a reply in the thread, a retry without a brief and an allowed
+appeal. It posts nothing: every outcome is a state change with its event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+from bot import texts
+from bot.commands import Actor
+from bot.content import ContentCheck
+from bot.domain import Brief, Plan, ReplyTarget, RequestStatus, VideoRequest, new_id
+from bot.domain_events import about
+from bot.errors import AlreadyDecided, ModerationUnavailable, OverBudget
+from bot.event_payloads import (
+    BriefCreated,
+    ModerationChecked,
+    RequestAwaitingConfirmation,
+    RequestBlocked,
+    RequestClarifying,
+    RequestFailed,
+)
+from bot.planner import Planner
+from bot.policy import Policy
+from bot.ports.llm import Clarification, ModerationResult, PromptRefiner, RefineInput
+from bot.ports.media import Clock
+from bot.ports.storage import RequestRepo, UnitOfWork
+from bot.queueing import Queueing
+from bot.refiner import OfflineRefiner
+from bot.transitions import move_request
+
+log = logging.getLogger(__name__)
+R = RequestStatus
+
+
+class BriefWriter:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        requests: RequestRepo,
+        refiner: PromptRefiner,
+        content: ContentCheck,
+        planner: Planner,
+        queueing: Queueing,
+        policy_for: Callable[[ReplyTarget], Policy],
+        clock: Clock,
+        fallback: PromptRefiner | None = None,
+    ) -> None:
+        self.uow = uow
+        self.requests = requests
+        self.refiner = refiner
+        self.fallback = fallback or OfflineRefiner()
+        self.content = content
+        self.planner = planner
+        self.queueing = queueing
+        self.policy_for = policy_for
+        self.clock = clock
+
+    async def write(
+        self,
+        request: VideoRequest,
+        actor: Actor,
+        *,
+        text: str,
+        instruction: str | None = None,
+        previous: Brief | None = None,
+        waived_by: str | None = None,
+    ) -> Brief | None:
+        """Refine ``text`` into the next brief of ``request`` (which must be refining).
+
+        Returns the brief, or ``None`` when the request moved to clarifying, blocked or failed.
+        ``waived_by`` names the approver who allowed an appealed request: the brief is then not
+        checked again against the rule that blocked the ask.
+        """
+        plan = self.planner.plan(request.target, request.options)
+        latest = await self.requests.latest_brief(request.id)
+        data = RefineInput(
+            request_id=request.id,
+            version=(latest.version if latest else 0) + 1,
+            text=text,
+            seconds=plan.seconds,
+            aspect=plan.aspect,
+            previous=previous,
+            instruction=instruction,
+            max_prompt_chars=self.planner.providers.get(plan.provider)
+            .capabilities()
+            .model(plan.model)
+            .max_prompt_chars,
+        )
+        fallback = False
+        try:
+            result = await self.refiner.refine(data)
+        except Exception as exc:  # the LLM is optional: fall back, and say so in the thread
+            log.warning("refiner %s failed for %s: %s", self.refiner.name, request.id, exc)
+            result = await self.fallback.refine(data)
+            fallback = True
+        if isinstance(result, Clarification):
+            await self._move(request, RequestClarifying(question=result.question))
+            return None
+        brief = replace(result, plan=plan, created_at=self.clock.now())
+        if not await self._passes_checks(request, actor, brief, waived_by):
+            return None
+        return await self.present(request, actor, brief, fallback=fallback)
+
+    async def regenerate(self, request: VideoRequest, actor: Actor, previous: Brief) -> Brief | None:
+        """The same brief as a new version: a fresh attempt that keeps what the reviewer saw."""
+        brief = replace(
+            previous,
+            version=previous.version + 1,
+            note="regenerated",
+            id=new_id("brf"),
+            created_at=self.clock.now(),
+            plan=previous.plan or self.planner.plan(request.target, request.options),
+        )
+        return await self.present(request, actor, brief)
+
+    async def present(
+        self, request: VideoRequest, actor: Actor, brief: Brief, *, fallback: bool = False
+    ) -> Brief | None:
+        """Record the brief; queue it if it is within the auto-render limit, else wait for Render."""
+        plan = brief.plan
+        assert plan is not None, "a brief is presented with the plan it was written for"
+        auto = plan.cost_estimate <= self.policy_for(request.target).auto_render_max_cost
+        created = BriefCreated(
+            brief_id=brief.id,
+            version=brief.version,
+            refiner=brief.refiner,
+            digest=brief.digest,
+            note=brief.note,
+            awaiting=not auto,
+            fallback=fallback,
+        )
+        async with self.uow.transaction() as tx:
+            await tx.add_brief(brief)
+            await tx.record(about(request, created, actor.user_id, at=self.clock.now()))
+            if not auto:
+                # Wait for the click before the Render button is shown, so an early click finds it ready.
+                waiting = RequestAwaitingConfirmation(brief_id=brief.id, cost_estimate=plan.cost_estimate)
+                if (
+                    await move_request(tx, request, about(request, waiting, "clipdesk", at=self.clock.now()))
+                    is None
+                ):
+                    raise AlreadyDecided(texts.already(request.status.value, "change"))
+        if auto:
+            await self._queue_now(request, actor, brief, plan)
+        return brief
+
+    async def present_again(self, request: VideoRequest, actor: Actor, brief: Brief) -> None:
+        """A brief recorded before a crash but never queued: queue it now at its stored plan."""
+        plan = brief.plan or self.planner.plan(request.target, request.options)
+        await self._queue_now(request, actor, brief, plan)
+
+    async def _queue_now(self, request: VideoRequest, actor: Actor, brief: Brief, plan: Plan) -> None:
+        try:
+            await self.queueing.queue(request, brief, plan, actor)
+        except OverBudget as refusal:
+            # An auto-render nobody clicked: end the request with the refusal shown in the thread.
+            await self._move(request, RequestFailed(reason=refusal.user_message), reason=refusal.user_message)
+
+    async def _passes_checks(
+        self, request: VideoRequest, actor: Actor, brief: Brief, waived_by: str | None
+    ) -> bool:
+        try:
+            verdict = (
+                ModerationResult(True, source=f"waived by {waived_by}")
+                if waived_by
+                else await self.content.check_brief(request.target, brief)
+            )
+        except ModerationUnavailable as exc:
+            log.error("moderation unavailable for the brief of %s: %s", request.id, exc)
+            await self._move(
+                request,
+                RequestFailed(reason=texts.MODERATION_DOWN_REASON),
+                reason=texts.MODERATION_DOWN_REASON,
+            )
+            return False
+        checked = ModerationChecked(
+            stage="brief", allowed=verdict.allowed, category=verdict.category, source=verdict.source
+        )
+        async with self.uow.transaction() as tx:
+            await tx.record(about(request, checked, "clipdesk", at=self.clock.now()))
+            if not verdict.allowed:
+                blocked = RequestBlocked(category=verdict.category, reason=verdict.reason, stage="brief")
+                await move_request(
+                    tx,
+                    request,
+                    about(request, blocked, actor.user_id, at=self.clock.now()),
+                    failure_reason=verdict.reason,
+                )
+        return verdict.allowed
+
+    async def _move(
+        self, request: VideoRequest, payload: RequestClarifying | RequestFailed, *, reason: str | None = None
+    ) -> None:
+        async with self.uow.transaction() as tx:
+            await move_request(
+                tx, request, about(request, payload, "clipdesk", at=self.clock.now()), failure_reason=reason
+            )

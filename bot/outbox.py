@@ -1,0 +1,216 @@
+"""The outbox: every recorded event reaches each sink that wants it, once, even across crashes.
+
+An event and its outbox entries are written in the same transaction as the
+state change (see :mod:`bot.transitions`). :class:`Subscriptions` decides, when
+the event is written, which sinks get an entry and on which route (the thread
+presenter's route is the chat platform, so only a process that can speak it
+posts). :class:`Deliverer` leases due entries, hands them to their sinks
+concurrently within a limit, and retries with one :class:`RetryPolicy`; the
+entry's key goes to the sink, which drops a repeat where the platform allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from bot.domain_events import DomainEvent, event
+from bot.errors import DeliveryRefused
+from bot.event_kinds import TRANSIENT_KINDS
+from bot.event_payloads import DeliveryAbandoned
+from bot.ports.media import Clock
+from bot.ports.storage import OutboxEntry, OutboxStore, UnitOfWork
+from bot.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A sink's interest: ``route(event)`` is ``None`` (not wanted), ``""`` (any process) or a route name."""
+
+    sink: str
+    route: Callable[[DomainEvent], str | None]
+
+
+class Subscriptions:
+    """Which sinks get an outbox entry for an event; fixed at start-up, the same in every process."""
+
+    def __init__(self, subscriptions: Sequence[Subscription] = ()) -> None:
+        self._all = list(subscriptions)
+
+    def add(self, subscription: Subscription) -> None:
+        self._all.append(subscription)
+
+    def entries_for(self, event: DomainEvent) -> list[tuple[str, str]]:
+        """``(sink, route)`` for every sink that wants ``event``."""
+        wanted: list[tuple[str, str]] = []
+        for sub in self._all:
+            route = sub.route(event)
+            if route is not None:
+                wanted.append((sub.sink, route))
+        return wanted
+
+    @staticmethod
+    def audited(event: DomainEvent) -> bool:
+        """Whether the audit log keeps ``event`` (progress ticks are shown, not kept)."""
+        return event.kind not in TRANSIENT_KINDS
+
+
+class Sink(Protocol):
+    """Something that turns an outbox entry into an effect (a thread message, a webhook call)."""
+
+    name: str
+
+    @property
+    def routes(self) -> Sequence[str] | None:
+        """The routes this process can deliver (``None``: every route)."""
+        ...
+
+    async def deliver(self, entry: OutboxEntry) -> str | None:
+        """Apply the entry; return a reference to what was made (a message ref), if any.
+
+        Raise :class:`bot.errors.DeliveryRefused` for a refusal that no retry can change.
+        """
+        ...
+
+    async def give_up(self, entry: OutboxEntry, error: str) -> None:
+        """The entry will never be delivered: make that visible where it matters."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    owner: str
+    lease_seconds: float = 120.0
+    batch: int = 32
+    concurrency: int = 8
+    retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(attempts=8, base=2.0, cap=600.0, never=(DeliveryRefused,))
+    )
+
+
+class Deliverer:
+    def __init__(
+        self,
+        *,
+        outbox: OutboxStore,
+        uow: UnitOfWork,
+        sinks: Sequence[Sink],
+        clock: Clock,
+        config: DeliveryConfig,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.uow = uow
+        self.sinks = {sink.name: sink for sink in sinks}
+        self.clock = clock
+        self.config = config
+        self._rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(config.concurrency)
+
+    def add(self, sink: Sink) -> None:
+        self.sinks[sink.name] = sink
+
+    def wake(self) -> None:
+        """New entries were committed in this process: deliver now instead of at the next tick."""
+        self._wake.set()
+
+    async def deliver_once(self) -> int:
+        """Deliver every due entry this process has a sink for; return how many went out."""
+        return (await self._round())[1]
+
+    async def drain(self, *, rounds: int = 1000) -> int:
+        """Deliver until nothing is due (tests, shutdown, the console); return how many went out.
+
+        A failure counts as progress too: giving up on an entry may record the event that
+        explains it (a thread that cannot be reached fails its request), which is due at once.
+        """
+        total = 0
+        for _ in range(rounds):
+            claimed, sent = await self._round()
+            total += sent
+            if not claimed:
+                return total
+        return total
+
+    async def _round(self) -> tuple[int, int]:
+        if not self.sinks:
+            return 0, 0
+        wanted = [(name, sink.routes) for name, sink in self.sinks.items()]
+        entries = await self.outbox.claim_entries(
+            self.config.owner, self.clock.now(), self.config.lease_seconds, self.config.batch, wanted
+        )
+        if not entries:
+            return 0, 0
+        # Entries are heads of their request's queue, so delivering them together keeps each
+        # request's order while one slow thread does not hold up the others.
+        results = await asyncio.gather(*(self._deliver(entry) for entry in entries))
+        return len(entries), sum(results)
+
+    async def run(self, *, tick: float) -> None:
+        """Deliver forever: at once when woken, else every ``tick`` seconds as a safety net."""
+        while True:
+            self._wake.clear()
+            try:
+                claimed, _sent = await self._round()
+            except Exception:
+                log.exception("outbox delivery round failed")
+                claimed = 0
+            if claimed:
+                continue  # the next entries of the same requests may be due now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), tick)
+
+    async def _deliver(self, entry: OutboxEntry) -> int:
+        sink = self.sinks[entry.sink]
+        async with self._slots:
+            try:
+                ref = await sink.deliver(entry)
+            except Exception as exc:
+                await self._failed(entry, sink, exc)
+                return 0
+        await self.outbox.delivered(entry.id, self.config.owner, ref)
+        return 1
+
+    async def _failed(self, entry: OutboxEntry, sink: Sink, exc: Exception) -> None:
+        policy = self.config.retry
+        attempts = entry.attempts + 1
+        give_up = not policy.retries(exc) or policy.exhausted(attempts)
+        delay = policy.delay(attempts, rng=self._rng)
+        log.log(
+            logging.WARNING if isinstance(exc, DeliveryRefused) else logging.ERROR,
+            "delivery %s (%s, request %s) failed, attempt %d%s: %s",
+            entry.key,
+            entry.event.kind,
+            entry.event.request_id,
+            attempts,
+            "; giving up" if give_up else "",
+            exc,
+            exc_info=not isinstance(exc, DeliveryRefused),
+        )
+        error = str(exc) or type(exc).__name__
+        await self.outbox.delivery_failed(
+            entry.id, self.config.owner, error, self.clock.now() + timedelta(seconds=delay), give_up
+        )
+        if not give_up:
+            return
+        abandoned = DeliveryAbandoned(key=entry.key, sink=entry.sink, error=error[:500])
+        source = entry.event
+        async with self.uow.transaction() as tx:
+            await tx.record(
+                event(abandoned, "clipdesk", request_id=source.request_id, at=self.clock.now()).with_scope(
+                    source
+                )
+            )
+        try:
+            await sink.give_up(entry, error)
+        except Exception:
+            log.exception("sink %s could not report the abandoned delivery %s", sink.name, entry.key)

@@ -1,0 +1,51 @@
+"""Where clips live, and what is done to them after download (watermark, provenance, QC, sealing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from bot.domain import Brief, Render, VideoRequest
+
+
+class MediaStore(Protocol):
+    """Where clips live. Paths are local files; ``url_for`` gives a link to share."""
+
+    def clip_path(self, render_id: str) -> Path: ...
+
+    def work_dir(self, name: str) -> Path: ...
+
+    def url_for(self, path: Path) -> str: ...
+
+    def delete_older_than(self, cutoff: datetime) -> list[Path]: ...
+
+
+@dataclass(frozen=True)
+class ProcessedClip:
+    path: Path
+    findings: tuple[str, ...] = ()
+    hard_failure: bool = False
+    provenance_digest: str | None = None
+    seconds: float = 0.0
+
+
+class PostProcessor(Protocol):
+    """Watermark, provenance and QC of a downloaded clip (see ``adapters/media``)."""
+
+    async def process(
+        self, render: Render, brief: Brief, request: VideoRequest, clip: Path
+    ) -> ProcessedClip: ...
+
+
+class ApprovalSealer(Protocol):
+    """Re-sign an approved clip so its provenance names the approver."""
+
+    async def seal(
+        self, render: Render, brief: Brief, request: VideoRequest, approver: str
+    ) -> ProcessedClip: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

@@ -1,0 +1,325 @@
+"""The thread presenter: an outbox sink that shows every event in the request's thread.
+
+Whatever way a decision was made (a button, the console, the REST API, the
+review page), its event reaches this sink, so the thread always says it: the
+clip message loses its buttons and says "✅ approved by …", the brief loses its
+Render button once rendering starts, the status line moves as the render does.
+It remembers the messages it posted by role (``status``, ``brief:<id>``,
+``clip:<render id>``, ``appeal``) so later events update them in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from bot import texts, views
+from bot.chat import ChatRouter
+from bot.domain import ReplyTarget, RequestStatus, VideoRequest
+from bot.domain_events import DomainEvent
+from bot.errors import DeliveryRefused, UserError
+from bot.event_kinds import EventKind
+from bot.event_payloads import (
+    AppealAllowed,
+    AppealDenied,
+    BriefCreated,
+    RenderFailover,
+    RenderQcRegenerate,
+    RequestAppealed,
+    RequestBlocked,
+    RequestCancelled,
+    RequestClarifying,
+    RequestFailed,
+    RequestQueued,
+    RequestRevised,
+    ReviewDecision,
+    ReviewExpired,
+)
+from bot.messages import Message
+from bot.outbox import Subscription
+from bot.policy import Policy
+from bot.ports.chat import ChatPort
+from bot.ports.storage import MessageRefs, OutboxEntry, RenderQueue, RequestRepo
+
+log = logging.getLogger(__name__)
+K = EventKind
+R = RequestStatus
+NAME = "thread"
+
+# Render steps that move the status line.
+_STATUS_KINDS = frozenset(
+    {K.RENDER_SUBMITTED, K.RENDER_RUNNING, K.RENDER_PROGRESS, K.RENDER_COMPLETED, K.RENDER_DOWNLOADED}
+)
+SHOWN = frozenset(
+    {
+        K.REQUEST_REFINING,
+        K.REQUEST_REVISED,
+        K.REQUEST_CLARIFYING,
+        K.BRIEF_CREATED,
+        K.REQUEST_QUEUED,
+        K.RENDER_FAILOVER,
+        K.RENDER_QC_REGENERATE,
+        K.RENDER_READY,
+        K.REQUEST_FAILED,
+        K.REVIEW_APPROVED,
+        K.REVIEW_REJECTED,
+        K.REVIEW_CHANGES_REQUESTED,
+        K.REVIEW_EXPIRED,
+        K.REQUEST_CANCELLED,
+        K.REQUEST_BLOCKED,
+        K.REQUEST_APPEALED,
+        K.APPEAL_ALLOWED,
+        K.APPEAL_DENIED,
+        *_STATUS_KINDS,
+    }
+)
+
+
+def thread_route(event: DomainEvent) -> str | None:
+    """The presenter wants events it shows, on the request's chat platform."""
+    return event.platform if event.kind in SHOWN and event.platform and event.request_id else None
+
+
+SUBSCRIPTION = Subscription(NAME, thread_route)
+
+Unreachable = Callable[[str, str], Awaitable[None]]
+
+
+class ThreadPresenter:
+    """Turns events into the messages of the thread (see :mod:`bot.views` for how they look)."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        *,
+        chat: ChatRouter,
+        requests: RequestRepo,
+        renders: RenderQueue,
+        refs: MessageRefs,
+        policy_for: Callable[[ReplyTarget], Policy],
+        unreachable: Unreachable | None = None,
+    ) -> None:
+        self.chat = chat
+        self.requests = requests
+        self.renders = renders
+        self.refs = refs
+        self.policy_for = policy_for
+        self.unreachable = unreachable
+
+    @property
+    def routes(self) -> Sequence[str] | None:
+        return self.chat.platforms
+
+    async def deliver(self, entry: OutboxEntry) -> str | None:
+        event = entry.event
+        assert event.request_id is not None
+        request = await self.requests.get_request(event.request_id)
+        if request is None:
+            return None
+        try:
+            return await self._show(request, event, entry.key)
+        except UserError as exc:  # the platform refused for a reason no retry changes
+            raise DeliveryRefused(exc.user_message) from exc
+        except PermissionError as exc:
+            raise DeliveryRefused(str(exc)) from exc
+
+    async def give_up(self, entry: OutboxEntry, error: str) -> None:
+        """A thread that cannot be reached fails its request (if it can still fail) and says so."""
+        if self.unreachable is not None and entry.event.request_id:
+            await self.unreachable(entry.event.request_id, error)
+
+    # ------------------------------------------------------------------ by kind
+
+    async def _show(self, request: VideoRequest, event: DomainEvent, key: str) -> str | None:
+        p = event.payload
+        kind = event.kind
+        if kind in _STATUS_KINDS:
+            return await self._status(request, event.render_id)
+        if isinstance(p, BriefCreated):
+            return await self._brief(request, p, key)
+        if isinstance(p, RequestQueued):
+            return await self._queued(request, event, p, key)
+        if isinstance(p, RequestRevised):
+            await self._strip_brief(request, event, p.previous_brief_id)
+            return None
+        if isinstance(p, RequestCancelled):
+            await self._strip_brief(request, event, None)
+            return await self._post(request, views.cancelled_message(p.by_name), key)
+        if isinstance(p, RequestClarifying):
+            return await self._post(request, views.clarifying_message(p.question), key)
+        if isinstance(p, RenderFailover):
+            return await self._post(
+                request, views.notice(texts.failover_note(p.from_provider, p.reason, p.provider)), key
+            )
+        if isinstance(p, RenderQcRegenerate):
+            return await self._post(request, views.notice(texts.qc_regenerating(p.findings)), key)
+        if kind == K.RENDER_READY:
+            return await self._clip(request, event.render_id, key)
+        if isinstance(p, RequestFailed):
+            return await self._failed(request, p, key)
+        if isinstance(p, ReviewDecision):
+            return await self._decided(request, event, p)
+        if isinstance(p, ReviewExpired):
+            return await self._post(request, views.expired_message(p.hours, request.requester_name), key)
+        if isinstance(p, RequestBlocked):
+            return await self._blocked(request, p, key)
+        if isinstance(p, RequestAppealed):
+            return await self._appealed(request, p, key)
+        if isinstance(p, AppealAllowed):
+            await self._replace(request, "appeal", views.appeal_allowed(request, p.by_name))
+            await self._thread(request, open_it=True)
+            return None
+        if isinstance(p, AppealDenied):
+            await self._replace(request, "appeal", views.appeal_denied(request, p.by_name))
+            await self._chat(request).notify(
+                request.target, request.requester, views.appeal_denied_notice(p.by_name)
+            )
+            return None
+        if kind == K.REQUEST_REFINING:
+            await self._thread(request, open_it=True)
+        return None
+
+    async def _brief(self, request: VideoRequest, p: BriefCreated, key: str) -> str | None:
+        if p.fallback:
+            await self._post(request, views.notice(texts.LLM_FALLBACK), f"{key}:note")
+        brief = await self.requests.get_brief(p.brief_id)
+        assert brief is not None and brief.plan is not None
+        message = views.brief_message(brief, brief.plan, request, awaiting=p.awaiting)
+        ref = await self._post(request, message, key)
+        if ref is not None:
+            await self.refs.remember_ref(request.id, f"brief:{brief.id}", ref)
+        return ref
+
+    async def _queued(
+        self, request: VideoRequest, event: DomainEvent, p: RequestQueued, key: str
+    ) -> str | None:
+        await self._strip_brief(request, event, p.brief_id)
+        render = await self.renders.get_render(p.render_ids[0])
+        assert render is not None
+        position = await self.renders.queue_position(render.id)
+        ref = await self._post(request, views.status_message(render, position=position), key)
+        if ref is not None:
+            await self.refs.remember_ref(request.id, "status", ref)
+        return ref
+
+    async def _strip_brief(self, request: VideoRequest, event: DomainEvent, brief_id: str | None) -> None:
+        """Take the Render button off a brief that was waiting for it."""
+        if event.from_status != R.AWAITING_CONFIRMATION.value:
+            return
+        brief = (
+            await self.requests.get_brief(brief_id)
+            if brief_id
+            else await self.requests.latest_brief(request.id)
+        )
+        if brief is None or brief.plan is None:
+            return
+        await self._replace(
+            request,
+            f"brief:{brief.id}",
+            views.brief_message(brief, brief.plan, request, awaiting=False),
+            post=False,
+        )
+
+    async def _status(self, request: VideoRequest, render_id: str | None, note: str = "") -> str | None:
+        """Update the one status line in place; the newest state of the render, whatever event woke us."""
+        render = await self.renders.get_render(render_id) if render_id else None
+        if render is None:
+            return None
+        await self._replace(request, "status", views.status_message(render, note=note), post=False)
+        return None
+
+    async def _clip(self, request: VideoRequest, render_id: str | None, key: str) -> str | None:
+        render = await self.renders.get_render(render_id or "")
+        assert render is not None and render.clip_path is not None
+        brief = await self.requests.get_brief(render.brief_id)
+        assert brief is not None
+        disclosure = self.policy_for(request.target).disclosure
+        target = await self._thread(request)
+        if target is None:
+            return None
+        ref = await self._chat(request).upload_clip(
+            target, Path(render.clip_path), views.clip_message(render, brief, request, disclosure), key=key
+        )
+        await self.refs.remember_ref(request.id, f"clip:{render.id}", ref)
+        try:
+            await self._status(request, render.id, note="review below")
+        except Exception as exc:  # the clip is out; a stale status line is cosmetic
+            log.warning("could not update the status of %s: %s", request.id, exc)
+        return ref
+
+    async def _failed(self, request: VideoRequest, p: RequestFailed, key: str) -> str | None:
+        message = views.failed_message(request, p.reason)
+        if request.target.thread is None:
+            await self._chat(request).notify(request.target, request.requester, message)
+            return None
+        return await self._post(request, message, key)
+
+    async def _decided(self, request: VideoRequest, event: DomainEvent, p: ReviewDecision) -> str | None:
+        render = await self.renders.get_render(p.render_id)
+        brief = await self.requests.get_brief(render.brief_id) if render else None
+        if render is None or brief is None:
+            return None
+        verb = {K.REVIEW_APPROVED: "approved", K.REVIEW_REJECTED: "rejected"}.get(
+            event.kind, "changes requested"
+        )
+        decided = views.decided_message(render, brief, verb, p.reviewer_name, event.at, p.reason)
+        return await self._replace(request, f"clip:{render.id}", decided)
+
+    async def _blocked(self, request: VideoRequest, p: RequestBlocked, key: str) -> str | None:
+        message = views.blocked_message(p.reason, request.id)
+        if request.target.thread is None:
+            # Blocked before a thread was opened: only the requester hears of it.
+            await self._chat(request).notify(request.target, request.requester, message)
+            return None
+        return await self._post(request, message, key)
+
+    async def _appealed(self, request: VideoRequest, p: RequestAppealed, key: str) -> str:
+        approvers = self.policy_for(request.target).approver_names()
+        ref = await self._chat(request).post(
+            request.target, views.appeal_message(request, p.by_name, approvers, p.reason), key=key
+        )
+        await self.refs.remember_ref(request.id, "appeal", ref)
+        return ref
+
+    # ------------------------------------------------------------------ helpers
+
+    def _chat(self, request: VideoRequest) -> ChatPort:
+        return self.chat.for_target(request.target)
+
+    async def _thread(self, request: VideoRequest, *, open_it: bool = False) -> ReplyTarget | None:
+        """The request's thread; ``open_it`` posts its parent message if it has none yet.
+
+        Only the events that start a request's conversation open its thread. If that failed for
+        good, the request was failed and told so privately: later posts have nowhere to go.
+        """
+        if request.target.thread is not None:
+            return request.target
+        if not open_it:
+            return None
+        thread, _ref = await self._chat(request).start_thread(
+            request.target, views.parent_message(request), key=f"thread:{request.id}"
+        )
+        await self.requests.set_thread(request.id, thread)
+        request.target = thread
+        return thread
+
+    async def _post(self, request: VideoRequest, message: Message, key: str) -> str | None:
+        target = await self._thread(request)
+        if target is None:
+            log.info("request %s has no thread; not posting %r", request.id, message.text[:60])
+            return None
+        return await self._chat(request).post(target, message, key=key)
+
+    async def _replace(
+        self, request: VideoRequest, role: str, message: Message, *, post: bool = True
+    ) -> str | None:
+        """Update the message of ``role`` in place, or post it if it was never posted."""
+        ref = await self.refs.message_ref(request.id, role)
+        if ref is not None:
+            await self._chat(request).update(request.target, ref, message)
+            return ref
+        if not post:
+            return None
+        return await self._chat(request).post(request.target, message)

@@ -1,0 +1,106 @@
+"""What every step of a render needs: the worker's settings, its ports, and lease-checked writes."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.domain import Render, VideoRequest
+from bot.domain_events import DomainEvent, about, event
+from bot.errors import StorageFull, TransientProviderError
+from bot.event_payloads import Payload, RenderProgress
+from bot.planner import Planner, ProviderRouter
+from bot.ports.media import Clock, MediaStore, PostProcessor
+from bot.ports.storage import RenderQueue, RequestRepo, Tx, UnitOfWork
+from bot.retry import RetryPolicy
+from bot.transitions import move_render
+
+
+def render_seed(render_id: str) -> int:
+    """A seed per render: a regenerate or a variant differs, a resumed render does not."""
+    return int.from_bytes(hashlib.sha256(render_id.encode()).digest()[:4], "big") % 2**31
+
+
+def facts(render: Render) -> dict[str, Any]:
+    """What every render event says about its render (see :class:`bot.event_payloads.RenderFacts`)."""
+    return {"provider": render.provider, "model": render.model, "attempt": render.attempts}
+
+
+class LeaseLost(Exception):
+    """Another worker took this render over (our lease expired); stop touching it."""
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    owner: str
+    lease_seconds: float = 60.0
+    concurrency: int = 2
+    poll_start: float = 2.0
+    poll_cap: float = 20.0
+    render_timeout: float = 3600.0  # from submission, not from queueing
+    call_timeout: float = 60.0  # any one provider call; a hung call frees the slot and the lease
+    push_providers: frozenset[str] = frozenset()
+    qc_regenerate_once: bool = True
+    # Resource faults (a full disk) and provider hiccups retry on the same policy.
+    retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(
+            attempts=5, base=2.0, cap=300.0, retry_on=(TransientProviderError, StorageFull)
+        )
+    )
+
+
+@dataclass
+class RenderContext:
+    """The ports one render uses; shared by every render a worker drives."""
+
+    queue: RenderQueue
+    uow: UnitOfWork
+    requests: RequestRepo
+    providers: ProviderRouter
+    planner: Planner
+    media: MediaStore
+    post: PostProcessor
+    clock: Clock
+    config: WorkerConfig
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    pokes: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    @property
+    def owner(self) -> str:
+        return self.config.owner
+
+    def event(self, render: Render, request: VideoRequest | None, payload: Payload) -> DomainEvent:
+        if request is None:
+            return event(
+                payload, "clipdesk", request_id=render.request_id, render_id=render.id, at=self.clock.now()
+            )
+        return about(request, payload, render_id=render.id, at=self.clock.now())
+
+    async def save(self, render: Render, tx: Tx | None = None) -> None:
+        """Write the render's fields while this worker holds its lease, else raise :class:`LeaseLost`."""
+        render.updated_at = self.clock.now()
+        if tx is not None:
+            if not await tx.save_render(render, self.owner):
+                raise LeaseLost(render.id)
+            return
+        async with self.uow.transaction() as own:
+            if not await own.save_render(render, self.owner):
+                raise LeaseLost(render.id)
+
+    async def move(self, tx: Tx, render: Render, request: VideoRequest | None, payload: Payload) -> None:
+        """Move the render with its event; :class:`LeaseLost` if another worker has it now."""
+        render.updated_at = self.clock.now()
+        if not await move_render(tx, render, self.event(render, request, payload), owner=self.owner):
+            raise LeaseLost(render.id)
+
+    async def progress(self, render: Render, request: VideoRequest) -> None:
+        """Save a step within a state (progress, status text) and let the thread show it."""
+        async with self.uow.transaction() as tx:
+            await self.save(render, tx)
+            shown = RenderProgress(**facts(render), status=render.status.value, progress=render.progress)
+            await tx.record(self.event(render, request, shown))

@@ -1,0 +1,198 @@
+"""The words clipdesk says to people, in one place (the message layouts are in :mod:`bot.views`).
+
+Use cases and rules raise typed errors built from these; adapters show them.
+Nothing outside ``bot/texts.py`` and ``bot/views.py`` writes user-facing text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def money(amount: float) -> str:
+    return "free" if amount == 0 else f"${amount:,.2f}"
+
+
+def short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ----------------------------------------------------------------------------- asks
+
+EMPTY_ASK = "Tell me what to make, e.g. `/video a 12s product demo of our steel water bottle, vertical`."
+NO_CONTENT = (
+    "I need a few words about the video itself, e.g. `/video a calm explainer of laminar vs turbulent flow`."
+)
+EMPTY_PROMPT = "The prompt can't be empty. Describe the video you want."
+CONTROL_CHARACTERS = (
+    "Your message contains control characters (such as a NUL byte) that I can't store. "
+    "Please send it again as plain text."
+)
+
+
+def too_long(what: str, length: int, limit: int) -> str:
+    return (
+        f"That {what} is {length:,} characters; please keep it under {limit:,}. "
+        "Describe the video in a few sentences and I will write the detailed brief."
+    )
+
+
+def unknown_option(name: str, known: Sequence[str]) -> str:
+    return f"I don't know the option `--{name}`. Options are {', '.join(f'`--{k}`' for k in known)}."
+
+
+def option_needs_value(name: str, example: str) -> str:
+    return f"`--{name}` needs a value, e.g. `{example}`."
+
+
+def bad_seconds(value: str) -> str:
+    return f"`--seconds {value}` is not a whole number of seconds, e.g. `--seconds 8`."
+
+
+def bad_aspect(value: str, aspects: Sequence[str]) -> str:
+    return (
+        f"`--aspect {value}` is not an aspect I can make. Use one of {', '.join(aspects)} "
+        "(or say vertical, horizontal, square)."
+    )
+
+
+def bad_variants(value: str, most: int) -> str:
+    return f"`--variants {value}` must be a number from 1 to {most}."
+
+
+def bad_quality(value: str, qualities: Sequence[str]) -> str:
+    return f"`--quality {value}` must be one of {', '.join(qualities)}."
+
+
+# ------------------------------------------------------------------------- planning
+
+
+def unknown_provider(name: str, available: Sequence[str]) -> str:
+    return f"I don't know the provider `{name}`. Available here: {', '.join(available)}."
+
+
+def unknown_model(provider: str, wanted: str, models: Sequence[str]) -> str:
+    return f"{provider} has no model `{wanted}`. Try one of: {', '.join(models)}."
+
+
+def aspect_not_made(provider: str, model: str, aspects: Sequence[str], wanted: str) -> str:
+    return f"{provider} ({model}) makes {', '.join(aspects)}, not {wanted}."
+
+
+def seconds_not_made(provider: str, model: str, durations: Sequence[int], wanted: int, nearest: int) -> str:
+    allowed = ", ".join(str(d) for d in durations)
+    return (
+        f"{provider} ({model}) can make clips of {allowed} seconds, not {wanted}. Try `--seconds {nearest}`."
+    )
+
+
+def provider_not_allowed(allowed: Sequence[str], wanted: str) -> str:
+    return f"This workspace allows the providers {', '.join(allowed)}, not `{wanted}`."
+
+
+NO_PROVIDER_ALLOWED = "No video provider is allowed here; ask an admin to check the policy."
+
+
+# --------------------------------------------------------------------- who may act
+
+NOT_FOUND = "I can't find that video request any more; start a new one with `/video`."
+REQUESTERS_ONLY = "Video requests are limited to listed people here. Ask an approver to add you."
+
+
+def approvers_only(approvers: str, verb: str) -> str:
+    return f"Only approvers ({approvers}) can {verb} clips."
+
+
+def not_your_own(approvers: str, verb: str) -> str:
+    return f"You asked for this clip, so someone else must {verb} it (approvers: {approvers})."
+
+
+def requester_or_approver(verb: str) -> str:
+    return f"Only the requester or an approver can {verb} this request."
+
+
+def already(status: str, verb: str) -> str:
+    """What a late or second click is told."""
+    return f"Nothing to {verb}: this request is already {status.replace('_', ' ')}."
+
+
+NO_BRIEF = "This request has no brief yet."
+NO_CLIP = "There is no finished clip to decide on yet."
+NOT_THIS_REQUEST = "That clip is not part of this request."
+REASON_NEEDED = "A rejection needs a reason, so the requester knows what to change."
+NOTHING_TO_CANCEL = "You have no request that can still be cancelled."
+NOT_BLOCKED = "This request is not blocked."
+APPEAL_DECIDED = "This appeal was already decided."
+
+
+def older_version(version: int, latest: int) -> str:
+    return f"This is an older version (v{version}); review v{latest} below."
+
+
+# ---------------------------------------------------------------------- money
+
+
+def over_budget(adding: float, scope: str, left: float, limit: float) -> str:
+    return (
+        f"This render would cost ${adding:,.2f}, but the {scope} budget has "
+        f"${left:,.2f} left this month (of ${limit:,.2f}). Nothing was queued."
+    )
+
+
+# ------------------------------------------------------------------ checks, failures
+
+MODERATION_DOWN = (
+    "⚠️ Content checks are unavailable right now, so nothing was made or charged. "
+    "Please try again in a few minutes."
+)
+MODERATION_DOWN_REASON = (
+    "Moderation is unavailable right now, so nothing was rendered. Retry in a few minutes."
+)
+INTERNAL_ERROR = "⚠️ Something went wrong on our side and it was logged. Nothing was charged — retry?"
+LLM_FALLBACK = "ℹ️ The AI prompt writer is unavailable right now; I wrote the brief offline."
+
+
+def blocked(reason: str) -> str:
+    return f"I can't make this video: {reason}."
+
+
+def no_thread(error: str) -> str:
+    return f"I could not open a thread for this request here ({error}). Invite me to the channel and retry."
+
+
+def provider_down_no_alternative(provider: str, error: str) -> str:
+    return (
+        f"{provider} is unavailable ({error}) and no other provider this workspace allows can make this clip."
+    )
+
+
+def failover_note(provider: str, error: str, to: str) -> str:
+    return f"↪️ {provider} is unavailable ({error}); moving this render to {to}."
+
+
+def gave_up(attempts: int, reason: str) -> str:
+    return f"gave up after {attempts} tries: {reason}"
+
+
+def refused_by(provider: str, reason: str) -> str:
+    return f"{provider} refused the prompt: {reason}"
+
+
+def not_finished_within(seconds: float) -> str:
+    if seconds < 120:
+        return f"the provider did not finish within {seconds:.0f} seconds of submission"
+    return f"the provider did not finish within {seconds / 60:.0f} minutes of submission"
+
+
+SUBMISSION_UNCERTAIN = (
+    "the provider did not confirm whether it started this render, and it cannot be looked up; "
+    "its estimate is counted against the budget. An approver may press Retry"
+)
+STORAGE_FULL = "the media folder is full or not writable; the render resumes when space is freed"
+
+
+def qc_regenerating(findings: Sequence[str]) -> str:
+    return (
+        f"⚠️ The clip failed automatic checks ({'; '.join(findings)}); "
+        "making it once more before anyone reviews it."
+    )

@@ -1,0 +1,63 @@
+"""The one path by which a request or a render changes state.
+
+Each function checks the move against the life-cycle table, writes the row with
+a compare-and-set, and records the one domain event that explains the move, all
+inside the caller's unit of work. The event's kind decides the target state
+(:data:`bot.event_kinds.REQUEST_TARGETS`), so a move without its event, or an
+event that claims another move, cannot be written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from bot.domain import Render, RequestStatus, VideoRequest
+from bot.domain_events import DomainEvent
+from bot.event_kinds import RENDER_TARGETS, REQUEST_TARGETS
+from bot.lifecycle import advance_render, advance_request
+from bot.ports.storage import Tx
+
+
+async def move_request(
+    tx: Tx,
+    request: VideoRequest,
+    event: DomainEvent,
+    *,
+    expected: Collection[RequestStatus] = (),
+    failure_reason: str | None = None,
+) -> VideoRequest | None:
+    """Move ``request`` to the state ``event`` names; ``None`` if it was no longer in ``expected``.
+
+    Args:
+        tx: The unit of work the row, the audit event and the outbox entries are written in.
+        request: The request as the caller last read it.
+        event: The event that explains the move; its kind decides the target state.
+        expected: The states the move may start from (default: the state ``request`` was read in).
+        failure_reason: Stored on the request (shown in status lists and the API).
+    """
+    to = REQUEST_TARGETS[event.kind]
+    starts = tuple(expected) or (request.status,)
+    for current in starts:
+        advance_request(current, to)  # refuse an illegal move before touching the database
+    result = await tx.move_request(request.id, starts, to, failure_reason=failure_reason)
+    if result is None:
+        return None
+    moved, previous = result
+    await tx.record(event.moved(previous.value, to.value))
+    return moved
+
+
+async def move_render(tx: Tx, render: Render, event: DomainEvent, *, owner: str | None) -> bool:
+    """Move ``render`` (already carrying its new field values) to the state ``event`` names.
+
+    With ``owner``, the write happens only while that worker still holds the render's lease;
+    ``False`` means the lease was lost and nothing was written.
+    """
+    to = RENDER_TARGETS[event.kind]
+    before = render.status
+    render.status = advance_render(before, to)
+    if not await tx.save_render(render, owner):
+        render.status = before
+        return False
+    await tx.record(event.moved(before.value, to.value))
+    return True

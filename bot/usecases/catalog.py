@@ -1,0 +1,123 @@
+"""Build the use cases once, each with only the ports it needs; entry points share one set."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.briefs import BriefWriter
+from bot.content import ContentCheck
+from bot.domain import ReplyTarget
+from bot.planner import Planner
+from bot.policy import Policy
+from bot.ports.llm import PromptRefiner
+from bot.ports.media import Clock
+from bot.ports.storage import AuditLog, IntakeQueue, RenderQueue, RequestRepo, UnitOfWork, UsageLedger
+from bot.queueing import Queueing
+from bot.usecases.appeals import Appeals
+from bot.usecases.cancel import Cancel
+from bot.usecases.confirm import Confirm
+from bot.usecases.decide import Decisions
+from bot.usecases.expiry import ExpireReviews
+from bot.usecases.intake import Intake
+from bot.usecases.queries import Queries
+from bot.usecases.refining import Refining
+from bot.usecases.revise import Revise
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The persistence ports the use cases are built from (one store may implement them all)."""
+
+    uow: UnitOfWork
+    requests: RequestRepo
+    intake: IntakeQueue
+    renders: RenderQueue
+    usage: UsageLedger
+    audit: AuditLog
+
+
+@dataclass(frozen=True)
+class UseCases:
+    intake: Intake
+    revise: Revise
+    confirm: Confirm
+    decisions: Decisions
+    cancel: Cancel
+    appeals: Appeals
+    expiry: ExpireReviews
+    queries: Queries
+    refining: Refining
+
+
+def build_usecases(
+    ports: Ports,
+    *,
+    planner: Planner,
+    content: ContentCheck,
+    refiner: PromptRefiner,
+    policy_for: Callable[[ReplyTarget], Policy],
+    clock: Clock,
+    owner: str,
+    intake_lease_seconds: float = 60.0,
+    fallback_refiner: PromptRefiner | None = None,
+) -> UseCases:
+    queueing = Queueing(ports.uow, policy_for, clock)
+    writer = BriefWriter(
+        uow=ports.uow,
+        requests=ports.requests,
+        refiner=refiner,
+        fallback=fallback_refiner,
+        content=content,
+        planner=planner,
+        queueing=queueing,
+        policy_for=policy_for,
+        clock=clock,
+    )
+    refining = Refining(
+        writer=writer,
+        requests=ports.requests,
+        intake=ports.intake,
+        audit=ports.audit,
+        clock=clock,
+        owner=owner,
+        lease_seconds=intake_lease_seconds,
+    )
+    u, q, p, c = ports.uow, ports.requests, policy_for, clock
+    return UseCases(
+        intake=Intake(
+            uow=u,
+            requests=q,
+            intake=ports.intake,
+            planner=planner,
+            content=content,
+            refining=refining,
+            policy_for=p,
+            clock=c,
+        ),
+        revise=Revise(
+            uow=u,
+            requests=q,
+            renders=ports.renders,
+            planner=planner,
+            refining=refining,
+            policy_for=p,
+            clock=c,
+        ),
+        confirm=Confirm(
+            uow=u,
+            requests=q,
+            renders=ports.renders,
+            planner=planner,
+            queueing=queueing,
+            refining=refining,
+            policy_for=p,
+            clock=c,
+        ),
+        decisions=Decisions(uow=u, requests=q, renders=ports.renders, policy_for=p, clock=c),
+        cancel=Cancel(uow=u, requests=q, policy_for=p, clock=c),
+        appeals=Appeals(uow=u, requests=q, refining=refining, policy_for=p, clock=c),
+        expiry=ExpireReviews(uow=u, requests=q, policy_for=p, clock=c),
+        queries=Queries(requests=q, renders=ports.renders, usage=ports.usage, policy_for=p, clock=c),
+        refining=refining,
+    )

@@ -1,0 +1,153 @@
+"""Open a request: record the ask durably before the platform is told "on it", then check and refine it.
+
+:meth:`Intake.accept` is the fast part an adapter awaits before acknowledging
+(validation and one transaction, keyed by the platform's retry identity, so a
+retried delivery finds the request it already made). :meth:`Intake.process`
+does the slow part. :meth:`Intake.resume_stale` continues asks that a dead or
+stopped process acknowledged but never finished.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from bot import texts
+from bot.commands import Actor, OpenRequest
+from bot.content import ContentCheck
+from bot.domain import ReplyTarget, RequestStatus, VideoRequest, new_id
+from bot.domain_events import about, event
+from bot.errors import ModerationUnavailable
+from bot.event_payloads import (
+    ModerationChecked,
+    RequestBlocked,
+    RequestFailed,
+    RequestReceived,
+    RequestRefining,
+)
+from bot.planner import Planner
+from bot.policy import Policy
+from bot.ports.media import Clock
+from bot.ports.storage import IntakeQueue, RequestRepo, UnitOfWork
+from bot.transitions import move_request
+from bot.usecases.refining import Refining
+
+log = logging.getLogger(__name__)
+R = RequestStatus
+
+
+class Intake:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        requests: RequestRepo,
+        intake: IntakeQueue,
+        planner: Planner,
+        content: ContentCheck,
+        refining: Refining,
+        policy_for: Callable[[ReplyTarget], Policy],
+        clock: Clock,
+    ) -> None:
+        self.uow = uow
+        self.requests = requests
+        self.intake = intake
+        self.planner = planner
+        self.content = content
+        self.refining = refining
+        self.policy_for = policy_for
+        self.clock = clock
+
+    async def accept(self, command: OpenRequest) -> VideoRequest | None:
+        """Validate and record the ask; ``None`` when ``event_key`` shows this event was handled before.
+
+        Raises the user's mistakes (:class:`NotAllowed`, :class:`InvalidOptions`) before anything
+        is written, so bad input leaves no trace but the answer.
+        """
+        caller = command.caller
+        self.policy_for(caller.where).check_can_request(caller.actor)
+        self.planner.plan(caller.where, command.options)
+        now = self.clock.now()
+        where = ReplyTarget(caller.where.platform, caller.where.workspace, caller.where.channel)
+        request = VideoRequest(
+            id=new_id("req"),
+            target=where,
+            requester=caller.user_id,
+            requester_name=caller.actor.mention,
+            raw_text=command.text,
+            options=command.options,
+            created_at=now,
+            updated_at=now,
+        )
+        received = RequestReceived(
+            text=command.text, options=command.options.to_dict(), requester_name=caller.actor.mention
+        )
+        async with self.uow.transaction() as tx:
+            if command.event_key is not None and not await tx.remember_event(command.event_key):
+                log.info("ignoring a repeated delivery of event %s", command.event_key)
+                return None
+            await tx.add_request(request)
+            await tx.record(event(received, caller.user_id, request_id=request.id, target=where, at=now))
+        return request
+
+    async def process(self, request_id: str) -> None:
+        """Check the ask and write its first brief; safe to call again for the same request."""
+        request = await self.requests.get_request(request_id)
+        if request is None:
+            return
+        if request.status == R.RECEIVED:
+            await self._check(request)
+        elif request.status == R.REFINING:
+            await self.refining.resume(request)
+
+    async def resume_stale(self, *, grace_seconds: float = 15.0, limit: int = 50) -> list[str]:
+        """Continue asks a dead or stopped process left in received or refining; return their ids."""
+        now = self.clock.now()
+        stale = await self.intake.stale_intake(
+            now, (R.RECEIVED, R.REFINING), now - timedelta(seconds=grace_seconds), limit
+        )
+        resumed: list[str] = []
+        for request in stale:
+            try:
+                await self.process(request.id)
+                resumed.append(request.id)
+            except Exception:
+                log.exception("could not resume request %s", request.id)
+        if resumed:
+            log.warning("resumed %d ask(s) a stopped process left behind: %s", len(resumed), resumed)
+        return resumed
+
+    async def _check(self, request: VideoRequest) -> None:
+        actor = Actor(request.requester, request.requester_name)
+        try:
+            verdict = await self.content.check(request.target, request.raw_text)
+        except ModerationUnavailable as exc:
+            log.error("moderation unavailable for the ask of %s: %s", request.id, exc)
+            failed = RequestFailed(reason=texts.MODERATION_DOWN_REASON)
+            async with self.uow.transaction() as tx:
+                await move_request(
+                    tx,
+                    request,
+                    about(request, failed, "clipdesk", at=self.clock.now()),
+                    failure_reason=failed.reason,
+                )
+            return
+        checked = ModerationChecked(
+            stage="ask", allowed=verdict.allowed, category=verdict.category, source=verdict.source
+        )
+        refining = about(request, RequestRefining(), at=self.clock.now())
+        async with self.uow.transaction() as tx:
+            await tx.record(about(request, checked, "clipdesk", at=self.clock.now()))
+            if not verdict.allowed:
+                blocked = RequestBlocked(category=verdict.category, reason=verdict.reason, stage="ask")
+                await move_request(
+                    tx,
+                    request,
+                    about(request, blocked, actor.user_id, at=self.clock.now()),
+                    failure_reason=verdict.reason,
+                )
+                return
+            moved = await move_request(tx, request, refining)
+        if moved is not None:
+            await self.refining.run(request.id, refining)

@@ -1,0 +1,175 @@
+"""One unit of work on SQLite or PostgreSQL: rows, audit events and outbox entries commit together.
+
+Every status change is a compare-and-set (``UPDATE … WHERE status IN (…)``);
+the caller learns from the result whether it won. Budget checks take an
+advisory lock per budget key on PostgreSQL (SQLite's write lock already
+serialises them), so two requests at once cannot both spend the last dollar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import Brief, Render, RenderStatus, RequestStatus, Review, VideoRequest, new_id, utcnow
+from bot.domain_events import DomainEvent
+from bot.lifecycle import TERMINAL_RENDER_STATES
+from bot.outbox import Subscriptions
+from bot.ports.storage import BudgetLimit
+from storage import mapping
+from storage.leases import changed
+from storage.tables import AuditRow, BriefRow, OutboxRow, RenderRow, RequestRow, ReviewRow, SeenEventRow
+
+requests_t = RequestRow.__table__  # type: ignore[attr-defined]
+briefs_t = BriefRow.__table__  # type: ignore[attr-defined]
+renders_t = RenderRow.__table__  # type: ignore[attr-defined]
+reviews_t = ReviewRow.__table__  # type: ignore[attr-defined]
+audit_t = AuditRow.__table__  # type: ignore[attr-defined]
+outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
+seen_t = SeenEventRow.__table__  # type: ignore[attr-defined]
+
+UNFINISHED = [s.value for s in RenderStatus if s not in TERMINAL_RENDER_STATES]
+_SCOPE_COLUMN = {"user": "user_key", "channel": "channel_key", "workspace": "workspace_key"}
+
+
+class SqlTx:
+    """The :class:`bot.ports.storage.Tx` of one open connection; commits when its block ends."""
+
+    def __init__(self, conn: AsyncConnection, subscriptions: Subscriptions) -> None:
+        self.conn = conn
+        self.subscriptions = subscriptions
+        self.postgres = conn.dialect.name == "postgresql"
+        self.wrote_outbox = False
+        self.queued_renders = False
+
+    async def remember_event(self, key: str) -> bool:
+        dialect_insert = postgresql.insert if self.postgres else sqlite.insert
+        statement = dialect_insert(seen_t).values(key=key, seen_at=utcnow()).on_conflict_do_nothing()
+        # RETURNING says whether the row went in (rowcount is not reliable for upserts on every driver).
+        return (await self.conn.execute(statement.returning(seen_t.c.key))).first() is not None
+
+    async def add_request(self, request: VideoRequest) -> None:
+        await self.conn.execute(insert(requests_t).values(mapping.request_values(request)))
+
+    async def move_request(
+        self,
+        request_id: str,
+        expected: Collection[RequestStatus],
+        to: RequestStatus,
+        *,
+        failure_reason: str | None = None,
+    ) -> tuple[VideoRequest, RequestStatus] | None:
+        starts = [e.value for e in expected]
+        previous: str
+        if len(starts) == 1:
+            previous = starts[0]
+        else:
+            # Several possible starts: read which one under the row lock, so the event says it.
+            query = select(requests_t.c.status).where(requests_t.c.id == request_id)
+            if self.postgres:
+                query = query.with_for_update()
+            found = (await self.conn.execute(query)).scalar_one_or_none()
+            if found is None or found not in starts:
+                return None
+            previous = found
+        values: dict[str, Any] = {"status": to.value, "updated_at": utcnow()}
+        if failure_reason is not None:
+            values["failure_reason"] = failure_reason
+        row = (
+            (
+                await self.conn.execute(
+                    update(requests_t)
+                    .where(requests_t.c.id == request_id, requests_t.c.status == previous)
+                    .values(values)
+                    .returning(*requests_t.c)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        return mapping.to_request(row), RequestStatus(previous)
+
+    async def update_ask(self, request_id: str, raw_text: str, options: dict[str, object]) -> None:
+        await self.conn.execute(
+            update(requests_t)
+            .where(requests_t.c.id == request_id)
+            .values(raw_text=raw_text, options=options, updated_at=utcnow())
+        )
+
+    async def add_brief(self, brief: Brief) -> None:
+        await self.conn.execute(insert(briefs_t).values(mapping.brief_values(brief)))
+
+    async def add_renders(self, request: VideoRequest, renders: Sequence[Render]) -> None:
+        if renders:
+            await self.conn.execute(insert(renders_t), [mapping.render_values(r, request) for r in renders])
+            self.queued_renders = True
+
+    async def save_render(self, render: Render, owner: str | None) -> bool:
+        values = mapping.render_state(render)
+        finished = render.status in TERMINAL_RENDER_STATES
+        if finished or render.lease_owner is None:
+            # Finished, or given back to the queue: the lease goes. Otherwise the lease stays as
+            # the heartbeat last renewed it (the worker's copy may be older).
+            values.update(lease_owner=None, lease_expires_at=None)
+        query = update(renders_t).where(renders_t.c.id == render.id)
+        if owner is not None:
+            query = query.where(renders_t.c.lease_owner == owner)
+        return changed(await self.conn.execute(query.values(values))) == 1
+
+    async def add_review(self, review: Review) -> None:
+        await self.conn.execute(insert(reviews_t).values(mapping.review_values(review)))
+
+    async def spent(self, limit: BudgetLimit, *, lock: bool) -> float:
+        if lock and self.postgres:
+            key = int.from_bytes(
+                hashlib.sha256(f"{limit.scope}:{limit.key}".encode()).digest()[:8], "big", signed=True
+            )
+            await self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        return await spent(self.conn, limit.scope, limit.key, limit.since)
+
+    async def record(self, event: DomainEvent) -> None:
+        if self.subscriptions.audited(event):
+            await self.conn.execute(insert(audit_t).values(mapping.audit_values(event)))
+        wanted = self.subscriptions.entries_for(event)
+        if not wanted:
+            return
+        document = mapping.event_document(event)
+        now = utcnow()
+        await self.conn.execute(
+            insert(outbox_t),
+            [
+                {
+                    "id": new_id("obx"),
+                    "key": f"{sink}:{event.id}",
+                    "sink": sink,
+                    "route": route,
+                    "request_id": event.request_id,
+                    "kind": event.kind.value,
+                    "event": document,
+                    "attempts": 0,
+                    "abandoned": False,
+                    "created_at": now,
+                }
+                for sink, route in wanted
+            ],
+        )
+        self.wrote_outbox = True
+
+
+async def spent(conn: AsyncConnection, scope: str, key: str, since: Any) -> float:
+    """USD spent by a budget key since ``since``: actual cost where known, else the estimate."""
+    column = renders_t.c[_SCOPE_COLUMN[scope]]
+    cost = func.coalesce(renders_t.c.cost_actual, renders_t.c.cost_estimate)
+    total = (
+        await conn.execute(
+            select(func.coalesce(func.sum(cost), 0.0)).where(column == key, renders_t.c.created_at >= since)
+        )
+    ).scalar_one()
+    return float(total)
