@@ -22,17 +22,14 @@ is false). ``cancel`` is ``DELETE /v1/tasks/{id}``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import httpx
 import runwayml
 from runwayml import AsyncRunwayML
@@ -47,12 +44,12 @@ from runwayml.types.task_retrieve_response import (
 )
 
 from adapters.providers import faults
+from adapters.providers.downloads import stream_url_to_file
 from bot.errors import (
     InvalidOptions,
     PermanentProviderError,
     ProviderError,
     ReconcileUnsupported,
-    TransientProviderError,
 )
 from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
 
@@ -252,7 +249,9 @@ class RunwayProvider:
         task = await self._task(remote_id)
         if not isinstance(task, Succeeded) or not task.output:
             raise PermanentProviderError(f"Runway task {remote_id} has no output to download", provider=NAME)
-        await _stream_to_file(task.output[0], dest, self._chunk_size)
+        await stream_url_to_file(
+            task.output[0], dest, provider=NAME, label="Runway", chunk_size=self._chunk_size
+        )
 
     # ------------------------------------------------------------------ helpers
 
@@ -338,33 +337,3 @@ def _error_text(exc: runwayml.APIStatusError) -> str:
     if isinstance(body, dict) and body.get("error"):
         return str(body["error"])
     return exc.message
-
-
-async def _stream_to_file(url: str, dest: Path, chunk_size: int) -> None:
-    """GET a pre-signed output URL (no API key: it goes to a CDN) into ``dest`` in chunks."""
-    part = dest.with_name(dest.name + ".part")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
-            if response.status in (403, 404, 410):
-                raise PermanentProviderError(
-                    f"Runway's output link answered {response.status} (expired or removed)", provider=NAME
-                )
-            if response.status != 200:
-                raise TransientProviderError(
-                    f"downloading Runway's output answered {response.status}", provider=NAME
-                )
-            handle = await asyncio.to_thread(part.open, "wb")
-            try:
-                async for chunk in response.content.iter_chunked(chunk_size):
-                    await asyncio.to_thread(handle.write, chunk)
-            finally:
-                await asyncio.to_thread(handle.close)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        part.unlink(missing_ok=True)
-        raise TransientProviderError(f"downloading Runway's output failed: {exc!r}", provider=NAME) from exc
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    os.replace(part, dest)
