@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     comfyui_url: str | None = None
     comfyui_workflow: Path | None = None  # API-format workflow with {{placeholders}} (see deploy/comfyui)
     comfyui_price_per_second: float = 0.0
-    comfyui_max_queue: int = 4  # more prompts waiting than this: report capacity, let another provider take it
+    comfyui_max_queue: int = 4  # more prompts waiting than this: capacity, another provider takes it
 
     # price table overrides: "provider:model=usd_per_second,…"
     prices: str = ""

@@ -71,7 +71,5 @@ class CreateFaults:
             await asyncio.sleep(self.create_delay)
         if self.times_after_create > 0:
             self.times_after_create -= 1
-            return web.Response(
-                status=self.status_after_create, text=body, content_type="application/json"
-            )
+            return web.Response(status=self.status_after_create, text=body, content_type="application/json")
         return self.html_instead("create")

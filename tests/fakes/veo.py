@@ -208,7 +208,9 @@ class FakeVeo:
         )
         self.operations[name] = Operation(name, model, prompt, parameters)
         late = await self.faults.after_create(
-            json.dumps({"error": {"code": 504, "message": "Deadline exceeded.", "status": "DEADLINE_EXCEEDED"}})
+            json.dumps(
+                {"error": {"code": 504, "message": "Deadline exceeded.", "status": "DEADLINE_EXCEEDED"}}
+            )
         )
         return late or web.json_response({"name": name})
 
