@@ -27,6 +27,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.faults import CreateFaults
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.media import ClipCache
 
@@ -59,6 +60,7 @@ class FakeComfyUI:
     uploads: dict[str, bytes] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
     interrupted: list[str] = field(default_factory=list)
+    faults: CreateFaults = field(default_factory=CreateFaults)  # HTML pages, hangs, 504 after queueing
     _server: LoopbackServer = field(default_factory=LoopbackServer)
     _clips: ClipCache = field(default_factory=lambda: ClipCache("fakecomfy_"))
     _sockets: dict[str, list[web.WebSocketResponse]] = field(default_factory=dict)
@@ -86,6 +88,7 @@ class FakeComfyUI:
         return self
 
     async def stop(self) -> None:
+        self.faults.release_hangs()
         if self._runner is not None:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -124,13 +127,14 @@ class FakeComfyUI:
             if not isinstance(node, dict) or "class_type" not in node
         }
         if not isinstance(graph, dict) or not graph or errors:
-            error = {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation"}
+            error = {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed"}
             return web.json_response({"error": error, "node_errors": errors}, status=400)
         prompt = FakePrompt(str(body.get("prompt_id") or uuid.uuid4()), next(self._numbers), graph, "")
         prompt.client_id = str(body.get("client_id", ""))
         self.prompts[prompt.id] = prompt
         self._wake.set()
-        return web.json_response({"prompt_id": prompt.id, "number": prompt.number, "node_errors": {}})
+        late = await self.faults.after_create('{"error": "upstream timed out"}')
+        return late or web.json_response({"prompt_id": prompt.id, "number": prompt.number, "node_errors": {}})
 
     def _queue_items(self, state: str) -> list[list[Any]]:
         items = [[p.number, p.id, p.graph, {"client_id": p.client_id}, []] for p in self.prompts.values()]
@@ -165,6 +169,10 @@ class FakeComfyUI:
 
     async def _history(self, request: web.Request) -> web.Response:
         self.calls.append(("GET", "/history"))
+        await self.faults.hang_if_due("status")
+        html = self.faults.html_instead("status")
+        if html is not None:
+            return html
         prompt = self.prompts.get(request.match_info["id"])
         if prompt is None or prompt.state not in ("success", "error", "interrupted"):
             return web.json_response({})
@@ -174,7 +182,7 @@ class FakeComfyUI:
             messages.append(
                 [
                     "execution_error",
-                    {"prompt_id": prompt.id, "node_type": "KSampler", "exception_message": "CUDA out of memory"},
+                    {"prompt_id": prompt.id, "node_type": "KSampler", "exception_message": "CUDA OOM"},
                 ]
             )
         elif prompt.state == "success":
@@ -186,8 +194,13 @@ class FakeComfyUI:
             outputs = {"9": {kind: [item]}}
         status = {"status_str": "error" if prompt.state == "error" else "success", "completed": True}
         return web.json_response(
-            {prompt.id: {"prompt": [prompt.number, prompt.id, prompt.graph, {}, ["9"]], "outputs": outputs,
-                         "status": {**status, "messages": messages}}}
+            {
+                prompt.id: {
+                    "prompt": [prompt.number, prompt.id, prompt.graph, {}, ["9"]],
+                    "outputs": outputs,
+                    "status": {**status, "messages": messages},
+                }
+            }
         )
 
     async def _view(self, request: web.Request) -> web.Response:
@@ -212,7 +225,8 @@ class FakeComfyUI:
         await ws.prepare(request)
         client = request.query.get("clientId", "")
         self._sockets.setdefault(client, []).append(ws)
-        await ws.send_json({"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 0}}, "sid": client}})
+        status = {"status": {"exec_info": {"queue_remaining": 0}}, "sid": client}
+        await ws.send_json({"type": "status", "data": status})
         async for message in ws:
             if message.type == WSMsgType.ERROR:
                 break
@@ -258,7 +272,8 @@ class FakeComfyUI:
         if self.image_output:
             self._files[name] = b"\x89PNG\r\n\x1a\n"
         else:
-            aspect = "16:9" if values["width"] > values["height"] else "9:16" if values["height"] > values["width"] else "1:1"
+            wide, tall = values["width"] > values["height"], values["height"] > values["width"]
+            aspect = "16:9" if wide else "9:16" if tall else "1:1"
             self._files[name] = await self._clips.clip((values["frames"] - 1) / values["fps"], aspect)
         prompt.state = "success"
         await self._send(prompt, "execution_success", {})

@@ -113,6 +113,7 @@ class FakeFal:
         return self
 
     async def stop(self) -> None:
+        self.faults.release_hangs()
         await self._server.close()
         self._clips.close()
 
@@ -181,6 +182,7 @@ class FakeFal:
         if job is None or job.app != app:
             return _error(404, f"Request {request_id} not found.")
         if action == "status" and request.method == "GET":
+            await self.faults.hang_if_due("status")
             return self.faults.html_instead("status") or web.json_response(self._status(job))
         if action == "cancel" and request.method == "PUT":
             if job.polls > self.steps:

@@ -43,6 +43,23 @@ class CreateFaults:
     html_routes: dict[str, int] = field(default_factory=dict)
     idempotency: bool = False
     keys: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> job id
+    hang_routes: dict[str, int] = field(default_factory=dict)
+    _released: asyncio.Event | None = None
+
+    def hang_next(self, route: str, times: int = 1) -> None:
+        """The next ``times`` answers on ``route`` never come (until :meth:`release_hangs`)."""
+        self.hang_routes[route] = self.hang_routes.get(route, 0) + times
+
+    async def hang_if_due(self, route: str) -> None:
+        if self.hang_routes.get(route, 0) > 0:
+            self.hang_routes[route] -= 1
+            self._released = self._released or asyncio.Event()
+            await self._released.wait()
+
+    def release_hangs(self) -> None:
+        """Let hung answers go (a fake calls this when it stops, so its server shuts down at once)."""
+        if self._released is not None:
+            self._released.set()
 
     def fail_after_create(self, status: int = 504, times: int = 1) -> None:
         self.status_after_create, self.times_after_create = status, times

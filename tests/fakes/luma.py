@@ -103,6 +103,7 @@ class FakeLuma:
         return self
 
     async def stop(self) -> None:
+        self.faults.release_hangs()
         await self._server.close()
         self._clips.close()
 
@@ -175,6 +176,7 @@ class FakeLuma:
                     generation.state = "completed"
             elif generation.polls > 1:
                 generation.state = "dreaming"
+        await self.faults.hang_if_due("status")
         html = self.faults.html_instead("status")
         return html or web.json_response(generation.wire(self._server.base_url, self.image_output))
 

@@ -257,6 +257,7 @@ class FakeOpenAI:
     async def close(self) -> None:
         """Stop listening: later requests see "connection refused", as with a provider that is down."""
         self._closing.set()
+        self.faults.release_hangs()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -436,6 +437,7 @@ class FakeOpenAI:
             if failure.times > 0 and failure.route in (None, route):
                 failure.times -= 1
                 return web.json_response(failure.body, status=failure.status, headers=failure.headers)
+        await self.faults.hang_if_due(route or "")
         html = self.faults.html_instead(route or "") if route != "videos.create" else None
         if html is not None:
             return html

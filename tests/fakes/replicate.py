@@ -121,6 +121,7 @@ class FakeReplicate:
         return self
 
     async def stop(self) -> None:
+        self.faults.release_hangs()
         await self._server.close()
         self._clips.close()
 
@@ -193,6 +194,7 @@ class FakeReplicate:
         if prediction.status in ("starting", "processing"):
             prediction.polls += 1
             self._advance(prediction)
+        await self.faults.hang_if_due("status")
         return self.faults.html_instead("status") or web.json_response(prediction.wire(self.base_url))
 
     def _advance(self, prediction: FakePrediction) -> None:

@@ -126,6 +126,7 @@ class FakeRunway:
         return self
 
     async def stop(self) -> None:
+        self.faults.release_hangs()
         await self._server.close()
 
     async def __aenter__(self) -> FakeRunway:
@@ -201,6 +202,7 @@ class FakeRunway:
         if task is None:
             return _error(404, "Task not found.")
         task.polls += 1
+        await self.faults.hang_if_due("status")
         return self.faults.html_instead("status") or web.json_response(self._task_json(task))
 
     def _task_json(self, task: Task) -> dict[str, Any]:

@@ -123,6 +123,7 @@ class FakeVeo:
         return self
 
     async def stop(self) -> None:
+        self.faults.release_hangs()
         await self._server.close()
 
     async def __aenter__(self) -> FakeVeo:
@@ -220,6 +221,7 @@ class FakeVeo:
         if op is None or not name.startswith(resource + "/operations/"):
             return _error(404, "NOT_FOUND", f"Operation {name} not found.")
         op.polls += 1
+        await self.faults.hang_if_due("status")
         html = self.faults.html_instead("status")
         if html is not None:
             return html
