@@ -120,14 +120,12 @@ class ComfyUIProvider:
     async def status(self, remote_id: str) -> RemoteStatus:
         entry = await self._history(remote_id)
         if entry is None:
-            queue = await self._json("GET", "/queue", "status")
-            running = {item[1] for item in queue.get("queue_running", [])}
-            waiting = {item[1] for item in queue.get("queue_pending", [])}
-            if remote_id in running:
-                percent = self._progress.get(remote_id, 0)
-                return RemoteStatus(RemoteState.RUNNING, progress=percent, poll_after=self._poll_seconds)
-            if remote_id in waiting:
-                return RemoteStatus(RemoteState.QUEUED, poll_after=self._poll_seconds)
+            lost = await self._unfinished(remote_id)
+            if lost is not None:
+                return lost
+            # It may have finished between the two calls: the history has the last word.
+            entry = await self._history(remote_id)
+        if entry is None:
             return RemoteStatus(
                 RemoteState.FAILED, error="ComfyUI no longer knows this prompt (restarted?)", charged=False
             )
@@ -141,6 +139,16 @@ class ComfyUIProvider:
         except PermanentProviderError as exc:
             return RemoteStatus(RemoteState.FAILED, error=str(exc), charged=False)
         return RemoteStatus(RemoteState.COMPLETED, progress=100)  # cost: the estimate (operator's GPUs)
+
+    async def _unfinished(self, remote_id: str) -> RemoteStatus | None:
+        """Running or waiting in ComfyUI's queue, or ``None`` when the queue does not hold it."""
+        queue = await self._json("GET", "/queue", "status")
+        if remote_id in {item[1] for item in queue.get("queue_running", [])}:
+            percent = self._progress.get(remote_id, 0)
+            return RemoteStatus(RemoteState.RUNNING, progress=percent, poll_after=self._poll_seconds)
+        if remote_id in {item[1] for item in queue.get("queue_pending", [])}:
+            return RemoteStatus(RemoteState.QUEUED, poll_after=self._poll_seconds)
+        return None
 
     async def download(self, remote_id: str, dest: Path) -> None:
         entry = await self._history(remote_id)

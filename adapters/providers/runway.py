@@ -202,7 +202,8 @@ class RunwayProvider:
         with _translated(faults.CREATE):
             # The SDK overloads create() per model with Literal types; the table above
             # already holds what each model accepts, so the call goes through untyped.
-            task = await self._client.text_to_video.create(**params)
+            raw = await self._client.text_to_video.with_raw_response.create(**params)
+        task = await _parsed(raw, faults.CREATE)
         task_id = getattr(task, "id", None)
         if not isinstance(task_id, str):  # a proxy's HTML page parses as text, not as a task
             raise faults.unexpected_response(NAME, faults.CREATE, task, label="Runway")
@@ -286,10 +287,24 @@ class RunwayProvider:
 
     async def _task(self, remote_id: str) -> TaskRetrieveResponse:
         with _translated("status"):
-            return await self._client.tasks.retrieve(remote_id)
+            raw = await self._client.tasks.with_raw_response.retrieve(remote_id)
+        task: TaskRetrieveResponse = await _parsed(raw, "status")
+        return task
 
     def _usd(self, credits: float) -> float:
         return round(credits * self._usd_per_credit, 4)
+
+
+async def _parsed(raw: Any, action: str) -> Any:
+    """The SDK's object for a JSON answer; a proxy's HTML page is an unexpected response.
+
+    (The SDK parses a non-JSON body as text and then fails on it with an ``AttributeError``.)
+    """
+    kind = raw.headers.get("content-type", "")
+    if "json" not in kind:
+        body = await raw.text()
+        raise faults.unexpected_response(NAME, action, f"{kind or 'no content type'}: {body}", label="Runway")
+    return await raw.parse()
 
 
 def _failure_message(code: str, failure: str) -> str:
