@@ -60,6 +60,7 @@ class FakeComfyUI:
     uploads: dict[str, bytes] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
     interrupted: list[str] = field(default_factory=list)
+    history_calls: dict[str, int] = field(default_factory=dict)  # prompt id -> status polls
     faults: CreateFaults = field(default_factory=CreateFaults)  # HTML pages, hangs, 504 after queueing
     _server: LoopbackServer = field(default_factory=LoopbackServer)
     _clips: ClipCache = field(default_factory=lambda: ClipCache("fakecomfy_"))
@@ -174,6 +175,7 @@ class FakeComfyUI:
         if html is not None:
             return html
         prompt = self.prompts.get(request.match_info["id"])
+        self.history_calls[request.match_info["id"]] = self.history_calls.get(request.match_info["id"], 0) + 1
         if prompt is None or prompt.state not in ("success", "error", "interrupted"):
             return web.json_response({})
         messages: list[list[Any]] = [["execution_start", {"prompt_id": prompt.id}]]

@@ -137,6 +137,12 @@ class FakeReplicate:
     def api_calls(self) -> list[Call]:
         return [c for c in self.calls if c.path.startswith("/v1/")]
 
+    def finish(self, prediction_id: str) -> None:
+        """Jump a prediction to its end, as if it had finished between polls."""
+        prediction = self.predictions[prediction_id]
+        prediction.polls = max(prediction.polls, self.steps + 1)
+        self._advance(prediction)
+
     async def send_webhook(self, url: str, prediction_id: str, *, secret: str | None = None) -> int:
         body = json.dumps(self.predictions[prediction_id].wire(self.base_url))
         webhook_id, stamp = f"msg_{uuid.uuid4().hex}", int(time.time())
