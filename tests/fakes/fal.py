@@ -90,6 +90,7 @@ class FakeFal:
     refuse_while_rendering: bool = False
     image_output: bool = False
     calls: list[Call] = field(default_factory=list)
+    jwks_fetches: int = 0
     requests: dict[str, FalRequest] = field(default_factory=dict)
     faults: CreateFaults = field(default_factory=CreateFaults)
     signing_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
@@ -156,6 +157,7 @@ class FakeFal:
             return r.status
 
     async def _jwks(self, request: web.Request) -> web.Response:
+        self.jwks_fetches += 1
         raw = self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         x = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         return web.json_response({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "fake"}]})
