@@ -8,7 +8,16 @@ import logging
 import sys
 
 # Each module exposes `async def run() -> list[str]`. Optional ones are skipped if absent.
-MODULES = ["queue", "animatic", "latency", "providers", "slack_ack", "discord_defer", "postprocess"]
+MODULES = [
+    "queue",
+    "animatic",
+    "latency",
+    "providers",
+    "engines",
+    "slack_ack",
+    "discord_defer",
+    "postprocess",
+]
 
 
 async def main(names: list[str]) -> None:

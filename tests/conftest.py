@@ -46,7 +46,17 @@ def _drop_test_database(url: str) -> None:
     admin.dispose()
 
 
-_CREDENTIALS = ("OPENAI_", "GEMINI_", "GOOGLE_", "RUNWAYML_", "SLACK_", "DISCORD_")
+_CREDENTIALS = (
+    "OPENAI_",
+    "GEMINI_",
+    "GOOGLE_",
+    "RUNWAYML_",
+    "SLACK_",
+    "DISCORD_",
+    "FAL_",
+    "REPLICATE_",
+    "LUMAAI_",
+)
 _KEEP = {"CLIPDESK_TEST_POSTGRES_URL", "CLIPDESK_REQUIRE_POSTGRES"}
 
 

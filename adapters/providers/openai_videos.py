@@ -6,9 +6,12 @@ OpenAI deployments and OpenAI-compatible gateways that kept the ``/v1/videos``
 endpoints, reached by pointing the client at them (``OPENAI_BASE_URL``, or an
 ``AsyncAzureOpenAI`` client, which is an ``AsyncOpenAI``).
 
-Build the client with ``max_retries=0``: the SDK sends no idempotency key, so
-its own retries of ``POST /v1/videos`` could start (and bill) a second job;
-the worker retries instead, with leases and the stored remote id.
+Build the client with ``max_retries=0``: its own retries of ``POST /v1/videos``
+could start (and bill) a second job; the worker retries instead, with leases
+and the stored remote id. Each create carries the render's ``Idempotency-Key``
+(honoured by gateways that support it); a create that ends ambiguously (5xx,
+timeout, lost connection, an unreadable 200) raises ``SubmissionUncertain``, and
+:meth:`OpenAIVideosProvider.find` looks the job up in ``GET /v1/videos``.
 
 Prices (USD per second of output; configurable, last public list prices as
 defaults): sora-2 $0.10 at 720p; sora-2-pro $0.30 at 720p and $0.50 at
@@ -21,13 +24,11 @@ clip completes.
 
 from __future__ import annotations
 
-import contextlib
-import email.utils
 import logging
 import os
 import re
-import time
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 import httpx2
@@ -35,13 +36,13 @@ import openai
 from openai import AsyncOpenAI
 from openai.types import Video, VideoSeconds, VideoSize
 
+from adapters.providers import faults
+from adapters.providers.reconcile import IntentLog, single_match
 from bot.errors import (
     CapacityError,
-    ContentRefused,
     InvalidOptions,
     PermanentProviderError,
     ProviderError,
-    ReconcileUnsupported,
     TransientProviderError,
 )
 from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
@@ -49,6 +50,7 @@ from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, Render
 log = logging.getLogger(__name__)
 
 NAME = "openai"
+LABEL = "the video API"
 HIGH = "high"
 DEFAULT_PRICES: dict[str, float] = {"sora-2": 0.10, "sora-2-pro": 0.30, f"sora-2-pro@{HIGH}": 0.50}
 MAX_PROMPT_CHARS = 4000  # clipdesk's cap: gateways differ, and longer prompts gain little
@@ -97,52 +99,34 @@ def compose_prompt(prompt: str, negative_prompt: str, limit: int) -> str:
     return prompt if len(prompt) <= limit else prompt[: limit - 1].rstrip() + "…"
 
 
-def retry_after_seconds(headers: httpx2.Headers) -> float | None:
-    """The server's wait hint: ``retry-after-ms``, then ``retry-after`` as seconds or an HTTP date."""
-    millis = headers.get("retry-after-ms")
-    with contextlib.suppress(TypeError, ValueError):
-        if millis is not None:
-            return max(float(millis) / 1000, 0.0)
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        parsed = email.utils.parsedate_tz(value)
-        if parsed is None:
-            return None
-        return max(float(email.utils.mktime_tz(parsed)) - time.time(), 0.0)
-
-
-def map_error(exc: openai.OpenAIError, *, missing: str | None = None) -> ProviderError:
+def map_error(
+    exc: openai.OpenAIError, *, action: str = "status", missing: str | None = None
+) -> ProviderError:
     """Turn an SDK error into the core's typed error, keeping the provider's own words.
 
     Args:
         exc: what the SDK raised.
-        missing: the message for a 404 (e.g. "result expired" on download).
+        action: ``"create"`` makes an answer that may hide a new job (5xx, timeout) uncertain.
+        missing: the message for a 404 (e.g. "result expired") on status and download.
     """
     if isinstance(exc, openai.APITimeoutError):
-        return TransientProviderError("the video API timed out", provider=NAME)
+        return faults.in_transit(NAME, action, "timed out", label=LABEL)
     if isinstance(exc, openai.APIConnectionError):
-        return CapacityError(f"the video API is unreachable ({exc.message})", provider=NAME)
+        if isinstance(exc.__cause__, httpx2.ConnectError | ConnectionRefusedError):
+            return faults.unreachable(NAME, exc.message, label=LABEL)
+        return faults.in_transit(NAME, action, exc.__cause__ or exc.message, label=LABEL)
     if not isinstance(exc, openai.APIStatusError):
-        return PermanentProviderError(f"unexpected reply from the video API: {exc}", provider=NAME)
-    status, detail = exc.status_code, _detail(exc)
-    hint = retry_after_seconds(exc.response.headers)
+        return faults.unexpected_response(NAME, action, exc, label=LABEL)
+    status, detail, headers = exc.status_code, _detail(exc), exc.response.headers
     if status == 429 and exc.code == "insufficient_quota":
-        return CapacityError(f"out of quota: {detail}", provider=NAME, retry_after=hint)
-    if status == 429:
-        return TransientProviderError(f"rate limited: {detail}", provider=NAME, retry_after=hint)
-    if status == 503:
-        return CapacityError(f"unavailable: {detail}", provider=NAME, retry_after=hint)
-    if status >= 500 or status in (408, 409):
-        return TransientProviderError(f"server error {status}: {detail}", provider=NAME, retry_after=hint)
-    if is_policy_code(exc.code):
-        return ContentRefused(detail, provider=NAME)
-    if status == 404 and missing:
+        return CapacityError(
+            f"out of quota: {detail}", provider=NAME, retry_after=faults.retry_after(headers)
+        )
+    if status == 404 and missing and action != faults.CREATE:
         return PermanentProviderError(missing, provider=NAME)
-    return PermanentProviderError(f"rejected ({status}): {detail}", provider=NAME)
+    return faults.status_error(
+        NAME, action, status, detail, headers=headers, refused=is_policy_code(exc.code), label=LABEL
+    )
 
 
 def _detail(exc: openai.APIStatusError) -> str:
@@ -173,6 +157,7 @@ class OpenAIVideosProvider:
         label: str = "Azure/gateway",
         *,
         deployments: Mapping[str, str] | None = None,
+        idempotent_gateway: bool = False,
     ) -> None:
         """Wrap a configured client.
 
@@ -183,10 +168,13 @@ class OpenAIVideosProvider:
                 ``"sora-2-pro@high"`` prices the 1792x1024 / 1024x1792 sizes.
             label: shown next to the provider name in choices and estimates.
             deployments: the ``model`` value to send per clipdesk model, e.g. Azure deployment names.
+            idempotent_gateway: the gateway honours ``Idempotency-Key`` on create, so an uncertain
+                create may be sent again with the same key (declared as ``idempotent_submit``).
         """
         self._client = client
         self._prices = {**DEFAULT_PRICES, **(prices or {})}
         self._deployments = dict(deployments or {})
+        self._intents = IntentLog()
         self._caps = Capabilities(
             provider=NAME,
             models=(
@@ -211,6 +199,7 @@ class OpenAIVideosProvider:
             ),
             default_model=default_model,
             label=label,
+            idempotent_submit=idempotent_gateway,
         )
         self._caps.model(default_model)  # fail at start-up, not at the first render
         if client.base_url.host == "api.openai.com":
@@ -232,8 +221,8 @@ class OpenAIVideosProvider:
         """Close the SDK client's connections (called when the app shuts down)."""
         await self._client.close()
 
-    async def submit(self, spec: RenderSpec) -> str:
-        """Validate against the capabilities, then ``POST /v1/videos`` (multipart); return the video id."""
+    def _request(self, spec: RenderSpec) -> tuple[str, str, VideoSeconds, VideoSize]:
+        """What ``POST /v1/videos`` sends for ``spec`` (model, prompt, seconds, size); refuses bad options."""
         model = self._caps.model(spec.model)
         seconds = _SECONDS.get(spec.seconds)
         if seconds is None or spec.seconds not in model.durations:
@@ -244,16 +233,27 @@ class OpenAIVideosProvider:
             raise InvalidOptions(
                 f"{model.name} cannot render at {spec.size}; it makes {', '.join(sorted(allowed))}."
             )
-        prompt = compose_prompt(spec.brief.prompt, spec.brief.negative_prompt, model.max_prompt_chars)
+        text = spec.prompt or spec.brief.prompt
+        prompt = compose_prompt(text, spec.brief.negative_prompt, model.max_prompt_chars)
+        return self._deployments.get(model.name, model.name), prompt, seconds, size
+
+    async def submit(self, spec: RenderSpec) -> str:
+        """Validate against the capabilities, then ``POST /v1/videos`` (multipart); return the video id.
+
+        The render's idempotency key goes out as ``Idempotency-Key``: a gateway that honours it
+        answers a repeated create with the first job instead of a second one.
+        """
+        model, prompt, seconds, size = self._request(spec)
+        headers = {"Idempotency-Key": spec.idempotency_key} if spec.idempotency_key else None
+        self._intents.mark(spec.idempotency_key)
         try:
             video = await self._client.videos.create(
-                prompt=prompt,
-                model=self._deployments.get(model.name, model.name),
-                seconds=seconds,
-                size=size,
+                prompt=prompt, model=model, seconds=seconds, size=size, extra_headers=headers
             )
         except openai.OpenAIError as exc:
-            raise map_error(exc) from exc
+            raise map_error(exc, action=faults.CREATE) from exc
+        if not isinstance(video, Video):  # a proxy's HTML page parses as text, not as a Video
+            raise faults.unexpected_response(NAME, faults.CREATE, video, label=LABEL)
         return video.id
 
     async def status(self, remote_id: str) -> RemoteStatus:
@@ -263,6 +263,8 @@ class OpenAIVideosProvider:
             video = raw.parse()
         except openai.OpenAIError as exc:
             raise map_error(exc, missing=f"video {remote_id} no longer exists") from exc
+        if not isinstance(video, Video):
+            raise faults.unexpected_response(NAME, "status", video, label=LABEL)
         state = _STATES.get(video.status, RemoteState.RUNNING)
         poll_after = _poll_after(raw.headers)
         if state == RemoteState.COMPLETED:
@@ -299,13 +301,33 @@ class OpenAIVideosProvider:
             raise PermanentProviderError("the video API returned an empty clip", provider=NAME)
         os.replace(part, dest)
 
-    async def find(self, spec: RenderSpec) -> str | None:
-        """This adapter cannot yet look a job up by its idempotency key."""
-        raise ReconcileUnsupported(f"{NAME} cannot look up a job by its idempotency key", provider=NAME)
+    async def find(self, spec: RenderSpec, *, since: datetime | None = None) -> str | None:
+        """The job an ambiguous create made for ``spec``, looked up with ``GET /v1/videos``.
+
+        ``Video`` objects echo model, prompt, seconds, size and ``created_at``; a job is ours
+        when all of them match what :meth:`submit` sends and it was created after the intent
+        (see :mod:`adapters.providers.reconcile`). Several matches raise ``ReconcileUnsupported``.
+        """
+        model, prompt, seconds, size = self._request(spec)
+        earliest = self._intents.since(spec.idempotency_key, since)
+        matches: list[str] = []
+        try:
+            async for video in self._client.videos.list(order="desc", limit=100):
+                if video.created_at < earliest:
+                    break  # newest first: the rest are older still
+                if _SNAPSHOT.sub("", str(video.model)) in (model, spec.model) and (
+                    video.prompt == prompt and video.seconds == seconds and video.size == size
+                ):
+                    matches.append(video.id)
+        except openai.OpenAIError as exc:
+            raise map_error(exc, action="find") from exc
+        except (TypeError, ValueError, AttributeError) as exc:  # a list page that is not a list page
+            raise faults.unexpected_response(NAME, "find", exc, label=LABEL) from exc
+        return single_match(NAME, matches)
 
     async def cancel(self, remote_id: str) -> None:
-        """Best effort: the job is left to finish; its result is not downloaded."""
-        log.info("%s job %s is no longer wanted; it is left to finish", NAME, remote_id)
+        """The Videos API has no cancel (``DELETE`` only removes finished videos): left to finish."""
+        log.info("%s job %s is no longer wanted; the API cannot stop it", NAME, remote_id)
 
     async def remix(self, remote_id: str, prompt: str) -> str:
         """Start a remix of a completed video with a new prompt; return the new video's id."""

@@ -31,12 +31,18 @@ def paid_providers(settings: Settings) -> dict[str, VideoProvider]:
 
         from adapters.providers.openai_videos import OpenAIVideosProvider
 
-        # No SDK retries: a retried POST /videos has no idempotency key and could start a second paid job.
+        # No SDK retries: a retried POST /videos could start a second paid job.
         client = AsyncOpenAI(
-            api_key=settings.openai_api_key, base_url=settings.openai_base_url, max_retries=0
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            max_retries=0,
+            timeout=settings.provider_timeout_seconds,
         )
         providers["openai"] = OpenAIVideosProvider(
-            client, default_model=settings.openai_video_model, prices=prices.get("openai")
+            client,
+            default_model=settings.openai_video_model,
+            prices=prices.get("openai"),
+            idempotent_gateway=settings.openai_idempotent_gateway,
         )
     if settings.veo_vertex_project or settings.gemini_api_key:
         from adapters.providers import veo
@@ -47,6 +53,7 @@ def paid_providers(settings: Settings) -> dict[str, VideoProvider]:
                 project=settings.veo_vertex_project,
                 location=settings.veo_vertex_location,
                 base_url=settings.veo_base_url,
+                timeout_ms=int(settings.provider_timeout_seconds * 1000),
             ),
             model=settings.veo_model,
             prices=prices.get("veo"),
@@ -56,8 +63,87 @@ def paid_providers(settings: Settings) -> dict[str, VideoProvider]:
         from adapters.providers import runway
 
         providers["runway"] = runway.RunwayProvider(
-            runway.make_client(api_key=settings.runwayml_api_secret, base_url=settings.runwayml_base_url),
+            runway.make_client(
+                api_key=settings.runwayml_api_secret,
+                base_url=settings.runwayml_base_url,
+                timeout=settings.provider_timeout_seconds,
+            ),
             model=settings.runway_model,
             prices=prices.get("runway"),
         )
+    providers.update(_engines(settings, prices))
     return providers
+
+
+def webhook_url(settings: Settings, path: str) -> str | None:
+    """Where a provider should call back, when clipdesk has a public base URL for webhooks."""
+    return settings.webhook_base_url.rstrip("/") + path if settings.webhook_base_url else None
+
+
+def _engines(settings: Settings, prices: dict[str, dict[str, float]]) -> dict[str, VideoProvider]:
+    """fal, Replicate, Luma and ComfyUI, each when its key (or server) is configured."""
+    providers: dict[str, VideoProvider] = {}
+    timeout = settings.provider_timeout_seconds
+    if settings.fal_key:
+        from adapters.providers import fal
+
+        providers["fal"] = fal.FalProvider(
+            fal.make_client(key=settings.fal_key, base_url=settings.fal_base_url, timeout=timeout),
+            model=settings.fal_model,
+            prices=prices.get("fal"),
+            webhook_url=webhook_url(settings, "/webhooks/fal"),
+        )
+    if settings.replicate_api_token:
+        import httpx
+        from replicate.client import Client
+
+        from adapters.providers.replicate_provider import ReplicateProvider
+
+        client = Client(
+            api_token=settings.replicate_api_token,
+            base_url=settings.replicate_base_url,
+            timeout=httpx.Timeout(timeout),
+        )
+        hook = webhook_url(settings, "/webhooks/replicate") if settings.replicate_webhook_secret else None
+        providers["replicate"] = ReplicateProvider(
+            client, model=settings.replicate_model, prices=prices.get("replicate"), webhook_url=hook
+        )
+    if settings.lumaai_api_key:
+        from adapters.providers import luma
+
+        providers["luma"] = luma.LumaProvider(
+            luma.make_client(
+                api_key=settings.lumaai_api_key, base_url=settings.luma_base_url, timeout=timeout
+            ),
+            model=settings.luma_model,
+            prices=prices.get("luma"),
+            webhook_url=webhook_url(settings, "/webhooks/luma"),
+            webhook_secret=settings.luma_webhook_secret,
+        )
+    if settings.comfyui_url:
+        from adapters.providers.comfyui import ComfyUIProvider
+        from adapters.providers.comfyui_workflow import WorkflowError, load_workflow
+
+        if settings.comfyui_workflow is None:
+            raise WorkflowError("CLIPDESK_COMFYUI_URL is set but CLIPDESK_COMFYUI_WORKFLOW names no file")
+        providers["comfyui"] = ComfyUIProvider(
+            settings.comfyui_url,
+            load_workflow(settings.comfyui_workflow),
+            price_per_second=settings.comfyui_price_per_second,
+            max_queue=settings.comfyui_max_queue,
+            timeout=timeout,
+        )
+    return providers
+
+
+def push_providers(settings: Settings) -> frozenset[str]:
+    """The providers that push completion (webhook or websocket), so the worker polls them only as a net."""
+    pushed = {"openai"} if settings.openai_webhook_secret else set()
+    if settings.webhook_base_url:
+        signed = {
+            "fal": bool(settings.fal_key),
+            "replicate": bool(settings.replicate_api_token and settings.replicate_webhook_secret),
+            "luma": bool(settings.lumaai_api_key and settings.luma_webhook_secret),
+        }
+        pushed |= {name for name, on in signed.items() if on}
+    return frozenset(pushed | ({"comfyui"} if settings.comfyui_url else set()))

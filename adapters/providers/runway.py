@@ -10,21 +10,26 @@ The SDK would otherwise retry 429/5xx itself, on ``text_to_video`` too, where a
 5xx cannot tell whether a task (and a charge) was created; the worker's
 back-off, which honours ``Retry-After`` and spreads replicas, is the one retry
 loop.
+
+At most one paid task: each create carries the render's ``Idempotency-Key``
+header. Runway documents no idempotency for its API and offers no way to list
+tasks (only ``GET``/``DELETE /v1/tasks/{id}``), so a create that ends ambiguously
+(500/502/504, a timeout, a connection lost after sending, an unreadable 200)
+raises ``SubmissionUncertain`` and :meth:`RunwayProvider.find` cannot tell:
+reconciliation is **uncertain** (``ReconcileUnsupported``; ``idempotent_submit``
+is false). ``cancel`` is ``DELETE /v1/tasks/{id}``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import httpx
 import runwayml
 from runwayml import AsyncRunwayML
@@ -38,14 +43,13 @@ from runwayml.types.task_retrieve_response import (
     Throttled,
 )
 
+from adapters.providers import faults
+from adapters.providers.downloads import stream_url_to_file
 from bot.errors import (
-    CapacityError,
-    ContentRefused,
     InvalidOptions,
     PermanentProviderError,
     ProviderError,
     ReconcileUnsupported,
-    TransientProviderError,
 )
 from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
 
@@ -111,8 +115,11 @@ MODELS: dict[str, RunwayModel] = {
 }
 
 
-def make_client(*, api_key: str, base_url: str | None = None, timeout: float = 60.0) -> AsyncRunwayML:
-    """An SDK client with its retries off (the worker retries; see the module docstring)."""
+def make_client(*, api_key: str, base_url: str | None = None, timeout: float = 30.0) -> AsyncRunwayML:
+    """An SDK client with its retries off (the worker retries; see the module docstring).
+
+    ``timeout`` bounds each HTTP operation (connect, each read), so a hung call raises.
+    """
     return AsyncRunwayML(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
 
 
@@ -120,6 +127,7 @@ class RunwayProvider:
     """Runway text-to-video. The remote id is Runway's task id."""
 
     name = NAME
+    reconciliation = "uncertain"  # no task listing and no documented idempotency: see the module doc
 
     def __init__(
         self,
@@ -179,7 +187,7 @@ class RunwayProvider:
         model = self._check(spec)
         params: dict[str, Any] = {
             "model": model.name,
-            "prompt_text": spec.brief.prompt,
+            "prompt_text": spec.prompt or spec.brief.prompt,
             "ratio": spec.size.replace("x", ":"),
             "duration": spec.seconds,
         }
@@ -189,11 +197,17 @@ class RunwayProvider:
             params["audio"] = True
         if model.negative_prompt and spec.brief.negative_prompt:
             params["negative_prompt"] = spec.brief.negative_prompt
-        with _translated("submit"):
+        if spec.idempotency_key:
+            params["extra_headers"] = {"Idempotency-Key": spec.idempotency_key}
+        with _translated(faults.CREATE):
             # The SDK overloads create() per model with Literal types; the table above
             # already holds what each model accepts, so the call goes through untyped.
-            task = await self._client.text_to_video.create(**params)
-        return task.id
+            raw = await self._client.text_to_video.with_raw_response.create(**params)
+        task = await _parsed(raw, faults.CREATE)
+        task_id = getattr(task, "id", None)
+        if not isinstance(task_id, str):  # a proxy's HTML page parses as text, not as a task
+            raise faults.unexpected_response(NAME, faults.CREATE, task, label="Runway")
+        return task_id
 
     async def status(self, remote_id: str) -> RemoteStatus:
         task = await self._task(remote_id)
@@ -229,24 +243,30 @@ class RunwayProvider:
                 charged=task.cost.credits > 0,
                 cost=self._usd(task.cost.credits),
             )
-        raise TransientProviderError(f"Runway sent a task in an unknown state: {task!r}", provider=NAME)
+        raise faults.unexpected_response(NAME, "status", task, label="Runway")
 
     async def download(self, remote_id: str, dest: Path) -> None:
         # Output URLs expire within 24-48 h, so fetch the task again for fresh ones.
         task = await self._task(remote_id)
         if not isinstance(task, Succeeded) or not task.output:
             raise PermanentProviderError(f"Runway task {remote_id} has no output to download", provider=NAME)
-        await _stream_to_file(task.output[0], dest, self._chunk_size)
+        await stream_url_to_file(
+            task.output[0], dest, provider=NAME, label="Runway", chunk_size=self._chunk_size
+        )
 
     # ------------------------------------------------------------------ helpers
 
     async def find(self, spec: RenderSpec) -> str | None:
-        """This adapter cannot yet look a task up by its idempotency key."""
-        raise ReconcileUnsupported(f"{NAME} cannot look up a task by its idempotency key", provider=NAME)
+        """Runway cannot list tasks or look one up by idempotency key: an uncertain submit stays so."""
+        self._check(spec)
+        raise ReconcileUnsupported(
+            "Runway has no way to list tasks or find one by its idempotency key", provider=NAME
+        )
 
     async def cancel(self, remote_id: str) -> None:
-        """Best effort: the task is left to finish; its result is not downloaded."""
-        log.info("%s task %s is no longer wanted; it is left to finish", NAME, remote_id)
+        """``DELETE /v1/tasks/{id}``: Runway stops a pending or running task (refunds depend on timing)."""
+        with _translated("cancel"):
+            await self._client.tasks.delete(remote_id)
 
     def _check(self, spec: RenderSpec) -> RunwayModel:
         """Refuse what Runway would refuse, before anything is spent."""
@@ -267,10 +287,24 @@ class RunwayProvider:
 
     async def _task(self, remote_id: str) -> TaskRetrieveResponse:
         with _translated("status"):
-            return await self._client.tasks.retrieve(remote_id)
+            raw = await self._client.tasks.with_raw_response.retrieve(remote_id)
+        task: TaskRetrieveResponse = await _parsed(raw, "status")
+        return task
 
     def _usd(self, credits: float) -> float:
         return round(credits * self._usd_per_credit, 4)
+
+
+async def _parsed(raw: Any, action: str) -> Any:
+    """The SDK's object for a JSON answer; a proxy's HTML page is an unexpected response.
+
+    (The SDK parses a non-JSON body as text and then fails on it with an ``AttributeError``.)
+    """
+    kind = raw.headers.get("content-type", "")
+    if "json" not in kind:
+        body = await raw.text()
+        raise faults.unexpected_response(NAME, action, f"{kind or 'no content type'}: {body}", label="Runway")
+    return await raw.parse()
 
 
 def _failure_message(code: str, failure: str) -> str:
@@ -289,45 +323,28 @@ def _failure_message(code: str, failure: str) -> str:
 
 @contextlib.contextmanager
 def _translated(action: str) -> Iterator[None]:
-    """Turn SDK errors into the core's provider errors."""
+    """Turn SDK errors into the core's provider errors (see :mod:`adapters.providers.faults`)."""
     try:
         yield
     except runwayml.APIStatusError as exc:
         raise _status_error(exc, action) from exc
     except runwayml.APITimeoutError as exc:
         # Slow is not down: a timed-out create may still have made a task.
-        raise TransientProviderError(f"Runway {action} timed out", provider=NAME) from exc
+        raise faults.in_transit(NAME, action, "timed out", label="Runway") from exc
     except runwayml.APIConnectionError as exc:
         if isinstance(exc.__cause__, httpx.ConnectError | ConnectionRefusedError):
-            raise CapacityError(f"Runway is unreachable ({exc.__cause__!r})", provider=NAME) from exc
+            raise faults.unreachable(NAME, repr(exc.__cause__), label="Runway") from exc
         # Dropped mid-answer: worth another try, not a reason to move the render elsewhere.
-        raise TransientProviderError(
-            f"Runway {action} failed in transit ({exc.__cause__!r})", provider=NAME
-        ) from exc
+        raise faults.in_transit(NAME, action, repr(exc.__cause__), label="Runway") from exc
 
 
 def _status_error(exc: runwayml.APIStatusError, action: str) -> ProviderError:
-    code = exc.status_code
     message = _error_text(exc)
-    if isinstance(exc, runwayml.RateLimitError):
-        return TransientProviderError(
-            f"Runway rate limit: {message}", provider=NAME, retry_after=_retry_after(exc.response.headers)
-        )
-    if code in (502, 503, 504):
-        # Runway documents these as shedding load or overloaded: another provider may take it.
-        return CapacityError(
-            f"Runway is overloaded ({code}): {message}",
-            provider=NAME,
-            retry_after=_retry_after(exc.response.headers),
-        )
-    if code >= 500:
-        return TransientProviderError(f"Runway error {code}: {message}", provider=NAME)
-    if code == 400 and _MODERATION.search(message):
-        # Runway's own words; the worker adds "runway refused the prompt:" in front.
-        return ContentRefused(message, provider=NAME)
-    if code == 404 and action == "status":
-        return PermanentProviderError(f"Runway no longer has this task: {message}", provider=NAME)
-    return PermanentProviderError(f"Runway {action} failed ({code}): {message}", provider=NAME)
+    refused = exc.status_code == 400 and bool(_MODERATION.search(message))
+    # Runway's own words on a refusal; the worker adds "runway refused the prompt:" in front.
+    return faults.status_error(
+        NAME, action, exc.status_code, message, headers=exc.response.headers, refused=refused, label="Runway"
+    )
 
 
 def _error_text(exc: runwayml.APIStatusError) -> str:
@@ -335,42 +352,3 @@ def _error_text(exc: runwayml.APIStatusError) -> str:
     if isinstance(body, dict) and body.get("error"):
         return str(body["error"])
     return exc.message
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw:
-            with contextlib.suppress(ValueError):
-                return max(float(raw) * scale, 0.0)
-    return None
-
-
-async def _stream_to_file(url: str, dest: Path, chunk_size: int) -> None:
-    """GET a pre-signed output URL (no API key: it goes to a CDN) into ``dest`` in chunks."""
-    part = dest.with_name(dest.name + ".part")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
-            if response.status in (403, 404, 410):
-                raise PermanentProviderError(
-                    f"Runway's output link answered {response.status} (expired or removed)", provider=NAME
-                )
-            if response.status != 200:
-                raise TransientProviderError(
-                    f"downloading Runway's output answered {response.status}", provider=NAME
-                )
-            handle = await asyncio.to_thread(part.open, "wb")
-            try:
-                async for chunk in response.content.iter_chunked(chunk_size):
-                    await asyncio.to_thread(handle.write, chunk)
-            finally:
-                await asyncio.to_thread(handle.close)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        part.unlink(missing_ok=True)
-        raise TransientProviderError(f"downloading Runway's output failed: {exc!r}", provider=NAME) from exc
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    os.replace(part, dest)

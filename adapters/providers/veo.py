@@ -21,6 +21,13 @@ matters.
 Retries: the SDK's own retries are off (one attempt) so that the worker's
 back-off, which honours the provider's hints and spreads replicas, is the only
 one; see :func:`make_client`.
+
+At most one paid job: ``predictLongRunning`` takes no idempotency key, and an
+operation's name is known only from the create's answer (google-genai offers no
+way to list a model's operations), so a create that ends ambiguously (500/502/504,
+a timeout, a lost connection, an unreadable answer) raises ``SubmissionUncertain``
+and :meth:`VeoProvider.find` cannot tell: reconciliation is **uncertain**. Nor can
+an operation be cancelled through the SDK: ``cancel`` leaves it to finish.
 """
 
 from __future__ import annotations
@@ -37,13 +44,13 @@ from urllib.parse import quote
 
 import aiohttp
 import httpx2
+import pydantic
 from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import Credentials
 from google.genai import Client, errors, types
 
+from adapters.providers import faults
 from bot.errors import (
-    CapacityError,
-    ContentRefused,
     InvalidOptions,
     PermanentProviderError,
     ProviderError,
@@ -137,6 +144,7 @@ class VeoProvider:
     """Veo 3.1 text-to-video. The remote id is the long-running operation's name."""
 
     name = NAME
+    reconciliation = "uncertain"  # operations cannot be listed or found by key: see the module doc
 
     def __init__(
         self,
@@ -218,14 +226,14 @@ class VeoProvider:
             generate_audio=self._generate_audio,
             output_gcs_uri=self._output_gcs_uri,
         )
-        with _translated("submit"):
+        with _translated(faults.CREATE):
             operation = await self._client.aio.models.generate_videos(
                 model=spec.model,
-                source=types.GenerateVideosSource(prompt=brief.prompt),
+                source=types.GenerateVideosSource(prompt=spec.prompt or brief.prompt),
                 config=config,
             )
-        if not operation.name:
-            raise PermanentProviderError("Veo accepted the job but returned no operation name", provider=NAME)
+        if not operation.name:  # accepted, but we cannot follow it: a job may exist
+            raise faults.unexpected_response(NAME, faults.CREATE, "no operation name", label="Veo")
         return operation.name
 
     async def status(self, remote_id: str) -> RemoteStatus:
@@ -261,11 +269,14 @@ class VeoProvider:
     # ------------------------------------------------------------------ helpers
 
     async def find(self, spec: RenderSpec) -> str | None:
-        """This adapter cannot yet look a job up by its idempotency key."""
-        raise ReconcileUnsupported(f"{NAME} cannot look up a job by its idempotency key", provider=NAME)
+        """Veo operations cannot be listed or found by key: an uncertain submit stays uncertain."""
+        self._check(spec)
+        raise ReconcileUnsupported(
+            "Veo operations cannot be listed or looked up by an idempotency key", provider=NAME
+        )
 
     async def cancel(self, remote_id: str) -> None:
-        """Best effort: the job is left to finish; its result is not downloaded."""
+        """google-genai has no cancel for Veo operations: the job is left to finish, never collected."""
         log.info("%s job %s is no longer wanted; it is left to finish", NAME, remote_id)
 
     def _check(self, spec: RenderSpec) -> str:
@@ -361,28 +372,29 @@ def _translated(action: str) -> Iterator[None]:
     except errors.APIError as exc:
         raise _api_error(exc, action) from exc
     except _UNREACHABLE as exc:
-        raise CapacityError(f"Veo is unreachable ({exc!r})", provider=NAME) from exc
+        raise faults.unreachable(NAME, repr(exc), label="Veo") from exc
     except _FLAKY as exc:
-        raise TransientProviderError(f"Veo {action} failed in transit ({exc!r})", provider=NAME) from exc
+        raise faults.in_transit(NAME, action, repr(exc), label="Veo") from exc
+    except (ValueError, pydantic.ValidationError) as exc:  # a body that is not Google's JSON
+        raise faults.unexpected_response(NAME, action, exc, label="Veo") from exc
 
 
 def _api_error(exc: errors.APIError, action: str) -> ProviderError:
     code, status = int(exc.code or 0), str(exc.status or "")
-    message = f"Veo {action}: {code} {status}: {exc.message or exc.details}"
-    if code == 429 or status == "RESOURCE_EXHAUSTED":
-        return TransientProviderError(message, provider=NAME, retry_after=_retry_after(exc))
-    if code == 503 or status == "UNAVAILABLE":
-        return CapacityError(message, provider=NAME, retry_after=_retry_after(exc))
-    if code >= 500:
-        return TransientProviderError(message, provider=NAME, retry_after=_retry_after(exc))
-    if code == 400 and _SAFETY.search(exc.message or ""):
-        # Google's own words; the worker adds "veo refused the prompt:" in front.
-        return ContentRefused(str(exc.message), provider=NAME)
-    if code == 404 and action == "status":
-        return PermanentProviderError(
-            f"Veo no longer has this job (results expire): {exc.message}", provider=NAME
-        )
-    return PermanentProviderError(message, provider=NAME)
+    message = f"{code} {status}: {exc.message or exc.details}"
+    if status == "RESOURCE_EXHAUSTED":
+        code = 429
+    elif status == "UNAVAILABLE":
+        code = 503
+    # Google's own words on a refusal; the worker adds "veo refused the prompt:" in front.
+    refused = code == 400 and bool(_SAFETY.search(exc.message or ""))
+    error = faults.status_error(
+        NAME, action, code, str(exc.message) if refused else message, refused=refused, label="Veo"
+    )
+    hint = _retry_after(exc)
+    if isinstance(error, TransientProviderError) and hint is not None:
+        error.retry_after = hint
+    return error
 
 
 def _retry_after(exc: errors.APIError) -> float | None:

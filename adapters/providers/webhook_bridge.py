@@ -1,19 +1,21 @@
-"""Mount the OpenAI video webhook on the web app and let it nudge the worker."""
+"""Mount the providers' webhooks on the web app and let them nudge the worker."""
 
 from __future__ import annotations
 
 import logging
 
 from aiohttp import web
-from openai import AsyncOpenAI
 
-from adapters.providers.openai_webhooks import webhook_app_routes
 from adapters.runtime.container import App
 
 log = logging.getLogger(__name__)
 
 
 def add_openai_webhook(app: App, web_app: web.Application, secret: str) -> None:
+    from openai import AsyncOpenAI
+
+    from adapters.providers.openai_webhooks import webhook_app_routes
+
     client = AsyncOpenAI(
         api_key=app.settings.openai_api_key or "unused",
         base_url=app.settings.openai_base_url,
@@ -27,3 +29,47 @@ def add_openai_webhook(app: App, web_app: web.Application, secret: str) -> None:
 
     web_app.router.add_routes(webhook_app_routes(client, secret, on_event))
     app.closers.append(client.close)
+
+
+def add_engine_webhooks(app: App, web_app: web.Application) -> None:
+    """Routes for the fal, Replicate and Luma webhooks that are configured, and ComfyUI's websocket pokes.
+
+    Each verified delivery pokes the worker waiting on that job; see
+    :mod:`adapters.providers.webhooks` for what a delivery may and may not do.
+    """
+    from adapters.providers.webhooks import ProviderEvent, webhook_route
+
+    settings = app.settings
+
+    async def on_event(event: ProviderEvent) -> None:
+        if not app.worker.poke(event.remote_id):
+            log.info("%s webhook for %s: not polled here", event.provider, event.remote_id)
+
+    if settings.fal_key:
+        from adapters.providers.fal_webhooks import WEBHOOK_PATH as FAL_PATH
+        from adapters.providers.fal_webhooks import FalWebhookVerifier
+
+        web_app.router.add_routes(
+            [webhook_route(FAL_PATH, "fal", FalWebhookVerifier(settings.fal_webhook_jwks_url), on_event)]
+        )
+    if settings.replicate_webhook_secret:
+        from adapters.providers.replicate_webhooks import WEBHOOK_PATH as REPLICATE_PATH
+        from adapters.providers.replicate_webhooks import ReplicateWebhookVerifier
+
+        verifier = ReplicateWebhookVerifier(settings.replicate_webhook_secret)
+        web_app.router.add_routes([webhook_route(REPLICATE_PATH, "replicate", verifier, on_event)])
+    if settings.luma_webhook_secret:
+        from adapters.providers.luma_webhooks import WEBHOOK_PATH as LUMA_PATH
+        from adapters.providers.luma_webhooks import LumaCallbackVerifier
+
+        luma = LumaCallbackVerifier(settings.luma_webhook_secret)
+        web_app.router.add_routes([webhook_route(LUMA_PATH, "luma", luma, on_event)])
+    connect_pushes(app)
+
+
+def connect_pushes(app: App) -> None:
+    """Providers that learn of completion themselves (ComfyUI's websocket) poke the worker directly."""
+    for name in app.providers.names:
+        provider = app.providers.get(name)
+        if hasattr(provider, "on_finished"):
+            provider.on_finished = app.worker.poke

@@ -56,12 +56,12 @@ def base_web_app(app: App) -> web.Application:
 
 
 def _add_webhooks(app: App, web_app: web.Application) -> None:
-    secret = app.settings.openai_webhook_secret
-    if not secret:
-        return
-    from adapters.providers.webhook_bridge import add_openai_webhook
+    from adapters.providers.webhook_bridge import add_engine_webhooks, add_openai_webhook
 
-    add_openai_webhook(app, web_app, secret)
+    add_engine_webhooks(app, web_app)  # fal, Replicate, Luma when configured; ComfyUI pokes
+    secret = app.settings.openai_webhook_secret
+    if secret:
+        add_openai_webhook(app, web_app, secret)
 
 
 async def _serve(settings: Settings, *, receive: bool, render: bool, http: bool) -> None:

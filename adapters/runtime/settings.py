@@ -80,6 +80,45 @@ class Settings(BaseSettings):
     )
     runway_model: str = "gen4.5"
 
+    # every provider: one bound on each HTTP call (connect, each read), so a hung call raises
+    provider_timeout_seconds: float = 30.0
+    # the public base URL providers call back (``…/webhooks/fal``, ``/replicate``, ``/luma``); empty: poll
+    webhook_base_url: str = ""
+    openai_idempotent_gateway: bool = False  # the gateway honours Idempotency-Key on POST /videos
+
+    # fal.ai (hosted Kling, Hailuo, Pika, Wan, LTX)
+    fal_key: str | None = Field(default=None, validation_alias=AliasChoices("FAL_KEY", "CLIPDESK_FAL_KEY"))
+    fal_base_url: str | None = None  # queue API root; default https://queue.fal.run
+    fal_model: str = "kling-2.1-standard"
+    fal_webhook_jwks_url: str = "https://rest.alpha.fal.ai/.well-known/jwks.json"
+
+    # Replicate
+    replicate_api_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("REPLICATE_API_TOKEN", "CLIPDESK_REPLICATE_API_TOKEN")
+    )
+    replicate_base_url: str | None = None
+    replicate_model: str = "minimax/hailuo-02"  # owner/name[:version]
+    replicate_webhook_secret: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REPLICATE_WEBHOOK_SECRET", "CLIPDESK_REPLICATE_WEBHOOK_SECRET"),
+    )
+
+    # Luma Dream Machine
+    lumaai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("LUMAAI_API_KEY", "CLIPDESK_LUMAAI_API_KEY")
+    )
+    luma_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("LUMAAI_BASE_URL", "CLIPDESK_LUMA_BASE_URL")
+    )
+    luma_model: str = "ray-2"
+    luma_webhook_secret: str | None = None  # signs the callback URLs Luma is given (Luma signs nothing)
+
+    # ComfyUI (self-hosted open models)
+    comfyui_url: str | None = None
+    comfyui_workflow: Path | None = None  # API-format workflow with {{placeholders}} (see deploy/comfyui)
+    comfyui_price_per_second: float = 0.0
+    comfyui_max_queue: int = 4  # more prompts waiting than this: capacity, another provider takes it
+
     # price table overrides: "provider:model=usd_per_second,…"
     prices: str = ""
 

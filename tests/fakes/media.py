@@ -73,3 +73,37 @@ def decode_to_end(path: Path) -> ClipFacts:
     if frames == 0:
         raise ValueError(f"{path} has no decodable video frames")
     return ClipFacts(width, height, frames, rate, last_time + 1 / rate, codec)
+
+
+ASPECT_CLIP_SIZES = {"16:9": (192, 108), "9:16": (108, 192), "1:1": (128, 128)}
+
+
+class ClipCache:
+    """Small real MP4s for fakes, one per (seconds, aspect), encoded once in a thread.
+
+    Kept small (192 px on the long side, 8 fps) so tests decode them in milliseconds,
+    but as long as asked and of the asked shape, so a test can check both.
+    """
+
+    def __init__(self, prefix: str, fps: int = 8) -> None:
+        import tempfile
+
+        self.folder = Path(tempfile.mkdtemp(prefix=prefix))
+        self.fps = fps
+        self._clips: dict[tuple[float, str], bytes] = {}
+
+    async def clip(self, seconds: float, aspect: str) -> bytes:
+        import asyncio
+
+        key = (seconds, aspect)
+        if key not in self._clips:
+            width, height = ASPECT_CLIP_SIZES.get(aspect, (192, 108))
+            path = self.folder / f"clip_{seconds:g}s_{width}x{height}.mp4"
+            await asyncio.to_thread(write_test_mp4, path, seconds, width, height, self.fps)
+            self._clips[key] = path.read_bytes()
+        return self._clips[key]
+
+    def close(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -52,6 +52,7 @@ import aiohttp
 from aiohttp import web
 from openai import AsyncOpenAI
 
+from tests.fakes.faults import CreateFaults
 from tests.fakes.media import write_test_mp4
 
 MODERATION_CATEGORIES = (
@@ -210,6 +211,7 @@ class FakeOpenAI:
         self.encode_fps = encode_fps
         self.calls: list[Call] = []
         self.videos: dict[str, FakeVideo] = {}
+        self.faults = CreateFaults()  # 504 after create, slow create, HTML pages, Idempotency-Key
         self.down = False
         self.flag_words: dict[str, str] = {}  # word -> moderation category it trips
         self.moderation_scores: dict[str, float] = {}  # category -> score of a flagged category
@@ -238,6 +240,7 @@ class FakeOpenAI:
         app.add_routes(
             [
                 web.post("/v1/videos", self._create_video),
+                web.get("/v1/videos", self._list_videos),
                 web.get("/v1/videos/{video_id}", self._retrieve_video),
                 web.get("/v1/videos/{video_id}/content", self._video_content),
                 web.post("/v1/videos/{video_id}/remix", self._remix_video),
@@ -254,6 +257,7 @@ class FakeOpenAI:
     async def close(self) -> None:
         """Stop listening: later requests see "connection refused", as with a provider that is down."""
         self._closing.set()
+        self.faults.release_hangs()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -433,6 +437,10 @@ class FakeOpenAI:
             if failure.times > 0 and failure.route in (None, route):
                 failure.times -= 1
                 return web.json_response(failure.body, status=failure.status, headers=failure.headers)
+        await self.faults.hang_if_due(route or "")
+        html = self.faults.html_instead(route or "") if route != "videos.create" else None
+        if html is not None:
+            return html
         response: web.StreamResponse = await handler(request)
         return response
 
@@ -445,6 +453,10 @@ class FakeOpenAI:
                 "invalid_request_error",
                 "missing_required_parameter",
             )
+        key = request.headers.get("Idempotency-Key")
+        earlier = self.faults.replay(key)
+        if earlier is not None:  # a gateway that honours the key answers with the first job
+            return web.json_response(self.videos[earlier].to_wire())
         video = FakeVideo(
             id=f"video_{uuid.uuid4().hex[:24]}",
             model=str(form.get("model", "sora-2")),
@@ -455,7 +467,31 @@ class FakeOpenAI:
         )
         video.blocked, self._block_next = self._block_next, None
         self.videos[video.id] = video
-        return web.json_response(video.to_wire())
+        self.faults.remember(key, video.id)
+        late = await self.faults.after_create(
+            json.dumps({"error": {"message": "Gateway timeout.", "type": "server_error", "code": None}})
+        )
+        return late or web.json_response(video.to_wire())
+
+    async def _list_videos(self, request: web.Request) -> web.Response:
+        """``GET /v1/videos?after=&limit=&order=``: a cursor page, newest first by default."""
+        order = request.query.get("order", "desc")
+        limit = int(request.query.get("limit", "20"))
+        videos = sorted(self.videos.values(), key=lambda v: (v.created_at, v.id), reverse=order == "desc")
+        after = request.query.get("after")
+        if after:
+            ids = [v.id for v in videos]
+            videos = videos[ids.index(after) + 1 :] if after in ids else []
+        page = videos[:limit]
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [v.to_wire() for v in page],
+                "first_id": page[0].id if page else None,
+                "last_id": page[-1].id if page else None,
+                "has_more": len(videos) > limit,
+            }
+        )
 
     async def _retrieve_video(self, request: web.Request) -> web.Response:
         video = self.videos.get(request.match_info["video_id"])
@@ -590,6 +626,8 @@ def _route_name(request: web.Request) -> str | None:
     path, method = request.path, request.method
     if path == "/v1/videos" and method == "POST":
         return "videos.create"
+    if path == "/v1/videos" and method == "GET":
+        return "videos.list"
     if re.fullmatch(r"/v1/videos/[^/]+", path) and method == "GET":
         return "videos.retrieve"
     if re.fullmatch(r"/v1/videos/[^/]+/content", path):

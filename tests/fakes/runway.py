@@ -29,6 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.faults import CreateFaults
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.media import write_test_mp4
 
@@ -103,6 +104,9 @@ class FakeRunway:
     expired: bool = False
     calls: list[Call] = field(default_factory=list)
     tasks: dict[str, Task] = field(default_factory=dict)
+    cancelled: list[str] = field(default_factory=list)
+    # 504 after create, slow create, HTML pages; Runway documents no Idempotency-Key, so off
+    faults: CreateFaults = field(default_factory=CreateFaults)
     _server: LoopbackServer = field(default_factory=LoopbackServer)
     _clips: dict[str, bytes] = field(default_factory=dict)
 
@@ -116,11 +120,13 @@ class FakeRunway:
         app = web.Application()
         app.router.add_post("/v1/text_to_video", self._create)
         app.router.add_get("/v1/tasks/{id}", self._retrieve)
+        app.router.add_delete("/v1/tasks/{id}", self._delete)
         app.router.add_get("/outputs/{id}.mp4", self._output)
         await self._server.open(app, "fakerunway_")
         return self
 
     async def stop(self) -> None:
+        self.faults.release_hangs()
         await self._server.close()
 
     async def __aenter__(self) -> FakeRunway:
@@ -174,7 +180,19 @@ class FakeRunway:
         credits = MODELS[body["model"]][2] * int(body["duration"])
         task = Task(str(uuid.uuid4()), body, credits, _now())
         self.tasks[task.id] = task
-        return web.json_response({"id": task.id, "estimatedCost": {"credits": credits}})
+        late = await self.faults.after_create('{"error": "Gateway timeout."}')
+        return late or web.json_response({"id": task.id, "estimatedCost": {"credits": credits}})
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        """Cancel a running task (or delete a finished one): 204 No Content."""
+        failure = await self._guard(request)
+        if failure is not None:
+            return failure
+        task_id = request.match_info["id"]
+        if task_id not in self.tasks:
+            return _error(404, "Task not found.")
+        self.cancelled.append(task_id)
+        return web.Response(status=204)
 
     async def _retrieve(self, request: web.Request) -> web.Response:
         failure = await self._guard(request)
@@ -184,13 +202,16 @@ class FakeRunway:
         if task is None:
             return _error(404, "Task not found.")
         task.polls += 1
-        return web.json_response(self._task_json(task))
+        await self.faults.hang_if_due("status")
+        return self.faults.html_instead("status") or web.json_response(self._task_json(task))
 
     def _task_json(self, task: Task) -> dict[str, Any]:
         status, progress = self.script[min(task.polls, len(self.script)) - 1]
         data: dict[str, Any] = {"id": task.id, "createdAt": task.created_at}
         if status == "SUCCEEDED" and (self.fail_code or self.cancel):
             status = "CANCELLED" if self.cancel else "FAILED"
+        if task.id in self.cancelled:
+            status = "CANCELLED"
         if status in ("PENDING", "THROTTLED", "RUNNING"):
             data.update(status=status, estimatedCost={"credits": task.credits})
             if status == "RUNNING":

@@ -37,6 +37,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.faults import CreateFaults
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.media import write_test_mp4
 
@@ -100,6 +101,7 @@ class FakeVeo:
     calls: list[Call] = field(default_factory=list)
     operations: dict[str, Operation] = field(default_factory=dict)
     objects: dict[str, bytes] = field(default_factory=dict)
+    faults: CreateFaults = field(default_factory=CreateFaults)  # 504 after create, slow create, HTML
     _server: LoopbackServer = field(default_factory=LoopbackServer)
     _clips: dict[str, bytes] = field(default_factory=dict)
 
@@ -121,6 +123,7 @@ class FakeVeo:
         return self
 
     async def stop(self) -> None:
+        self.faults.release_hangs()
         await self._server.close()
 
     async def __aenter__(self) -> FakeVeo:
@@ -205,7 +208,12 @@ class FakeVeo:
             f"/operations/{uuid.uuid4()}"
         )
         self.operations[name] = Operation(name, model, prompt, parameters)
-        return web.json_response({"name": name})
+        late = await self.faults.after_create(
+            json.dumps(
+                {"error": {"code": 504, "message": "Deadline exceeded.", "status": "DEADLINE_EXCEEDED"}}
+            )
+        )
+        return late or web.json_response({"name": name})
 
     async def _fetch(self, resource: str, body: dict[str, Any]) -> web.Response:
         name = str(body.get("operationName") or "")
@@ -213,6 +221,10 @@ class FakeVeo:
         if op is None or not name.startswith(resource + "/operations/"):
             return _error(404, "NOT_FOUND", f"Operation {name} not found.")
         op.polls += 1
+        await self.faults.hang_if_due("status")
+        html = self.faults.html_instead("status")
+        if html is not None:
+            return html
         if op.polls <= self.polls_until_done:
             return web.json_response({"name": name, "done": False})
         if self.expired:

@@ -271,5 +271,5 @@ async def test_runway_expired_output_link_is_a_permanent_failure(
 
 
 async def test_runway_unknown_task_is_a_permanent_failure(provider: RunwayProvider) -> None:
-    with pytest.raises(PermanentProviderError, match="no longer has this task"):
+    with pytest.raises(PermanentProviderError, match="no longer has this"):
         await provider.status("7b1f1c9e-0000-4000-8000-000000000000")
