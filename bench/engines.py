@@ -66,7 +66,7 @@ async def _calls(name: str, *, push: bool) -> int:
                     raise RuntimeError(f"{name}: the ask was not accepted: {h.chat.texts()}")
                 await h.run_until(request.id, [RequestStatus.IN_REVIEW, RequestStatus.FAILED], rounds=100_000)
                 await provider_side
-                [render] = await h.app.store.renders_for(request.id)
+                [render] = await h.app.store.renders.renders_for(request.id)
                 if render.status.value != "ready":
                     raise RuntimeError(f"{name}: render failed: {render.failure_reason}")
                 return fake.api_calls()

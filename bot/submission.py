@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from bot import texts
 from bot.domain import Brief, Plan, Render, VideoRequest
@@ -118,7 +119,9 @@ async def _reconcile(
 ) -> str | _Resend | None:
     """The job an earlier submit of this attempt made; ``None`` if it certainly made none."""
     try:
-        found = await asyncio.wait_for(provider.find(spec), ctx.config.call_timeout)
+        # A little slack before the intent: the provider's clock and ours disagree by a moment.
+        since = render.submit_intent_at - timedelta(seconds=5) if render.submit_intent_at else None
+        found = await asyncio.wait_for(provider.find(spec, since=since), ctx.config.call_timeout)
     except ReconcileUnsupported:
         if provider.capabilities().idempotent_submit:
             return _RESEND  # sending the same key again cannot start a second job

@@ -35,6 +35,7 @@ import socket
 import threading
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -203,7 +204,7 @@ class AnimaticProvider:
             raise PermanentProviderError(f"animatic job {remote_id} has no finished clip", provider=NAME)
         await asyncio.to_thread(_copy_atomic, source, Path(dest))
 
-    async def find(self, spec: RenderSpec) -> str | None:
+    async def find(self, spec: RenderSpec, *, since: datetime | None = None) -> str | None:
         """The job a submit of ``spec`` made, if any: job ids derive from the spec, so it is exact."""
         job_id = job_from_spec(spec, self.fps).job_id
         return job_id if _read_record(self._folder(job_id)) is not None else None

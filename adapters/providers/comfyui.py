@@ -28,6 +28,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -161,7 +162,7 @@ class ComfyUIProvider:
             f"{self._url}/view?{query}", dest, provider=NAME, label=LABEL, read_timeout=self._timeout
         )
 
-    async def find(self, spec: RenderSpec) -> str | None:
+    async def find(self, spec: RenderSpec, *, since: datetime | None = None) -> str | None:
         """The prompt an ambiguous submit queued: its id is derived from the key, so it is exact."""
         self._values(spec)
         prompt_id = _prompt_id(spec)

@@ -23,6 +23,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -160,7 +161,7 @@ class FalProvider:
         url = self._results.pop(remote_id, None) or await self._video_url(*_split(remote_id))
         await stream_url_to_file(url, dest, provider=NAME, label=LABEL)
 
-    async def find(self, spec: RenderSpec) -> str | None:
+    async def find(self, spec: RenderSpec, *, since: datetime | None = None) -> str | None:
         """fal's queue cannot be searched: an uncertain submit stays uncertain."""
         self._check(spec)
         raise ReconcileUnsupported("fal's queue takes no idempotency key and cannot be listed", provider=NAME)

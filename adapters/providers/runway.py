@@ -27,6 +27,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -256,7 +257,7 @@ class RunwayProvider:
 
     # ------------------------------------------------------------------ helpers
 
-    async def find(self, spec: RenderSpec) -> str | None:
+    async def find(self, spec: RenderSpec, *, since: datetime | None = None) -> str | None:
         """Runway cannot list tasks or look one up by idempotency key: an uncertain submit stays so."""
         self._check(spec)
         raise ReconcileUnsupported(

@@ -38,6 +38,7 @@ import logging
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -268,7 +269,7 @@ class VeoProvider:
 
     # ------------------------------------------------------------------ helpers
 
-    async def find(self, spec: RenderSpec) -> str | None:
+    async def find(self, spec: RenderSpec, *, since: datetime | None = None) -> str | None:
         """Veo operations cannot be listed or found by key: an uncertain submit stays uncertain."""
         self._check(spec)
         raise ReconcileUnsupported(

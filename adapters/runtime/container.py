@@ -282,6 +282,8 @@ async def build_app(
 
 
 def worker_config(settings: Settings, owner: str) -> WorkerConfig:
+    from adapters.providers.registry import push_providers
+
     return WorkerConfig(
         owner=owner,
         lease_seconds=settings.lease_seconds,
@@ -291,8 +293,8 @@ def worker_config(settings: Settings, owner: str) -> WorkerConfig:
         render_timeout=settings.render_timeout_seconds,
         call_timeout=settings.provider_call_timeout_seconds,
         qc_regenerate_once=settings.qc_regenerate_once,
-        # With a webhook secret, OpenAI pushes completion; polling only backs it up.
-        push_providers=frozenset({"openai"}) if settings.openai_webhook_secret else frozenset(),
+        # Providers that push completion (webhooks, ComfyUI's websocket) are polled only as a net.
+        push_providers=push_providers(settings),
         retry=RetryPolicy(
             attempts=settings.max_attempts,
             base=settings.retry_base_seconds,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -143,12 +144,13 @@ class VideoProvider(Protocol):
         """Stream the finished clip to ``dest``."""
         ...
 
-    async def find(self, spec: RenderSpec) -> str | None:
+    async def find(self, spec: RenderSpec, *, since: datetime | None = None) -> str | None:
         """Reconcile after an ambiguous submit: the remote id of a job made for ``spec``, if any.
 
-        Returns ``None`` only when the provider can tell no such job exists (so submitting
-        again cannot pay twice). Raises :class:`bot.errors.ReconcileUnsupported` when the
-        provider cannot tell; the core then marks the render "submission uncertain".
+        ``since`` is when the intent to submit was recorded: a job created before it belongs to
+        an earlier attempt. Returns ``None`` only when the provider can tell no such job exists
+        (so submitting again cannot pay twice). Raises :class:`bot.errors.ReconcileUnsupported`
+        when the provider cannot tell; the core then marks the render "submission uncertain".
         """
         ...
 

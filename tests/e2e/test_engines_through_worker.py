@@ -53,7 +53,7 @@ async def test_a_render_goes_end_to_end_and_the_clip_decodes_to_its_last_frame(
         request = await h.ask(eng.ask())
         assert request is not None and request.status == R.QUEUED
         await h.run_until(request.id, [R.IN_REVIEW])
-        [render] = await h.app.store.renders_for(request.id)
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.status == RenderStatus.READY and render.provider == eng.name
         assert eng.jobs() == [render.remote_id] and eng.submit_calls() == 1
         assert render.cost_actual == pytest.approx(eng.expected_cost(eng.seconds))
@@ -76,7 +76,7 @@ async def test_a_rate_limited_submit_waits_out_retry_after_then_renders_once(
             request = await h.ask(eng.ask())
             assert request is not None
             await h.run_until(request.id, [R.IN_REVIEW])
-            [render] = await h.app.store.renders_for(request.id)
+            [render] = await h.app.store.renders.renders_for(request.id)
             assert render.status == RenderStatus.READY and render.attempts == 1
             assert eng.submit_calls() == 2 and eng.jobs() == [render.remote_id]
             [retry] = await audit_of(h, "render.retry")
@@ -97,7 +97,7 @@ async def test_a_refusal_fails_the_request_with_the_providers_reason_and_no_retr
             request = await h.ask(eng.ask())
             assert request is not None
             failed = await h.run_until(request.id, [R.FAILED])
-            [render] = await h.app.store.renders_for(request.id)
+            [render] = await h.app.store.renders.renders_for(request.id)
             assert render.attempts == 0 and await audit_of(h, "render.retry") == []
             assert render.cost_actual == 0.0 and eng.submit_calls() == 1
             [event] = await audit_of(h, "render.failed")
@@ -122,7 +122,7 @@ async def test_kill_9_mid_render_then_a_fresh_worker_resumes_the_same_remote_job
         )
 
         async def polled_by_victim() -> object:
-            [render] = await h.app.store.renders_for(request.id)
+            [render] = await h.app.store.renders.renders_for(request.id)
             jobs = eng.jobs()
             if render.remote_id and jobs and eng.polls(jobs[0]) >= 1:
                 return render
@@ -135,8 +135,8 @@ async def test_kill_9_mid_render_then_a_fresh_worker_resumes_the_same_remote_job
         victim.send_signal(signal.SIGKILL)
         assert await victim.wait() == -signal.SIGKILL
         eng.release()
-        await h.run_until(request.id, [R.IN_REVIEW], rounds=3000)
-        [render] = await h.app.store.renders_for(request.id)
+        await h.run_until(request.id, [R.IN_REVIEW])
+        [render] = await h.app.store.renders.renders_for(request.id)
         assert render.status == RenderStatus.READY and render.remote_id == remote_id
         assert eng.jobs() == [remote_id] and eng.submit_calls() == 1  # paid for once
         [clip] = h.chat.of_kind("clip")
@@ -161,7 +161,7 @@ async def test_a_provider_out_of_capacity_hands_the_render_to_the_next_one(
             request = await h.ask(f"a {seconds}s clip of a lighthouse at dusk")
             assert request is not None
             await h.run_until(request.id, [R.IN_REVIEW])
-            [render] = await h.app.store.renders_for(request.id)
+            [render] = await h.app.store.renders.renders_for(request.id)
             assert render.provider == backup and fakes[backup].jobs() == [render.remote_id]
             assert fakes[down].jobs() == []
             assert any(f"moving this render to {backup}" in t for t in h.chat.texts())

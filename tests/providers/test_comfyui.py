@@ -46,7 +46,7 @@ async def test_each_deployed_workflow_renders_a_clip_of_its_declared_shape(
         text = json.dumps(sent.graph)
         assert "{{" not in text and spec.brief.prompt in text
         assert '"seed": 42' in text.replace("noise_seed", "seed")
-        assert (await poll_to_end(provider, remote_id, limit=400))[-1].state == RemoteState.COMPLETED
+        assert (await poll_to_end(provider, remote_id))[-1].state == RemoteState.COMPLETED
         await provider.download(remote_id, tmp_path / "clip.mp4")
         facts = decode_to_end(tmp_path / "clip.mp4")
         assert facts.seconds == pytest.approx(seconds, abs=0.5)
@@ -75,7 +75,7 @@ async def test_an_image_output_instead_of_a_video_fails_with_a_clear_reason(comf
     provider = provider_for(comfy, DEPLOY / "wan22-ti2v-5b.json")
     try:
         remote_id = await provider.submit(bottle_spec(model="wan-2.2-5b", seconds=2, size="1280x704"))
-        final = (await poll_to_end(provider, remote_id, limit=400))[-1]
+        final = (await poll_to_end(provider, remote_id))[-1]
         assert final.state == RemoteState.FAILED and not final.charged
         assert final.error is not None and "produced an image" in final.error and "SaveVideo" in final.error
     finally:
@@ -87,7 +87,7 @@ async def test_a_failing_node_reports_comfyuis_error(comfy: FakeComfyUI) -> None
     provider = provider_for(comfy, DEPLOY / "wan22-ti2v-5b.json")
     try:
         remote_id = await provider.submit(bottle_spec(model="wan-2.2-5b", seconds=2, size="1280x704"))
-        final = (await poll_to_end(provider, remote_id, limit=400))[-1]
+        final = (await poll_to_end(provider, remote_id))[-1]
         assert final.state == RemoteState.FAILED and final.error and "KSampler" in final.error
     finally:
         await provider.aclose()

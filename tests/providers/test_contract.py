@@ -84,7 +84,7 @@ async def test_submit_status_download_gives_an_mp4_of_the_asked_length_and_shape
 ) -> None:
     remote_id = await eng.provider.submit(eng.spec)
     assert isinstance(remote_id, str) and remote_id
-    seen = await poll_to_end(eng.provider, remote_id, limit=400) if eng.name != "animatic" else []
+    seen = await poll_to_end(eng.provider, remote_id) if eng.name != "animatic" else []
     if eng.name == "animatic":  # a local render: wait for the encoder, not for polls
         while (status := await eng.provider.status(remote_id)).state != RemoteState.COMPLETED:
             assert status.state != RemoteState.FAILED, status.error
@@ -138,7 +138,7 @@ async def test_a_create_answered_504_after_the_job_was_made_is_uncertain_and_fou
         assert getattr(remote.provider, "reconciliation", "") == "uncertain"
         return
     assert found is not None
-    assert (await poll_to_end(remote.provider, found, limit=400))[-1].state == RemoteState.COMPLETED
+    assert (await poll_to_end(remote.provider, found))[-1].state == RemoteState.COMPLETED
 
 
 async def test_find_before_any_submit_finds_nothing_where_the_provider_can_tell(remote: Engine) -> None:

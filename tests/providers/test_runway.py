@@ -41,7 +41,7 @@ def make_spec(
 
 
 async def poll_to_end(provider: VideoProvider, remote_id: str) -> list[RemoteStatus]:
-    return await support_poll(provider, remote_id, limit=10)
+    return await support_poll(provider, remote_id)
 
 
 @pytest.fixture

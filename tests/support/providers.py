@@ -12,6 +12,7 @@ import json
 import shutil
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from bot.errors import CapacityError, ContentRefused, PermanentProviderError, TransientProviderError
@@ -87,7 +88,7 @@ class FileJobProvider:
         self._log(spec.render_id)
         return job
 
-    async def find(self, spec: RenderSpec) -> str | None:
+    async def find(self, spec: RenderSpec, *, since: datetime | None = None) -> str | None:
         for job in sorted(self.root.glob("job_*.json")):
             if json.loads(job.read_text()).get("render_id") == spec.render_id:
                 return job.stem

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.domain import Brief, Shot
 from bot.ports import RemoteState, RemoteStatus, RenderSpec, VideoProvider
 
@@ -41,10 +43,15 @@ def bottle_spec(
     )
 
 
-async def poll_to_end(provider: VideoProvider, remote_id: str, *, limit: int = 20) -> list[RemoteStatus]:
-    """Every status until the job leaves queued/running; fails if a fake never finishes."""
+async def poll_to_end(
+    provider: VideoProvider, remote_id: str, *, seconds: float = 60.0
+) -> list[RemoteStatus]:
+    """Every status until the job leaves queued/running; fails if a fake never finishes in time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
     seen = [await provider.status(remote_id)]
     while seen[-1].state in (RemoteState.QUEUED, RemoteState.RUNNING):
-        assert len(seen) < limit, "the fake never finished"
+        assert loop.time() < deadline, "the fake never finished"
+        await asyncio.sleep(0.01)
         seen.append(await provider.status(remote_id))
     return seen
