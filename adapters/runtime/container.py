@@ -26,6 +26,7 @@ from bot.routing import ProviderRouter
 from bot.service import RequestService
 from bot.worker import RenderWorker
 from storage.database import make_engine, upgrade
+from storage.links import link_signer
 from storage.media import LocalMediaStore
 from storage.repository import SqlStore
 
@@ -181,7 +182,9 @@ async def build_app(
     if migrate:
         await asyncio.to_thread(upgrade, url)
     store = SqlStore(make_engine(url))
-    media = LocalMediaStore(settings.media_dir, settings.public_url)
+    # h5-web: clip links are signed and expire (storage/links.py).
+    links = link_signer(settings.link_secret, settings.data_dir, settings.link_ttl_seconds)
+    media = LocalMediaStore(settings.media_dir, settings.public_url, links)
     clock = clock or SystemClock()
     available = providers if providers is not None else build_providers(settings)
     router = ProviderRouter(available, provider_order(settings, list(available)))
