@@ -132,3 +132,15 @@ def test_parse_video_event_verifies_with_the_sdk_and_returns_the_event(
         parse_video_event(openai_client, body.encode(), headers, new_webhook_secret())
     with pytest.raises(InvalidWebhook):
         parse_video_event(openai_client, body.encode(), {"webhook-id": "wh_1"}, secret)
+
+
+async def test_a_delivery_that_failed_is_handled_when_openai_sends_it_again(
+    fake_openai: FakeOpenAI, receiver: Receiver
+) -> None:
+    delivery = fake_openai.webhook_delivery("video.completed", "video_abc123")
+    receiver.broken = True
+    assert await delivery.post(receiver.url) == 500
+    receiver.broken = False
+    assert await delivery.post(receiver.url) == 200  # the same webhook-id: not taken for a replay
+    assert await delivery.post(receiver.url) == 200  # now it is one
+    assert receiver.events == [("video_abc123", True)]
