@@ -1,4 +1,4 @@
-"""``POST /webhooks/openai`` on the whole web app: replays do nothing, bodies are capped, refusals are one line."""
+"""``POST /webhooks/openai`` in the web app: replays do nothing, bodies are capped, one-line refusals."""
 
 from __future__ import annotations
 
