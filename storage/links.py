@@ -57,7 +57,7 @@ class LinkSigner:
             raise ValueError("a link secret cannot be empty")
         self._secret = secret
         self.ttl_seconds = ttl_seconds
-        self._clock = clock
+        self.clock = clock
 
     def signature(self, path: str, expires: int) -> str:
         digest = hmac.new(self._secret, f"{path}\n{expires}".encode(), hashlib.sha256).digest()
@@ -65,7 +65,7 @@ class LinkSigner:
 
     def query(self, path: str) -> str:
         """The query string that makes ``path`` a valid link until now + the TTL."""
-        expires = int(self._clock() + self.ttl_seconds)
+        expires = int(self.clock() + self.ttl_seconds)
         return f"expires={expires}&sig={self.signature(path, expires)}"
 
     def check(self, path: str, expires: str | None, sig: str | None) -> LinkCheck:
@@ -78,12 +78,12 @@ class LinkSigner:
             return LinkCheck.INVALID
         if not hmac.compare_digest(sig.encode(), self.signature(path, int(expires)).encode()):
             return LinkCheck.INVALID
-        if int(expires) < self._clock():
+        if int(expires) < self.clock():
             return LinkCheck.EXPIRED
         return LinkCheck.VALID
 
     def seconds_left(self, expires: str) -> int:
-        return max(0, int(expires) - int(self._clock()))
+        return max(0, int(expires) - int(self.clock()))
 
 
 def load_or_create_secret(data_dir: Path) -> bytes:
