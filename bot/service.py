@@ -33,7 +33,7 @@ from bot.errors import (
     UnknownRequest,
 )
 from bot.events import Actor
-from bot.moderation import LocalRulesModerator, ModerationChain
+from bot.moderation import LocalRulesModerator, ModerationChain, PatternMatcher
 from bot.people import RealPeopleModerator
 from bot.policy import Policy
 from bot.ports import (
@@ -78,6 +78,7 @@ class RequestService:
         clock: Clock,
         fallback_refiner: PromptRefiner | None = None,
         sealer: ApprovalSealer | None = None,
+        patterns: PatternMatcher | None = None,
     ) -> None:
         self.store = store
         self.providers = providers
@@ -88,6 +89,7 @@ class RequestService:
         self.policy_for = policy_for
         self.clock = clock
         self.sealer = sealer
+        self.patterns = patterns  # runs blocked_patterns with a time limit, off the event loop
 
     # ------------------------------------------------------------------ look-ups
 
@@ -122,7 +124,8 @@ class RequestService:
     async def moderate(self, target: ReplyTarget, text: str) -> ModerationResult:
         """The workspace's own rules first (free, offline), then the configured moderator."""
         policy = self.policy_for(target)
-        chain = ModerationChain([LocalRulesModerator(policy), RealPeopleModerator(policy), self.moderator])
+        rules = LocalRulesModerator(policy, self.patterns)
+        chain = ModerationChain([rules, RealPeopleModerator(policy), self.moderator])
         return await chain.check(text)
 
     # ------------------------------------------------------------------ new asks

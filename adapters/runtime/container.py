@@ -10,13 +10,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from adapters.policy.patterns import RegexPatternMatcher
 from adapters.runtime.settings import Settings, split_list
 from bot.chat import ChatRouter
 from bot.clock import SystemClock
 from bot.conversation import Conversation
 from bot.delivery import Deliverer, DeliveryConfig
 from bot.domain import ReplyTarget
-from bot.moderation import ModerationChain
+from bot.moderation import ModerationChain, PatternMatcher
 from bot.outcomes import WorkerConfig
 from bot.policy import Budgets, Policy
 from bot.policy_file import PolicySet, load_policy
@@ -86,11 +87,11 @@ def _with_platform_approvers(policy: Policy, users: str, groups: str) -> Policy:
     )
 
 
-def load_policies(settings: Settings) -> PolicySet:
+def load_policies(settings: Settings, matcher: PatternMatcher | None = None) -> PolicySet:
     """The policy file if one is configured (or ``./clipdesk.toml`` exists); raises on any mistake in it."""
     base = base_policy(settings)
     path = settings.policy_file or (Path("clipdesk.toml") if Path("clipdesk.toml").exists() else None)
-    return load_policy(path, base) if path else PolicySet(base)
+    return load_policy(path, base, matcher=matcher or RegexPatternMatcher()) if path else PolicySet(base)
 
 
 def policy_resolver(settings: Settings, policies: PolicySet | None = None) -> Callable[[ReplyTarget], Policy]:
@@ -177,7 +178,8 @@ async def build_app(
     owner: str | None = None,
 ) -> App:
     url = settings.effective_database_url
-    policies = load_policies(settings)  # before anything starts: a bad policy file stops start-up
+    patterns = RegexPatternMatcher()  # h5-web: blocked_patterns vetted at load, matched with a time limit
+    policies = load_policies(settings, patterns)  # before anything starts: a bad policy file stops start-up
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
         await asyncio.to_thread(upgrade, url)
@@ -199,6 +201,7 @@ async def build_app(
         clock=clock,
         # Tests that inject their own post-processor get no sealer unless they pass one.
         sealer=sealer if sealer is not None or postprocessor is not None else build_sealer(settings),
+        patterns=patterns,
     )
     owner = owner or settings.worker_id or worker_name()
     post = postprocessor or build_postprocessor(settings, media, router)
