@@ -78,9 +78,17 @@ class WebServer:
         self.port = int(sock.getsockname()[1])
         # uvicorn listens on this very socket and closes it when it shuts down.
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="clipdesk-web")
+        try:
+            await self._until_started()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _until_started(self) -> None:
+        assert self._task is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_SECONDS
-        while not self._server.started:
+        while not self._server.started:  # uvicorn has no event for it; a bounded wait
             if self._task.done():
                 self._task.result()  # raises why uvicorn stopped
                 raise RuntimeError("the web server stopped during start-up")
@@ -102,4 +110,6 @@ class WebServer:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        except Exception as exc:  # it already failed (start-up reports why); nothing left to stop
+            log.debug("the web server had ended: %s", exc)
         self._task = None
