@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import stat
+import tempfile
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -87,24 +88,32 @@ class LinkSigner:
 
 
 def load_or_create_secret(data_dir: Path) -> bytes:
-    """The secret in ``data_dir/link_secret``, created (mode 0600) on first use."""
+    """The secret in ``data_dir/link_secret``, created (mode 0600) on first use.
+
+    A server and a worker starting together on one data dir must end up with
+    one secret: the new secret is written whole to a private temporary file
+    and linked into place, which fails if another process got there first.
+    """
     path = data_dir / SECRET_FILE
     data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            log.warning("%s was readable by others (mode %o); tightening it to 0600", path, mode)
-            path.chmod(0o600)
-        secret = path.read_text(encoding="ascii").strip()
-        if len(secret) < MIN_SECRET_CHARS:
-            raise ValueError(f"{path} holds no usable link secret; delete it to make a new one") from None
-        return secret.encode()
-    secret = secrets.token_hex(32)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secret + "\n")
-    log.info("generated a new link secret in %s", path)
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".link_secret.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+            os.link(tmp, path)
+            log.info("generated a new link secret in %s", path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            os.unlink(tmp)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        log.warning("%s was readable by others (mode %o); tightening it to 0600", path, mode)
+        path.chmod(0o600)
+    secret = path.read_text(encoding="ascii").strip()
+    if len(secret) < MIN_SECRET_CHARS:
+        raise ValueError(f"{path} holds no usable link secret; delete it to make a new one")
     return secret.encode()
 
 

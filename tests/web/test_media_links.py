@@ -6,6 +6,7 @@ import os
 import stat
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -166,3 +167,10 @@ def test_a_configured_secret_wins_and_must_be_long_enough(tmp_path: Path) -> Non
     )
     with pytest.raises(ValueError, match="at least 32 characters"):
         link_signer("short", tmp_path)
+
+
+def test_processes_starting_together_agree_on_one_secret(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        secrets = set(pool.map(lambda _: load_or_create_secret(tmp_path), range(16)))
+    assert len(secrets) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["link_secret"]  # no temporary files left
