@@ -19,10 +19,9 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from aiohttp import web
-
 from adapters.providers.registry import push_providers
-from adapters.runtime.server import base_web_app
+from adapters.web.app import create_web_app
+from adapters.web.server import WebServer
 from bot.domain import RequestStatus
 from storage.database import upgrade
 from tests.e2e.engine_fakes import ENGINES, EngineFake, engine_settings, running_engine
@@ -56,22 +55,21 @@ async def _calls(name: str, *, push: bool) -> int:
             h = await make_harness(tmp, url, providers=providers, **overrides)
             pushed = push_providers(test_settings(tmp, url, **overrides)) if push else frozenset()
             h.app.worker.config = replace(h.app.worker.config, push_providers=pushed)
-            runner = web.AppRunner(base_web_app(h.app))
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", port).start()
+            server = WebServer(create_web_app(h.app), "127.0.0.1", port)
+            await server.start()
             try:
                 provider_side = asyncio.create_task(_finish_later(fake, push))
                 request = await h.ask(fake.ask())
                 if request is None:
                     raise RuntimeError(f"{name}: the ask was not accepted: {h.chat.texts()}")
-                await h.run_until(request.id, [RequestStatus.IN_REVIEW, RequestStatus.FAILED], rounds=100_000)
+                await h.run_until(request.id, [RequestStatus.IN_REVIEW, RequestStatus.FAILED])
                 await provider_side
                 [render] = await h.app.store.renders.renders_for(request.id)
                 if render.status.value != "ready":
                     raise RuntimeError(f"{name}: render failed: {render.failure_reason}")
                 return fake.api_calls()
             finally:
-                await runner.cleanup()
+                await server.stop()
                 await h.close()
 
 

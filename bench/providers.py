@@ -37,7 +37,8 @@ from adapters.providers import runway as runway_adapter
 from adapters.providers import veo as veo_adapter
 from adapters.providers.openai_webhooks import WEBHOOK_PATH
 from adapters.providers.registry import paid_providers
-from adapters.runtime.server import base_web_app
+from adapters.web.app import create_web_app
+from adapters.web.server import WebServer
 from bot.domain import RequestStatus
 from bot.ports import RenderSpec, VideoProvider
 from storage.database import upgrade
@@ -163,16 +164,14 @@ async def _calls_per_render(
             h = await make_harness(
                 tmp, url, providers=_providers(name, fake, tmp, url, overrides), **overrides
             )
-            runner: web.AppRunner | None = None
+            server: WebServer | None = None
             sent = 0
             try:
                 hook_url = ""
                 if webhook:
-                    runner = web.AppRunner(base_web_app(h.app))
-                    await runner.setup()
-                    site = web.TCPSite(runner, "127.0.0.1", 0)
-                    await site.start()
-                    hook_url = f"http://127.0.0.1:{runner.addresses[0][1]}{WEBHOOK_PATH}"
+                    server = WebServer(create_web_app(h.app), "127.0.0.1", 0)
+                    await server.start()
+                    hook_url = f"{server.url}{WEBHOOK_PATH}"
 
                 async def provider_side() -> None:
                     nonlocal sent
@@ -191,15 +190,15 @@ async def _calls_per_render(
                 request = await h.ask(ASK.format(seconds=seconds))
                 if request is None:
                     raise RuntimeError(f"{name}: the ask was not accepted: {h.chat.texts()}")
-                await h.run_until(request.id, [RequestStatus.IN_REVIEW, RequestStatus.FAILED], rounds=100_000)
+                await h.run_until(request.id, [RequestStatus.IN_REVIEW, RequestStatus.FAILED])
                 await provider
                 [render] = await h.app.store.renders.renders_for(request.id)
                 if render.status.value != "ready":
                     raise RuntimeError(f"{name}: render failed: {render.failure_reason}")
                 return _video_calls(fake), sent
             finally:
-                if runner is not None:
-                    await runner.cleanup()
+                if server is not None:
+                    await server.stop()
                 await h.close()
 
 

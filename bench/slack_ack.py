@@ -5,7 +5,8 @@ Web API and the load generator each run in their own process, so neither
 competes with it for the GIL. Requests are signed just before they are sent
 (Bolt refuses a signature older than 5 minutes); each latency runs from the
 send to the full response. The floor is a Bolt app whose only listener acks,
-served the same way (aiohttp, ``POST /slack/events``, signature check on).
+served the same way (FastAPI on uvicorn through Bolt's FastAPI adapter,
+``POST /slack/events``, signature check on).
 Rounds alternate which app goes first, and each batch starts with no work
 pending from the other; the figures pool every round. Loopback only; every
 wait is bounded.
@@ -24,14 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from fastapi import FastAPI, Request, Response
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from adapters.runtime.container import App, build_app
 from adapters.runtime.settings import Settings
 from adapters.slack.client import web_client
 from adapters.slack.platform import EVENTS_PATH, SlackPlatform, slack_platform
+from adapters.web.app import create_web_app
+from adapters.web.server import WebServer
 from bench.common import ms, percentile
 from storage.database import upgrade
 from storage.media import LocalMediaStore
@@ -111,14 +114,7 @@ class _Child:
 # ---------------------------------------------------------------------- the two apps
 
 
-async def _serve(web_app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}{EVENTS_PATH}"
-
-
-def _bare_bolt(api_url: str) -> web.Application:
+def _bare_bolt(api_url: str) -> FastAPI:
     bolt = AsyncApp(
         client=web_client(BOT_TOKEN, api_url), signing_secret=SIGNING_SECRET, process_before_response=False
     )
@@ -128,15 +124,17 @@ def _bare_bolt(api_url: str) -> web.Application:
 
     bolt.command("/video")(ack_only)
 
-    async def handle(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+    handler = AsyncSlackRequestHandler(bolt)
 
-    web_app = web.Application()
-    web_app.router.add_post(EVENTS_PATH, handle)
+    async def handle(request: Request) -> Response:
+        return await handler.handle(request)
+
+    web_app = FastAPI()
+    web_app.add_api_route(EVENTS_PATH, handle, methods=["POST"])
     return web_app
 
 
-async def _clipdesk(api_url: str, tmp: Path) -> tuple[App, SlackPlatform, web.Application]:
+async def _clipdesk(api_url: str, tmp: Path) -> tuple[App, SlackPlatform, FastAPI]:
     settings = Settings(_env_file=None)
     settings.data_dir = tmp / "data"
     settings.database_url = f"sqlite:///{tmp / 'clipdesk.db'}"
@@ -153,7 +151,7 @@ async def _clipdesk(api_url: str, tmp: Path) -> tuple[App, SlackPlatform, web.Ap
         postprocessor=FilingPostProcessor(LocalMediaStore(settings.media_dir)),
         migrate=False,
     )
-    web_app = web.Application()
+    web_app = create_web_app(app)
     await platform.start(app, web_app)
     return app, platform, web_app
 
@@ -170,7 +168,7 @@ def _line(label: str, results: list[tuple[int, float]]) -> str:
 async def run() -> list[str]:
     fake = _Child(_fake_slack_main)
     load: _Child | None = None
-    runners: list[web.AppRunner] = []
+    servers: list[WebServer] = []
     try:
         api_url = f"{await fake.recv()}/api/"
         load = _Child(_load_main, api_url.removesuffix("/api/"))
@@ -178,8 +176,9 @@ async def run() -> list[str]:
             app, platform, ours_web = await _clipdesk(api_url, Path(tmp))
             try:
                 for web_app in (_bare_bolt(api_url), ours_web):
-                    runners.append((await _serve(web_app))[0])
-                floor_url, ours_url = (f"http://127.0.0.1:{r.addresses[0][1]}{EVENTS_PATH}" for r in runners)
+                    servers.append(WebServer(web_app, "127.0.0.1", 0))
+                    await servers[-1].start()
+                floor_url, ours_url = (f"{server.url}{EVENTS_PATH}" for server in servers)
                 for url in (floor_url, ours_url):  # warm up: auth.test, connections, the database
                     await load.ask((url, "C0WARM", 1))
                 await asyncio.wait_for(platform.drain(), WAIT)
@@ -198,9 +197,9 @@ async def run() -> list[str]:
                         behind.append(time.perf_counter() - started)
                 opened = sum(1 for e in await app.store.audit.audit_events() if e.kind == "request.received")
             finally:
+                for server in servers:
+                    await server.stop()
                 await platform.stop()
-                for runner in runners:
-                    await runner.cleanup()
                 await app.close()
     finally:
         if load is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.domain import Brief, ReplyTarget
-from bot.moderation import LocalRulesModerator, ModerationChain
+from bot.moderation import LocalRulesModerator, ModerationChain, PatternMatcher
 from bot.people import RealPeopleModerator
 from bot.policy import Policy
 from bot.ports.llm import ModerationResult, Moderator
@@ -28,13 +28,20 @@ def provider_text(brief: Brief) -> str:
 class ContentCheck:
     """Moderation for one workspace's rules; fails closed (raises ModerationUnavailable)."""
 
-    def __init__(self, moderator: Moderator, policy_for: Callable[[ReplyTarget], Policy]) -> None:
+    def __init__(
+        self,
+        moderator: Moderator,
+        policy_for: Callable[[ReplyTarget], Policy],
+        patterns: PatternMatcher | None = None,
+    ) -> None:
         self.moderator = moderator
         self.policy_for = policy_for
+        self.patterns = patterns  # runs blocked_patterns with a time limit, off the event loop
 
     async def check(self, target: ReplyTarget, text: str) -> ModerationResult:
         policy = self.policy_for(target)
-        chain = ModerationChain([LocalRulesModerator(policy), RealPeopleModerator(policy), self.moderator])
+        rules = LocalRulesModerator(policy, self.patterns)
+        chain = ModerationChain([rules, RealPeopleModerator(policy), self.moderator])
         return await chain.check(text)
 
     async def check_brief(self, target: ReplyTarget, brief: Brief) -> ModerationResult:

@@ -54,7 +54,15 @@ class Field:
 
 @dataclass(frozen=True)
 class Message:
-    """One chat message: a headline, optional body text, fields, a context line and buttons."""
+    """One chat message: a headline, optional body text, fields, a context line and buttons.
+
+    Text may hold what users and models wrote. Adapters show all of it as text
+    (no broadcasts, group or user mentions, or disguised links take effect) and
+    let only the users in ``mentions`` be mentioned: the people the core names
+    on purpose (the requester, the deciding approver), written ``<@user id>``.
+    ``mentions=None`` means the core did not say: plain user mentions stay as
+    written (nobody is pinged on Discord), everything else is still inert.
+    """
 
     text: str
     body: str = ""
@@ -62,6 +70,7 @@ class Message:
     buttons: tuple[Button, ...] = ()
     context: str = ""
     progress: int | None = None
+    mentions: tuple[str, ...] | None = None
 
     def plain(self) -> str:
         """The whole message as plain text, for notifications, logs and the console."""

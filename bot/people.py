@@ -1,15 +1,26 @@
 """Refuse videos of real, named people unless the policy allows them.
 
 Offline and deterministic, so it works in the embedded default: it catches
-the operator's list of protected names, a title followed by a name
-("President Lincoln", "Queen Elizabeth"), and a common given name followed by a
-surname ("Taylor Swift"). It is a first line, not the last: the OpenAI
+the operator's list of protected names, the very well-known people the
+project ships in ``bot/data/well_known_people.txt`` (full names in any case
+and without accents, "taylor swift", "Beyonce"; single names such as "Obama"),
+a title followed by a name ("President Lincoln", "Queen Elizabeth"), and a
+common given name followed by a capitalised surname ("Taylor Swift").
+
+False positives are kept down on purpose: a single name is listed only when
+it is nobody's ordinary word, or marked to match only capitalised ("Trump",
+not "a trump card"); words like "swift" or "rock" never match alone ("a swift
+bird", "the rock formation"). It is a first line, not the last: the OpenAI
 moderator and the reviewing approver stand behind it.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 from bot.policy import Policy
 from bot.ports import ModerationResult
@@ -166,12 +177,74 @@ _TITLE_PATTERN = re.compile(
 _PAIR_PATTERN = re.compile(r"\b(" + _NAME + r")\s+(" + _NAME + r")\b")
 
 
+PEOPLE_FILE = "well_known_people.txt"
+CAPITALISED = "capitalised"
+
+
+def fold(text: str) -> str:
+    """``text`` without accents (``Beyoncé`` → ``Beyonce``), case kept."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _name_pattern(name: str) -> str:
+    """A name as a regex: any spacing between words, optional dots and hyphens (``George W Bush``)."""
+    words = [re.escape(word).replace(r"\.", r"\.?").replace(r"\-", r"[\s-]?") for word in name.split()]
+    return r"[\s-]+".join(words)
+
+
+def _alternation(names: list[str], flags: int) -> re.Pattern[str] | None:
+    if not names:
+        return None
+    longest_first = sorted(names, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(_name_pattern, longest_first)) + r")(?!\w)", flags)
+
+
+@dataclass(frozen=True)
+class KnownPeople:
+    """The shipped list, compiled: names that match in any case, and single names only capitalised."""
+
+    any_case: re.Pattern[str] | None
+    capitalised: re.Pattern[str] | None
+
+    @classmethod
+    def parse(cls, text: str) -> KnownPeople:
+        any_case: list[str] = []
+        capitalised: list[str] = []
+        for raw in text.splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            name, _, mark = (part.strip() for part in line.partition("|"))
+            if mark and mark != CAPITALISED:
+                raise ValueError(f"{PEOPLE_FILE}: unknown mark {mark!r} in {raw!r}")
+            (capitalised if mark else any_case).append(fold(name))
+        return cls(_alternation(any_case, re.IGNORECASE), _alternation(capitalised, 0))
+
+    def find(self, text: str) -> str | None:
+        folded = fold(text)
+        for pattern in (self.any_case, self.capitalised):
+            match = pattern.search(folded) if pattern is not None else None
+            if match:
+                return match[0]
+        return None
+
+
+@cache
+def known_people() -> KnownPeople:
+    """The list the project ships (read once)."""
+    return KnownPeople.parse(resources.files("bot").joinpath("data", PEOPLE_FILE).read_text(encoding="utf-8"))
+
+
 def named_person(text: str, protected: tuple[str, ...] = ()) -> str | None:
     """The real person ``text`` seems to name, or ``None``."""
-    lowered = text.lower()
+    folded = fold(text).lower()
     for name in protected:
-        if name.strip() and re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", lowered):
+        if name.strip() and re.search(rf"(?<!\w){re.escape(fold(name).lower())}(?!\w)", folded):
             return name
+    known = known_people().find(text)
+    if known is not None:
+        return known
     for match in _TITLE_PATTERN.finditer(text):
         if match.group(1)[0].isupper():
             return match.group(0)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -35,7 +33,7 @@ class Policy:
     auto_render_max_cost: float = 0.0
     budgets: Budgets = field(default_factory=Budgets)
     blocked_terms: tuple[str, ...] = ()
-    blocked_patterns: tuple[re.Pattern[str], ...] = ()
+    blocked_patterns: tuple[str, ...] = ()  # run by a PatternMatcher (bot.moderation), never on the loop
     allow_real_people: bool = False
     protected_people: tuple[str, ...] = ()
     disclosure: str = "AI-generated video"
@@ -105,7 +103,3 @@ def budget_key(target: ReplyTarget, *parts: str) -> str:
 def month_start(now: datetime) -> datetime:
     now = now.astimezone(UTC)
     return datetime(now.year, now.month, 1, tzinfo=UTC)
-
-
-def compile_patterns(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)

@@ -17,7 +17,10 @@ allowed_providers = ["animatic", "veo"]
 
 A later level overrides only the keys it sets. A typo or a wrong type fails
 at start-up with the file, the line and the reason, so a policy is never
-silently half-applied.
+silently half-applied. So do two foot-guns: a section whose ``approvers = []``
+(or ``approver_groups = []``) leaves nobody to approve, unless
+``open_approval = true`` is written to mean it; and a blocked pattern that is
+invalid or too slow on adversarial text (vetted by the ``PatternMatcher``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain import ReplyTarget
-from bot.policy import Budgets, Policy, compile_patterns
+from bot.moderation import PatternMatcher
+from bot.policy import Budgets, Policy
 
 
 class PolicyFileError(ValueError):
@@ -48,7 +52,8 @@ _LISTS = {
     "provider_order",
     "protected_people",
 }
-_BOOLS = {"self_approval", "allow_real_people"}
+_BOOLS = {"self_approval", "allow_real_people", "open_approval"}
+_APPROVER_LISTS = ("approvers", "approver_groups")
 _NUMBERS = {"auto_render_max_cost", "review_expiry_hours"}
 _STRINGS = {"disclosure", "default_provider"}
 _BUDGETS = {"user_monthly", "channel_monthly", "workspace_monthly"}
@@ -71,23 +76,34 @@ class PolicySet:
         return self.workspaces.get(f"{target.platform}:{target.workspace}", self.base)
 
 
-def _line_of(text: str, needle: str) -> int:
-    pattern = re.compile(rf"^\s*\"?{re.escape(needle)}\"?\s*=|^\s*\[.*{re.escape(needle)}.*\]", re.MULTILINE)
-    match = pattern.search(text)
+def _line_of(text: str, needle: str, section: str | None = None) -> int:
+    """The line of ``needle`` (a key or a section name), looked for from ``section``'s header on."""
+    start = 0
+    if section is not None:
+        header = re.search(rf"^[ \t]*\[[ \t]*{re.escape(section)}[ \t]*\]", text, re.MULTILINE)
+        start = header.start() if header else 0
+    # [ \t]*, not \s*: a blank line before the key must not be taken for the key's line.
+    pattern = re.compile(
+        rf"^[ \t]*\"?{re.escape(needle)}\"?[ \t]*=|^[ \t]*\[.*{re.escape(needle)}.*\]", re.MULTILINE
+    )
+    match = pattern.search(text, start) or pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else 0
 
 
 class _Reader:
-    def __init__(self, text: str, source: str) -> None:
+    def __init__(self, text: str, source: str, matcher: PatternMatcher | None) -> None:
         self.text = text
         self.source = source
+        self.matcher = matcher
+        self.section: str | None = None  # the section being read, so errors name its line
 
     def fail(self, key: str, reason: str) -> PolicyFileError:
-        line = _line_of(self.text, key)
+        line = _line_of(self.text, key, self.section)
         where = f"{self.source} line {line}" if line else self.source
         return PolicyFileError(f"{where}: {reason}")
 
     def apply(self, policy: Policy, table: dict[str, Any], where: str) -> Policy:
+        self.section = where
         changes: dict[str, Any] = {}
         for key, value in table.items():
             if key not in KEYS:
@@ -98,10 +114,7 @@ class _Reader:
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise self.fail(key, f'`{key}` must be a list of strings, e.g. {key} = ["a", "b"]')
                 if key == "blocked_patterns":
-                    try:
-                        changes[key] = compile_patterns(value)
-                    except re.error as exc:
-                        raise self.fail(key, f"`blocked_patterns` has an invalid regex: {exc}") from None
+                    changes[key] = self._patterns(value)
                 elif key in ("approvers", "approver_groups", "requesters", "requester_groups"):
                     changes[key] = frozenset(value)
                 else:
@@ -120,7 +133,31 @@ class _Reader:
                 changes[key] = value
             else:
                 changes["budgets"] = self._budgets(policy.budgets, value, where)
-        return replace(policy, **changes)
+        result = replace(policy, **changes)
+        emptied = [key for key in table if key in _APPROVER_LISTS and not table[key]]
+        if emptied and not result.has_approvers and not result.open_approval:
+            raise self.fail(
+                emptied[0],
+                f"`{emptied[0]} = []` in [{where}] leaves nobody to approve clips there. List approvers, "
+                "or write `open_approval = true` to let anyone in the workspace but the requester decide",
+            )
+        return result
+
+    def _patterns(self, patterns: list[str]) -> tuple[str, ...]:
+        for pattern in patterns:
+            if self.matcher is not None:
+                reason = self.matcher.vet(pattern)
+            else:  # syntax only; the matcher that runs them vets them when it is wired
+                try:
+                    re.compile(pattern)
+                    reason = None
+                except re.error as exc:
+                    reason = f"not a regular expression ({exc})"
+            if reason is not None:
+                raise self.fail(
+                    "blocked_patterns", f"`blocked_patterns` has an invalid regex `{pattern}`: {reason}"
+                )
+        return tuple(patterns)
 
     def _budgets(self, current: Budgets, value: Any, where: str) -> Budgets:
         if not isinstance(value, dict):
@@ -141,13 +178,25 @@ class _Reader:
         return Budgets(**values)
 
 
-def parse_policy(text: str, base: Policy, source: str = "clipdesk.toml") -> PolicySet:
-    """Parse policy TOML on top of ``base`` (the environment's settings)."""
+def parse_policy(
+    text: str, base: Policy, source: str = "clipdesk.toml", *, matcher: PatternMatcher | None = None
+) -> PolicySet:
+    """Parse policy TOML on top of ``base`` (the environment's settings).
+
+    Args:
+        text: The TOML.
+        base: The policy the environment describes.
+        source: The file name for error messages.
+        matcher: Vets ``blocked_patterns`` (syntax and speed); without one only the syntax is checked.
+
+    Raises:
+        PolicyFileError: Anything wrong, with the line and the reason.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyFileError(f"{source}: not valid TOML: {exc}") from None
-    reader = _Reader(text, source)
+    reader = _Reader(text, source, matcher)
     for section in data:
         if section not in SECTIONS:
             guess = difflib.get_close_matches(section, sorted(SECTIONS), n=1)
@@ -184,9 +233,10 @@ def _sub(reader: _Reader, value: Any, name: str) -> dict[str, Any]:
     return value
 
 
-def load_policy(path: Path, base: Policy) -> PolicySet:
+def load_policy(path: Path, base: Policy, *, matcher: PatternMatcher | None = None) -> PolicySet:
+    """Read and parse the policy file at ``path`` (see :func:`parse_policy`)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyFileError(f"{path}: cannot be read: {exc.strerror}") from None
-    return parse_policy(text, base, str(path))
+    return parse_policy(text, base, str(path), matcher=matcher)

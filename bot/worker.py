@@ -17,7 +17,7 @@ import logging
 from datetime import timedelta
 
 from bot.domain import Render
-from bot.render_context import RenderContext
+from bot.render_context import RenderContext, WorkerConfig
 from bot.render_run import run_render
 
 log = logging.getLogger(__name__)
@@ -26,10 +26,17 @@ log = logging.getLogger(__name__)
 class RenderWorker:
     def __init__(self, ctx: RenderContext) -> None:
         self.ctx = ctx
-        self.config = ctx.config
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
+
+    @property
+    def config(self) -> WorkerConfig:
+        return self.ctx.config
+
+    @config.setter
+    def config(self, config: WorkerConfig) -> None:
+        self.ctx.config = config
 
     @property
     def busy(self) -> int:

@@ -74,8 +74,13 @@ class ConsoleSession:
             await self.app.deliverer.drain()
             request = await self.app.store.requests.get_request(request_id)
             assert request is not None
-            if request.status in SETTLED and not self.app.worker.busy:
-                await self.app.deliverer.drain()
+            # Settled: waiting for a person, nothing rendering, and everything said in the thread
+            # (a background deliverer may be the one still saying it).
+            if (
+                request.status in SETTLED
+                and not self.app.worker.busy
+                and not await self.app.store.outbox.pending()
+            ):
                 return request
             if loop.time() > deadline:
                 raise TimeoutError(f"request {request_id} did not settle in {limit_seconds:.0f}s")
@@ -199,8 +204,18 @@ async def run_chat(app: App, chat: ConsoleChat, console: Console) -> None:
     console.print(HELP)
     async for line in _lines(console):
         if line in ("quit", "exit"):
-            return
+            break
         await _one_line(session, console, line)
+    await _finish_saying(app)
+
+
+async def _finish_saying(app: App, seconds: float = 30.0) -> None:
+    """Let the thread say what is still on its way before the chat closes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while await app.store.outbox.pending() and loop.time() < deadline:
+        await app.deliverer.drain()
+        await asyncio.sleep(0.05)
 
 
 async def _one_line(session: ConsoleSession, console: Console, line: str) -> None:

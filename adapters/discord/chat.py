@@ -16,13 +16,13 @@ import hashlib
 import logging
 import re
 from collections import OrderedDict
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 import discord
 
 from adapters.discord.components import Rendered, clip, form_modal, render
+from adapters.discord.escaping import allowed_mentions
 from adapters.discord.refs import message_ref, parse_ref
 from adapters.discord.replies import InteractionReply, current_reply
 from adapters.media.shrink import fit_to_size, human_size
@@ -164,9 +164,9 @@ class DiscordChat:
                 f"📦 Re-encoded to {fitted.plan.width}×{fitted.plan.height} to fit this server's "
                 f"{human_size(limit)} upload limit ({original})."
             )
-            shown = _with_note(message, note)
             try:
-                return await self._send(target, render(shown), message.buttons, key=key, file=fitted.path)
+                rendered = render(message, note=note)
+                return await self._send(target, rendered, message.buttons, key=key, file=fitted.path)
             except discord.HTTPException as exc:
                 if not _too_large(exc):
                     raise
@@ -183,7 +183,7 @@ class DiscordChat:
                 f"🔗 The clip is saved on the clipdesk server as `{clip.name}`; {too_big} "
                 "(Set CLIPDESK_PUBLIC_URL to link clips here.)"
             )
-        return await self._send(target, render(_with_note(message, note)), message.buttons, key=key)
+        return await self._send(target, render(message, note=note), message.buttons, key=key)
 
     async def notify(self, target: ReplyTarget, user_id: str, message: Message) -> None:
         """Ephemeral to the user of the interaction at hand; otherwise a message that mentions them."""
@@ -196,11 +196,9 @@ class DiscordChat:
             except discord.HTTPException as exc:
                 log.warning("ephemeral notice to %s failed (%s); mentioning them instead", user_id, exc)
         rendered.content = clip(f"<@{user_id}> {rendered.content}", 2000)
-        mention = discord.AllowedMentions(users=[discord.Object(int(user_id))]) if user_id.isdigit() else None
-        kwargs = rendered.send_kwargs()
-        if mention is not None:
-            kwargs["allowed_mentions"] = mention
-        await self._messageable(target).send(**kwargs)
+        # The one person this notice is for, plus whoever the message itself names on purpose.
+        rendered.mentions = allowed_mentions((*(message.mentions or ()), user_id))
+        await self._messageable(target).send(**rendered.send_kwargs())
 
     async def open_form(self, trigger: Any, form: Form) -> None:
         """Show ``form`` as a modal; it must be the interaction's first answer (see ``handlers``)."""
@@ -264,11 +262,6 @@ def thread_name(text: str) -> str:
         ask = ask.split(": ", 1)[1]
     ask = " ".join(ask.split()) or "video request"
     return clip(f"🎬 {ask}", THREAD_NAME_LIMIT)
-
-
-def _with_note(message: Message, note: str) -> Message:
-    body = f"{note}\n{message.body}" if message.body else note
-    return replace(message, body=body)
 
 
 def _too_large(exc: discord.HTTPException) -> bool:

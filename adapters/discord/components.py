@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import discord
 from discord import ui
 
+from adapters.discord.escaping import allowed_mentions, inert_markdown
 from bot.messages import Action, Button, Form, Message, Style
 
 CONTENT_LIMIT = 2000
@@ -125,11 +126,12 @@ class ClipButton(ui.DynamicItem[ui.Button[ui.View]], template=BUTTON_TEMPLATE):
 
 @dataclass
 class Rendered:
-    """A message as discord.py sends it."""
+    """A message as discord.py sends it; ``mentions`` is who it may notify (``None``: the client default)."""
 
     content: str
     embed: discord.Embed | None
     view: ui.View | None
+    mentions: discord.AllowedMentions | None = None
 
     def send_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"content": self.content}
@@ -137,24 +139,38 @@ class Rendered:
             kwargs["embed"] = self.embed
         if self.view is not None:
             kwargs["view"] = self.view
+        if self.mentions is not None:
+            kwargs["allowed_mentions"] = self.mentions
         return kwargs
 
     def edit_kwargs(self) -> dict[str, Any]:
         """Everything replaced: no embed or view here means none on the edited message."""
-        return {"content": self.content, "embed": self.embed, "view": self.view}
+        kwargs: dict[str, Any] = {"content": self.content, "embed": self.embed, "view": self.view}
+        if self.mentions is not None:
+            kwargs["allowed_mentions"] = self.mentions
+        return kwargs
 
 
 def render(
-    message: Message, *, buttons: tuple[Button, ...] | None = None, disabled: bool = False
+    message: Message, *, buttons: tuple[Button, ...] | None = None, disabled: bool = False, note: str = ""
 ) -> Rendered:
-    """Render ``message``; ``buttons`` overrides its buttons (e.g. the previous ones, ``disabled``)."""
+    """Render ``message``; ``buttons`` overrides its buttons (e.g. the previous ones, ``disabled``).
+
+    Every text of the message is made inert (:mod:`adapters.discord.escaping`); ``note`` is the
+    adapter's own markdown (a clip link), shown first in the embed as written.
+    """
     shown = message.buttons if buttons is None else buttons
-    content = clip(discord_markdown(message.text), CONTENT_LIMIT)
-    embed = _embed(message)
+    content = clip(_markdown(message, message.text), CONTENT_LIMIT)
+    embed = _embed(message, note)
     if embed is None and message.context:
         # A lone context line reads better as Discord's subtext than as an almost empty embed.
-        content = clip(f"{content}\n-# {message.context}", CONTENT_LIMIT)
-    return Rendered(content, embed, button_view(shown, disabled=disabled) if shown else None)
+        content = clip(f"{content}\n-# {_markdown(message, message.context)}", CONTENT_LIMIT)
+    view = button_view(shown, disabled=disabled) if shown else None
+    return Rendered(content, embed, view, allowed_mentions(message.mentions))
+
+
+def _markdown(message: Message, text: str) -> str:
+    return discord_markdown(inert_markdown(text, message.mentions))
 
 
 def buttons_from_components(components: list[Any]) -> tuple[Button, ...]:
@@ -181,10 +197,12 @@ def button_view(buttons: tuple[Button, ...], *, disabled: bool = False) -> ui.Vi
     return view
 
 
-def _embed(message: Message) -> discord.Embed | None:
-    if not (message.body or message.fields or message.progress is not None):
+def _embed(message: Message, note: str = "") -> discord.Embed | None:
+    if not (message.body or message.fields or message.progress is not None or note):
         return None
-    description = discord_markdown(message.body)
+    description = _markdown(message, message.body)
+    if note:
+        description = f"{note}\n{description}" if description else note
     if message.progress is not None:
         description = f"{progress_bar(message.progress)}\n{description}".strip()
     embed = discord.Embed(
@@ -192,8 +210,8 @@ def _embed(message: Message) -> discord.Embed | None:
     )
     budget = EMBED_TOTAL_LIMIT - len(embed.description or "") - len(message.context[:FOOTER_LIMIT])
     for field in message.fields[:MAX_FIELDS]:
-        name = clip(field.label, FIELD_NAME_LIMIT) or "\u200b"
-        value = clip(discord_markdown(field.value), FIELD_VALUE_LIMIT) or "—"
+        name = clip(_markdown(message, field.label), FIELD_NAME_LIMIT) or "\u200b"
+        value = clip(_markdown(message, field.value), FIELD_VALUE_LIMIT) or "—"
         budget -= len(name) + len(value)
         if budget < 0:
             break

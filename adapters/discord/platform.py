@@ -22,7 +22,7 @@ import discord
 import discord.gateway
 import discord.http
 import yarl
-from aiohttp import web
+from fastapi import FastAPI
 
 from adapters.discord.chat import DiscordChat
 from adapters.discord.client import ClipdeskClient, ClipdeskShardedClient, make_client
@@ -77,7 +77,7 @@ class DiscordPlatform:
         self._gateway: asyncio.Task[None] | None = None
         self._restore: Callable[[], None] | None = None
 
-    async def start(self, app: App, web_app: web.Application) -> None:
+    async def start(self, app: App, web_app: FastAPI) -> None:
         """Log in; when receiving, also sync the commands and connect the gateway."""
         token = self.settings.discord_bot_token
         if not token:

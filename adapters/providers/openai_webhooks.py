@@ -1,4 +1,4 @@
-"""OpenAI ``video.completed`` / ``video.failed`` webhooks: verify, parse, and an aiohttp route.
+"""OpenAI ``video.completed`` / ``video.failed`` webhooks: verify and parse a delivery.
 
 A delivery only nudges the worker to poll now instead of waiting; the status
 call stays the source of truth, so a lost or repeated delivery costs nothing.
@@ -7,6 +7,7 @@ The signature is checked by the SDK's own ``client.webhooks.verify_signature``
 (Standard Webhooks: ``webhook-id``, ``webhook-timestamp``, ``webhook-signature``,
 a five-minute replay window, ``whsec_…`` secrets). The body is then parsed here,
 because the openai 3.57 ``unwrap`` union no longer lists the video events.
+The route that receives them is ``adapters.web.webhooks``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pydantic
-from aiohttp import web
 from openai import AsyncOpenAI, InvalidWebhookSignatureError
 
 log = logging.getLogger(__name__)
@@ -73,31 +73,3 @@ def parse_video_event(
     if event.type not in VIDEO_EVENTS:
         return None
     return VideoEvent(event.id, event.data.id, event.type == "video.completed")
-
-
-def webhook_app_routes(
-    client: AsyncOpenAI, secret: str, on_event: OnVideoEvent, *, path: str = WEBHOOK_PATH
-) -> list[web.RouteDef]:
-    """aiohttp routes that accept OpenAI video webhooks.
-
-    Answers 400 (and calls nothing) when the signature does not verify, 200 for
-    verified events (ignoring types other than ``video.*``), and 500 when
-    ``on_event`` fails, so OpenAI delivers the event again later.
-    """
-
-    async def receive(request: web.Request) -> web.Response:
-        body = await request.read()
-        try:
-            event = parse_video_event(client, body, request.headers, secret)
-        except InvalidWebhook as exc:
-            log.warning("rejected an OpenAI webhook from %s: %s", request.remote, exc)
-            return web.json_response({"error": "invalid webhook"}, status=400)
-        if event is not None:
-            try:
-                await on_event(event.remote_id, event.completed)
-            except Exception:
-                log.exception("handling OpenAI webhook %s for %s failed", event.event_id, event.remote_id)
-                return web.json_response({"error": "not processed"}, status=500)
-        return web.json_response({"ok": True})
-
-    return [web.post(path, receive)]

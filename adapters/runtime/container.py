@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from adapters.policy.patterns import RegexPatternMatcher
 from adapters.runtime.settings import Settings, split_list
 from bot import presenter, sealing
 from bot.chat import ChatRouter
@@ -18,7 +19,7 @@ from bot.content import ContentCheck
 from bot.conversation import Conversation
 from bot.domain import ReplyTarget
 from bot.errors import StorageFull, TransientProviderError
-from bot.moderation import ModerationChain
+from bot.moderation import ModerationChain, PatternMatcher
 from bot.outbox import Deliverer, DeliveryConfig, Sink, Subscriptions
 from bot.planner import Planner, ProviderRouter
 from bot.policy import Budgets, Policy
@@ -31,6 +32,7 @@ from bot.usecases.catalog import Ports, UseCases, build_usecases
 from bot.usecases.unreachable import ThreadUnreachable
 from bot.worker import RenderWorker
 from storage.database import make_engine, upgrade
+from storage.links import link_signer
 from storage.media import LocalMediaStore
 from storage.repository import SqlStore
 
@@ -92,11 +94,11 @@ def _with_platform_approvers(policy: Policy, users: str, groups: str) -> Policy:
     )
 
 
-def load_policies(settings: Settings) -> PolicySet:
+def load_policies(settings: Settings, matcher: PatternMatcher | None = None) -> PolicySet:
     """The policy file if one is configured (or ``./clipdesk.toml`` exists); raises on any mistake in it."""
     base = base_policy(settings)
     path = settings.policy_file or (Path("clipdesk.toml") if Path("clipdesk.toml").exists() else None)
-    return load_policy(path, base) if path else PolicySet(base)
+    return load_policy(path, base, matcher=matcher or RegexPatternMatcher()) if path else PolicySet(base)
 
 
 def policy_resolver(settings: Settings, policies: PolicySet | None = None) -> Callable[[ReplyTarget], Policy]:
@@ -186,13 +188,16 @@ async def build_app(
     owner: str | None = None,
 ) -> App:
     url = settings.effective_database_url
-    policies = load_policies(settings)  # before anything starts: a bad policy file stops start-up
+    patterns = RegexPatternMatcher()  # h5-web: blocked_patterns vetted at load, matched with a time limit
+    policies = load_policies(settings, patterns)  # before anything starts: a bad policy file stops start-up
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
         await asyncio.to_thread(upgrade, url)
     clock = clock or SystemClock()
     owner = owner or settings.worker_id or worker_name()
-    media = LocalMediaStore(settings.media_dir, settings.public_url)
+    # Clip links are signed and expire (storage/links.py).
+    links = link_signer(settings.link_secret, settings.data_dir, settings.link_ttl_seconds)
+    media = LocalMediaStore(settings.media_dir, settings.public_url, links)
     available = providers if providers is not None else build_providers(settings)
     router = ProviderRouter(available, provider_order(settings, list(available)))
     policy_for = policy_resolver(settings, policies)
@@ -214,7 +219,7 @@ async def build_app(
             audit=store.audit,
         ),
         planner=planner,
-        content=ContentCheck(build_moderator(settings), policy_for),
+        content=ContentCheck(build_moderator(settings), policy_for, patterns),
         refiner=refiner or build_refiner(settings),
         policy_for=policy_for,
         clock=clock,

@@ -6,11 +6,13 @@ import asyncio
 import logging
 from typing import Protocol
 
-from aiohttp import web
+from fastapi import FastAPI
 
 from adapters.runtime.container import App, build_app
 from adapters.runtime.scheduler import start_loops
 from adapters.runtime.settings import Settings
+from adapters.web.app import create_web_app
+from adapters.web.server import WebServer
 from bot.ports import ChatPort
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,7 @@ class Platform(Protocol):
     @property
     def port(self) -> ChatPort: ...
 
-    async def start(self, app: App, web_app: web.Application) -> None:
+    async def start(self, app: App, web_app: FastAPI) -> None:
         """Connect (Socket Mode, gateway) or add routes to ``web_app``; events go to ``app.conversation``."""
         ...
 
@@ -43,39 +45,18 @@ def configured_platforms(settings: Settings, *, receive: bool) -> list[Platform]
     return platforms
 
 
-def base_web_app(app: App) -> web.Application:
-    web_app = web.Application(client_max_size=8 * 1024 * 1024)
-
-    async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "worker": app.worker.config.owner, "busy": app.worker.busy})
-
-    web_app.router.add_get("/healthz", healthz)
-    web_app.router.add_static("/media/", app.media.root, show_index=False)
-    _add_webhooks(app, web_app)
-    return web_app
-
-
-def _add_webhooks(app: App, web_app: web.Application) -> None:
-    from adapters.providers.webhook_bridge import add_engine_webhooks, add_openai_webhook
-
-    add_engine_webhooks(app, web_app)  # fal, Replicate, Luma when configured; ComfyUI pokes
-    secret = app.settings.openai_webhook_secret
-    if secret:
-        add_openai_webhook(app, web_app, secret)
-
-
 async def _serve(settings: Settings, *, receive: bool, render: bool, http: bool) -> None:
     platforms = configured_platforms(settings, receive=receive)
     app = await build_app(settings, chat_ports=[p.port for p in platforms])
-    web_app = base_web_app(app)
+    web_app = create_web_app(app)
     for platform in platforms:
         await platform.start(app, web_app)
-    runner: web.AppRunner | None = None
+    server: WebServer | None = None
     if http:
-        runner = web.AppRunner(web_app)
-        await runner.setup()
-        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-        log.info("listening on http://%s:%s", settings.http_host, settings.http_port)
+        # One ASGI app on this loop, next to the chat adapters and the worker.
+        server = WebServer(web_app, settings.http_host, settings.http_port)
+        await server.start()
+        log.info("listening on %s", server.url)
     loops = start_loops(app, render=render)
     if not platforms:
         log.warning(
@@ -88,13 +69,13 @@ async def _serve(settings: Settings, *, receive: bool, render: bool, http: bool)
     finally:
         # A graceful stop: take no new work, let in-flight work reach a saved state, give back the rest.
         grace = app.settings.shutdown_grace_seconds
+        if server is not None:
+            await server.stop()  # no new requests reach the platforms as they stop
         for platform in platforms:
             await platform.stop()
         await app.worker.stop(grace)
         await loops.stop()
         await app.deliverer.drain(rounds=3)
-        if runner is not None:
-            await runner.cleanup()
         await app.close()
 
 

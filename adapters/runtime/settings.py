@@ -39,10 +39,12 @@ class Settings(BaseSettings):
     intake_grace_seconds: float = 15.0  # how old an untouched ask must be before the sweep resumes it
     shutdown_grace_seconds: float = 20.0  # SIGTERM: in-flight work gets this long to reach a saved state
 
-    # web (Slack HTTP mode, webhooks)
+    # web (Slack HTTP mode, webhooks, clip links)
     http_host: str = "127.0.0.1"
     http_port: int = 3000
-    public_url: str = ""  # how links to clips are shown when a file is too big to upload
+    public_url: str = ""  # where people reach the web app; clip links start here
+    link_secret: str | None = None  # signs clip links (same on every replica); default: one in the data dir
+    link_ttl_seconds: float = 7 * 24 * 3600  # how long a clip link works
 
     # OpenAI-compatible video endpoints, refiner, moderation
     openai_api_key: str | None = Field(

@@ -5,14 +5,19 @@ a button's ``action_id`` is ``clipdesk_{action}`` and its ``value`` is
 :attr:`bot.messages.Button.value` (``{request_id}`` or ``{request_id}:{render_id}``).
 A modal's ``callback_id`` is ``clipdesk_{action}``; its ``private_metadata``
 carries the action, request, render and the thread it was opened from.
+
+Every text of a core message goes out through :func:`adapters.slack.escaping.inert_mrkdwn`:
+what users and models wrote cannot mention, notify or disguise a link.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.slack.escaping import inert_mrkdwn
 from bot.domain import ReplyTarget
 from bot.messages import Action, Form, Message, Style
 
@@ -49,8 +54,19 @@ def action_from_id(value: str) -> Action | None:
         return None
 
 
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+
+
+def _cut(text: str, limit: int) -> int:
+    """Where to cut ``text`` to at most ``limit`` characters without splitting an ``&lt;`` entity."""
+    if len(text) <= limit:
+        return len(text)
+    partial = _PARTIAL_ENTITY.search(text[max(0, limit - 4) : limit])
+    return limit - (len(partial[0]) if partial else 0)
+
+
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else text[: _cut(text, limit - 1)] + "…"
 
 
 def _mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, str]:
@@ -70,25 +86,30 @@ def progress_bar(percent: int, width: int = 20) -> str:
 
 def fallback_text(message: Message) -> str:
     """The top-level ``text``: what notifications and screen readers show."""
-    return _clip(message.plain(), FALLBACK_TEXT_MAX)
+    return _clip(inert_mrkdwn(message.plain(), message.mentions), FALLBACK_TEXT_MAX)
 
 
 def message_blocks(message: Message) -> list[Block]:
     """Render a core :class:`Message` as Block Kit blocks (no actions block when it has no buttons)."""
-    blocks: list[Block] = [{"type": "section", "text": _mrkdwn(f"*{message.text}*")}]
+
+    def inert(text: str) -> str:
+        return inert_mrkdwn(text, message.mentions)
+
+    blocks: list[Block] = [{"type": "section", "text": _mrkdwn(f"*{inert(message.text)}*")}]
     if message.progress is not None:
         blocks.append({"type": "section", "text": _mrkdwn(progress_bar(message.progress))})
-    body = _clip(message.body, SECTION_TEXT_MAX * BODY_SECTIONS_MAX)
+    body = _clip(inert(message.body), SECTION_TEXT_MAX * BODY_SECTIONS_MAX)
     while body:  # a long body becomes several sections rather than a rejected message
-        blocks.append({"type": "section", "text": _mrkdwn(body[:SECTION_TEXT_MAX])})
-        body = body[SECTION_TEXT_MAX:]
+        cut = _cut(body, SECTION_TEXT_MAX)
+        blocks.append({"type": "section", "text": _mrkdwn(body[:cut])})
+        body = body[cut:]
     fields = list(message.fields)
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         chunk = fields[start : start + FIELDS_PER_SECTION]
         blocks.append(
             {
                 "type": "section",
-                "fields": [_mrkdwn(f"*{f.label}*\n{f.value}", FIELD_TEXT_MAX) for f in chunk],
+                "fields": [_mrkdwn(f"*{inert(f.label)}*\n{inert(f.value)}", FIELD_TEXT_MAX) for f in chunk],
             }
         )
     if message.buttons:
@@ -100,7 +121,7 @@ def message_blocks(message: Message) -> list[Block]:
             }
         )
     if message.context:
-        blocks.append({"type": "context", "elements": [_mrkdwn(message.context, CONTEXT_TEXT_MAX)]})
+        blocks.append({"type": "context", "elements": [_mrkdwn(inert(message.context), CONTEXT_TEXT_MAX)]})
     return blocks
 
 
@@ -117,7 +138,10 @@ def _button(label: str, action: Action, value: str, style: Style) -> Block:
 
 
 def link_blocks(message: Message, url: str | None, note: str) -> list[Block]:
-    """The clip message when the file itself could not be uploaded: a link and a note why."""
+    """The clip message when the file itself could not be uploaded: a link and a note why.
+
+    The link line is the adapter's own (a signed clip link), so it is the one mrkdwn not made inert.
+    """
     if url:
         line = f"📎 <{url}|Download the clip>\n_{note}_"
     else:

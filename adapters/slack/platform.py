@@ -2,7 +2,8 @@
 
 - ``SLACK_APP_TOKEN`` set: Socket Mode (no public URL needed).
 - only ``SLACK_SIGNING_SECRET`` set: HTTP mode, ``POST /slack/events`` on the web app,
-  every request's signature verified by Bolt.
+  every request's signature verified on the raw bytes before parsing
+  (``adapters.web.slack_events``), then by Bolt.
 - ``receive=False``: only the Web API client, so a worker can post clips into threads.
 """
 
@@ -12,8 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from fastapi import FastAPI
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -24,6 +24,8 @@ from adapters.slack.chat import DEFAULT_MAX_UPLOAD_BYTES, SlackChat
 from adapters.slack.client import web_client
 from adapters.slack.groups import ApproverGroups
 from adapters.slack.sink import EventSink
+from adapters.web.refusals import refusals_of
+from adapters.web.slack_events import mount_slack_events
 
 if TYPE_CHECKING:
     from adapters.runtime.container import App
@@ -78,7 +80,7 @@ class SlackPlatform:
             return "send-only"
         return "socket" if self.app_token else "http"
 
-    async def start(self, app: App, web_app: web.Application) -> None:
+    async def start(self, app: App, web_app: FastAPI) -> None:
         """Connect over Socket Mode, or add ``POST /slack/events`` to ``web_app`` (before it starts)."""
         if self.port.link_for is None:
             self.port.link_for = app.media.url_for
@@ -94,14 +96,11 @@ class SlackPlatform:
         if self.app_token:
             await self._connect_socket(self.bolt, self.app_token)
         else:
-            web_app.router.add_post(EVENTS_PATH, self.handle_http)
+            assert self.signing_secret  # checked in __init__
+            mount_slack_events(
+                web_app, self.bolt, self.signing_secret, refusals_of(web_app), path=EVENTS_PATH
+            )
             log.info("Slack HTTP mode: events, commands and clicks at POST %s", EVENTS_PATH)
-
-    async def handle_http(self, request: web.Request) -> web.Response:
-        """One Slack HTTP request through Bolt (signature check, ack, listeners)."""
-        assert self.bolt is not None, "start() first"
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
 
     async def drain(self) -> None:
         """Wait for the work started by the events received so far (tests, shutdown)."""

@@ -49,7 +49,7 @@ async def test_a_clip_over_the_upload_limit_is_re_encoded_to_fit(
         assert facts.frames >= 40 and abs(facts.seconds - 2.0) < 0.2  # all of it, still moving
         assert (facts.width, facts.height) == (426, 240)
         assert "Re-encoded to 426×240 to fit this server's 80 KB upload limit" in clip.text()
-        assert f"({PUBLIC_URL}/media/clips/{render.id}.mp4)" in clip.text()
+        assert f"({PUBLIC_URL}/media/clips/{render.id}.mp4?expires=" in clip.text()
         assert [b["label"] for b in clip.buttons()] == ["Approve", "Regenerate", "Edit prompt", "Reject"]
     finally:
         await bot.stop()
@@ -64,7 +64,7 @@ async def test_a_clip_that_cannot_shrink_watchably_is_linked_with_a_note(
         request, clip = await bot.ready_for_review()
         [render] = await bot.app.store.renders.renders_for(request.id)
         assert clip.attachments == []
-        assert f"[Watch the clip]({PUBLIC_URL}/media/clips/{render.id}.mp4)" in clip.text()
+        assert f"[Watch the clip]({PUBLIC_URL}/media/clips/{render.id}.mp4?expires=" in clip.text()
         assert "over this server's" in clip.text() and "upload limit" in clip.text()
         assert [b["label"] for b in clip.buttons()] == ["Approve", "Regenerate", "Edit prompt", "Reject"]
         # Never lost: the clip is still in the media store, and the request still awaits review.

@@ -15,9 +15,9 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
-from adapters.runtime.server import base_web_app
+from adapters.web.app import create_web_app
+from adapters.web.server import WebServer
 from bot.domain import RenderStatus, RequestStatus
 from tests.e2e.engine_fakes import ENGINES, EngineFake, engine_settings, running_engine
 from tests.e2e.paid_fakes import providers_for
@@ -188,9 +188,8 @@ async def test_the_push_of_a_finished_job_ends_the_workers_wait_early(
     pokes: list[bool] = []
     poke = h.app.worker.poke
     h.app.worker.poke = lambda remote_id: pokes.append(poke(remote_id)) or pokes[-1]  # type: ignore[method-assign]
-    runner = web.AppRunner(base_web_app(h.app))  # mounts the webhook routes and ComfyUI's pokes
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    server = WebServer(create_web_app(h.app), "127.0.0.1", port)  # the webhook routes, ComfyUI's pokes
+    await server.start()
     try:
         request = await h.ask(eng.ask())
         assert request is not None
@@ -206,5 +205,5 @@ async def test_the_push_of_a_finished_job_ends_the_workers_wait_early(
         await asyncio.wait_for(h.run_until(request.id, [R.IN_REVIEW]), timeout=30)
         assert True in pokes and len(h.chat.of_kind("clip")) == 1
     finally:
-        await runner.cleanup()
+        await server.stop()
         await h.close()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aiohttp.test_utils import TestServer
-
-from adapters.runtime.server import base_web_app
+from adapters.web.app import create_web_app
 from bot.domain import RequestStatus
 from tests.e2e.paid_fakes import providers_for
 from tests.fakes.openai import FakeOpenAI
 from tests.support.harness import make_harness
 from tests.support.waiting import wait_for
+from tests.support.web import serving
 
 
 async def test_a_signed_webhook_ends_the_wait_and_the_clip_is_delivered(
@@ -36,8 +35,6 @@ async def test_a_signed_webhook_ends_the_wait_and_the_clip_is_delivered(
         pokes: list[bool] = []
         poke = h.app.worker.poke
         h.app.worker.poke = lambda remote_id: pokes.append(poke(remote_id)) or pokes[-1]  # type: ignore[method-assign]
-        server = TestServer(base_web_app(h.app))
-        await server.start_server()
         try:
             request = await h.ask("a 4s clip of a kite")
             assert request is not None
@@ -49,14 +46,12 @@ async def test_a_signed_webhook_ends_the_wait_and_the_clip_is_delivered(
             await wait_for(polled_once)
             [video_id] = list(openai.videos)
             openai.finish(video_id)
-            status = await openai.send_webhook(
-                str(server.make_url("/webhooks/openai")), "video.completed", video_id
-            )
+            async with serving(create_web_app(h.app)) as base:
+                status = await openai.send_webhook(f"{base}/webhooks/openai", "video.completed", video_id)
             assert status == 200 and pokes == [True]
             done = await h.run_until(request.id, [RequestStatus.IN_REVIEW])
             assert done.status == RequestStatus.IN_REVIEW and len(h.chat.of_kind("clip")) == 1
             # One poll before the webhook and one because of it: the 30 s safety-net poll never came.
             assert len(openai.calls_to("GET", r"/v1/videos/[^/]+")) == 2
         finally:
-            await server.close()
             await h.close()

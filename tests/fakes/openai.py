@@ -139,6 +139,21 @@ class ChatRefusal:
     text: str
 
 
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One signed webhook delivery, byte for byte; posting it again is a replay."""
+
+    body: str
+    headers: dict[str, str]
+
+    async def post(self, url: str) -> int:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=self.body, headers=self.headers) as response,
+        ):
+            return response.status
+
+
 def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(os.urandom(32)).decode()
 
@@ -358,17 +373,15 @@ class FakeOpenAI:
 
     # ------------------------------------------------------------------ webhooks
 
-    async def send_webhook(
+    def webhook_delivery(
         self,
-        url: str,
         event_type: str,
         video_id: str,
         *,
         secret: str | None = None,
         timestamp: int | None = None,
-        tamper: bool = False,
-    ) -> int:
-        """Sign and POST a webhook event the way OpenAI delivers it; return the HTTP status."""
+    ) -> WebhookDelivery:
+        """A webhook event signed the way OpenAI signs it (Standard Webhooks), ready to POST."""
         ts = int(time.time()) if timestamp is None else timestamp
         body = json.dumps(
             {
@@ -387,9 +400,23 @@ class FakeOpenAI:
             "webhook-timestamp": str(ts),
             "webhook-signature": sign_webhook(secret or self.webhook_secret, webhook_id, ts, body),
         }
-        sent = body.replace(video_id, video_id + "x") if tamper else body
-        async with aiohttp.ClientSession() as session, session.post(url, data=sent, headers=headers) as r:
-            return r.status
+        return WebhookDelivery(body, headers)
+
+    async def send_webhook(
+        self,
+        url: str,
+        event_type: str,
+        video_id: str,
+        *,
+        secret: str | None = None,
+        timestamp: int | None = None,
+        tamper: bool = False,
+    ) -> int:
+        """Sign and POST a webhook event the way OpenAI delivers it; return the HTTP status."""
+        delivery = self.webhook_delivery(event_type, video_id, secret=secret, timestamp=timestamp)
+        if tamper:
+            delivery = WebhookDelivery(delivery.body.replace(video_id, video_id + "x"), delivery.headers)
+        return await delivery.post(url)
 
     # ------------------------------------------------------------------ plumbing
 

@@ -1,5 +1,5 @@
 """Webhook verification for fal (ED25519 + JWKS), Replicate (Standard Webhooks) and Luma (signed URL),
-and the aiohttp route that turns a verified delivery into one poke."""
+and the web route that turns a verified delivery into one poke."""
 
 from __future__ import annotations
 
@@ -10,17 +10,19 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
 
 from adapters.providers.fal_webhooks import FalWebhookVerifier, keys_from_jwks, verify_signature
 from adapters.providers.luma_webhooks import signed_callback_url, verify_luma_callback
 from adapters.providers.replicate_webhooks import verify_replicate_webhook
-from adapters.providers.webhooks import InvalidWebhook, ProviderEvent, ReplayGuard, webhook_route
+from adapters.providers.webhooks import InvalidWebhook, ProviderEvent
+from adapters.web.refusals import RefusalLog
+from adapters.web.webhooks import engine_webhook_router
 from tests.fakes.fal import FakeFal
 from tests.fakes.openai import sign_webhook
 from tests.fakes.replicate import FakeReplicate
+from tests.support.web import serving
 
 ENDPOINT = "fal-ai/kling-video/v2.1/standard/image-to-video"
 
@@ -114,26 +116,16 @@ async def test_the_route_answers_400_to_a_bad_delivery_and_pokes_once_per_delive
     async def on_event(event: ProviderEvent) -> None:
         poked.append(event.remote_id)
 
-    app = web.Application()
-    app.router.add_routes([webhook_route("/hook", "fal", FalWebhookVerifier(fal.jwks_url), on_event)])
-    server = TestServer(app)
-    await server.start_server()
-    try:
+    app = FastAPI()
+    verifier = FalWebhookVerifier(fal.jwks_url)
+    app.include_router(engine_webhook_router("/hook", "fal", verifier, on_event, RefusalLog()))
+    async with serving(app) as base:
         body, headers = fal_delivery(fal.signing_key)
         async with aiohttp.ClientSession() as session:
-            url = str(server.make_url(f"/hook?endpoint={ENDPOINT}"))
+            url = f"{base}/hook?endpoint={ENDPOINT}"
             for _ in range(3):  # one delivery, replayed
                 async with session.post(url, data=body, headers=headers) as response:
                     assert response.status == 200
             async with session.post(url, data=b"{}", headers={}) as response:
                 assert response.status == 400
         assert poked == [f"{ENDPOINT}|req-1"]
-    finally:
-        await server.close()
-
-
-def test_the_replay_guard_forgets_deliveries_after_the_window() -> None:
-    guard = ReplayGuard(window=0.0)
-    assert guard.first_time("a") and guard.first_time("a")  # a zero window remembers nothing
-    guard = ReplayGuard(window=300)
-    assert guard.first_time("a") and not guard.first_time("a") and guard.first_time("b")

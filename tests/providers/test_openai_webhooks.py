@@ -9,17 +9,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
+from fastapi import FastAPI
 from openai import AsyncOpenAI
 
-from adapters.providers.openai_webhooks import (
-    WEBHOOK_PATH,
-    InvalidWebhook,
-    parse_video_event,
-    webhook_app_routes,
-)
+from adapters.providers.openai_webhooks import WEBHOOK_PATH, InvalidWebhook, parse_video_event
+from adapters.web.refusals import RefusalLog
+from adapters.web.webhooks import openai_webhook_router
 from tests.fakes.openai import FakeOpenAI, new_webhook_secret, sign_webhook
+from tests.support.web import serving
 
 
 @pytest.fixture
@@ -49,13 +46,11 @@ class Receiver:
 @pytest.fixture
 async def receiver(fake_openai: FakeOpenAI, openai_client: AsyncOpenAI) -> AsyncIterator[Receiver]:
     box = Receiver(url="")
-    app = web.Application()
-    app.add_routes(webhook_app_routes(openai_client, fake_openai.webhook_secret, box))
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    box.url = str(server.make_url(WEBHOOK_PATH))
-    yield box
-    await server.close()
+    app = FastAPI()
+    app.include_router(openai_webhook_router(openai_client, fake_openai.webhook_secret, box, RefusalLog()))
+    async with serving(app) as base:
+        box.url = f"{base}{WEBHOOK_PATH}"
+        yield box
 
 
 @pytest.mark.parametrize(("event_type", "completed"), [("video.completed", True), ("video.failed", False)])
@@ -137,3 +132,15 @@ def test_parse_video_event_verifies_with_the_sdk_and_returns_the_event(
         parse_video_event(openai_client, body.encode(), headers, new_webhook_secret())
     with pytest.raises(InvalidWebhook):
         parse_video_event(openai_client, body.encode(), {"webhook-id": "wh_1"}, secret)
+
+
+async def test_a_delivery_that_failed_is_handled_when_openai_sends_it_again(
+    fake_openai: FakeOpenAI, receiver: Receiver
+) -> None:
+    delivery = fake_openai.webhook_delivery("video.completed", "video_abc123")
+    receiver.broken = True
+    assert await delivery.post(receiver.url) == 500
+    receiver.broken = False
+    assert await delivery.post(receiver.url) == 200  # the same webhook-id: not taken for a replay
+    assert await delivery.post(receiver.url) == 200  # now it is one
+    assert receiver.events == [("video_abc123", True)]

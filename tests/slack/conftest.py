@@ -1,6 +1,6 @@
 """A clipdesk process on the real Bolt app and AsyncWebClient, talking to the fake Slack.
 
-Only base URLs point at the fake; slack-bolt, slack_sdk and aiohttp run unpatched.
+Only base URLs point at the fake; slack-bolt, slack_sdk and the web app (FastAPI on uvicorn) run unpatched.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from adapters.runtime.container import App, build_app
 from adapters.slack.platform import EVENTS_PATH, SlackPlatform, slack_platform
+from adapters.web.app import create_web_app
+from adapters.web.server import WebServer
 from bot.domain import ReplyTarget, RequestStatus, VideoRequest
 from bot.ports import PromptRefiner
 from storage.media import LocalMediaStore
@@ -45,7 +46,7 @@ class Bed:
     provider: FileJobProvider
     mode: str
     events_url: str | None
-    runner: web.AppRunner | None
+    server: WebServer | None
 
     # ------------------------------------------------------------------ sending as Slack
 
@@ -101,9 +102,9 @@ class Bed:
         return [e.kind for e in await self.app.store.audit.audit_events()]
 
     async def close(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
         await self.platform.stop()
-        if self.runner is not None:
-            await self.runner.cleanup()
         await self.app.close()
 
 
@@ -143,17 +144,15 @@ async def start_bed(
         refiner=refiner,
         migrate=False,
     )
-    web_app = web.Application()
+    web_app = create_web_app(app)
     await platform.start(app, web_app)
-    runner = None
+    server = None
     events_url = None
     if mode == "http":
-        runner = web.AppRunner(web_app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        events_url = f"http://127.0.0.1:{runner.addresses[0][1]}{EVENTS_PATH}"
-    return Bed(fake, app, platform, provider, mode, events_url, runner)
+        server = WebServer(web_app, "127.0.0.1", 0)
+        await server.start()
+        events_url = f"{server.url}{EVENTS_PATH}"
+    return Bed(fake, app, platform, provider, mode, events_url, server)
 
 
 @pytest.fixture

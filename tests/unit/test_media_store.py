@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from storage.links import LinkSigner
 from storage.media import LocalMediaStore
 
 
@@ -27,6 +28,9 @@ def test_retention_deletes_only_what_is_older_than_the_cutoff(tmp_path: Path) ->
 
 
 def test_links_point_at_the_public_url_when_one_is_set(tmp_path: Path) -> None:
-    media = LocalMediaStore(tmp_path / "media", "https://clips.example.com/")
-    assert media.url_for(media.clip_path("rnd_1")) == "https://clips.example.com/media/clips/rnd_1.mp4"
+    media = LocalMediaStore(tmp_path / "media", "https://clips.example.com/", LinkSigner(b"k" * 32))
+    link = media.url_for(media.clip_path("rnd_1"))
+    assert link.startswith(
+        "https://clips.example.com/media/clips/rnd_1.mp4?expires="
+    )  # signed: see tests/web
     assert LocalMediaStore(tmp_path / "m2").url_for(tmp_path / "m2" / "clips" / "a.mp4").startswith("file://")
