@@ -24,12 +24,14 @@ WEIGHT = 500
 
 @dataclass(frozen=True)
 class TextLine:
-    """One line as drawn: its text, font size and weight, and its line box's top-left in the frame."""
+    """One line as drawn: its text, font size and weight, its line box's top-left in the frame,
+    and the frame row of its baseline."""
 
     text: str
     size: int
     weight: int
     origin: tuple[int, int]
+    baseline: int
 
 
 @dataclass
@@ -89,7 +91,9 @@ def _card(
         for line in lines:
             x = (image.width - round(stack.measure(line))) // 2 if centred else pad
             stack.draw(image, (x, y), line, (*color, 255))
-            placed.append(TextLine(line, stack.size, stack.weight, (at[0] + x, at[1] + y)))
+            placed.append(
+                TextLine(line, stack.size, stack.weight, (at[0] + x, at[1] + y), at[1] + y + stack.ascent)
+            )
             y += stack.line_height
         y += gap
     return Card(Patch.from_image(image.convert("RGB"), at), tuple(placed))
@@ -117,8 +121,8 @@ def label_strip(job: AnimaticJob, timing: ShotTiming) -> Card:
     right_x = job.width - margin - round(stack.measure(right))
     stack.draw(image, (right_x, pad), right, (*PAPER, 255))
     lines = (
-        TextLine(LABEL.upper(), stack.size, stack.weight, (margin, pad)),
-        TextLine(right, stack.size, stack.weight, (right_x, pad)),
+        TextLine(LABEL.upper(), stack.size, stack.weight, (margin, pad), pad + stack.ascent),
+        TextLine(right, stack.size, stack.weight, (right_x, pad), pad + stack.ascent),
     )
     return Card(Patch.from_image(image, (0, 0)), lines)
 
@@ -188,7 +192,8 @@ class TimecodeBar:
             draw.rectangle((x - 1, y0 - bar_h, x + 1, y0 + 2 * bar_h), fill=ACCENT)
         self.base = Patch.from_image(image, (0, self.top))
         self.fill_yuv = yuv(PAPER)
-        self.lines = (TextLine(text, stack.size, stack.weight, (margin, self.top + pad)),)
+        top = self.top + pad
+        self.lines = (TextLine(text, stack.size, stack.weight, (margin, top), top + stack.ascent),)
 
     def timecode(self, frame: int) -> str:
         seconds, frames = divmod(frame, self.fps)
