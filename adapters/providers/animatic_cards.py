@@ -142,7 +142,7 @@ def caption(job: AnimaticJob, text: str, bottom: int) -> Card | None:
 
 
 def title_card(job: AnimaticJob) -> Card:
-    """The title (the brief's subject) and a line of facts, centred over the first shot's start."""
+    """The title (the brief's subject) and a line of facts, over the first shot's start."""
     unit, _ = _units(job)
     pad = _even(unit * 0.03)
     inner = round(job.width * 0.84) - 2 * pad
@@ -151,7 +151,9 @@ def title_card(job: AnimaticJob) -> Card:
     widths = [title.measure(t) for t in title_lines] + [sub.measure(t) for t in sub_lines]
     width = round(max(widths)) + 2 * pad
     height = title.line_height * len(title_lines) + sub.line_height * len(sub_lines) + 2 * pad + pad // 2
-    at = (_even((job.width - width) / 2), _even((job.height - height) / 2))
+    # high in the frame, under the label strip: the subject below stays in view (and in motion)
+    top = _even(unit * 0.075 + unit * 0.06)
+    at = (_even((job.width - width) / 2), top)
     blocks = [(title, title_lines, PAPER, True), (sub, sub_lines, ACCENT, True)]
     return _card((width, height), at, blocks, pad, gap=pad // 2)
 

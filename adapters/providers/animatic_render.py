@@ -5,7 +5,7 @@ turns an :class:`AnimaticJob` into frames and an H.264 file.
 
 Why it is fast enough to be a draft tier: per shot, the world, the subject and the cards are
 drawn once (Pillow) and converted to YUV planes once; per frame, only the camera window is
-copied (or scaled, for a zoom), a sprite blended for parallax, and the cards and timecode
+copied (or scaled, for a zoom), the subject blended where it moves on its own, and the cards and timecode
 copied on top. A drawing thread makes the next frames while the encoder works on earlier ones,
 with a small bounded queue between them so memory stays flat.
 """
@@ -189,7 +189,9 @@ def _shot_art(job: AnimaticJob, timing: ShotTiming, bottom: int) -> _ShotArt:
         job.seed % 2**32,
     )
     frame = (job.width, job.height)
-    parallax = move.kind is Move.ORBIT
+    # the subject is drawn apart when it moves against the world: an orbit's parallax, or the
+    # action inside a locked-off frame (a still frame would read, and fail QC, as a frozen clip)
+    parallax = move.kind in (Move.ORBIT, Move.LOCKED)
     world = draw_world(scene, frame, with_subject=not parallax)
     planes = Planes.from_image(world)
     sprite, sprite_at = None, (0, 0)
@@ -236,9 +238,19 @@ def _place_world(buffer: FrameBuffer, art: _ShotArt, k: int, job: AnimaticJob) -
     top = int(min(max(cy - fh / 2 + dy, 0), wh - fh))
     buffer.show(art.world, left, top)
     if art.sprite is not None:
-        # the subject stays near the centre while the world slides behind it: parallax reads as orbit
-        drift = -dx * 0.2
+        # orbit: the subject stays near the centre while the world slides behind it;
+        # locked-off: the camera stays put and the subject crosses part of the frame
+        drift = -dx * 0.2 if move.kind is Move.ORBIT else move.direction * _pace(k / job.fps, fw * 0.12)
         buffer.blend(art.sprite, (round(fw / 2 + art.sprite_at[0] + drift), fh // 2 + art.sprite_at[1]))
+
+
+def _pace(seconds: float, reach: float) -> float:
+    """Steady side-to-side travel within ±``reach`` at ``reach``/2.4 per second, for any shot length.
+
+    Steady, not eased: an eased start would sit still for a second, which QC rightly calls frozen.
+    """
+    travel = (seconds * reach / 2.4) % (4 * reach)
+    return travel - reach if travel < 2 * reach else 3 * reach - travel
 
 
 def _shake(seconds: float, seed: int, amplitude: float) -> tuple[float, float]:
