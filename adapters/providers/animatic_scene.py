@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from adapters.providers.animatic_shapes import RGB, SHAPES, Palette, draw_shape
+from adapters.providers.animatic_shapes import RGB, SHAPE_WIDTHS, SHAPES, Palette, draw_shape
 
 WORLD_MARGIN = 1.4  # the world is this much larger than the frame, room to pan and pull out
 # Where things stand, in frame heights below the world's centre: the picture between the label
@@ -380,9 +380,15 @@ def draw_subject(scene: Scene, frame: tuple[int, int]) -> tuple[Image.Image, tup
     draw.ellipse((box_w * 0.1, base - tall * 0.06, box_w * 0.9, base + tall * 0.02), fill=(0, 0, 0, 60))
     if scene.split:
         half = box_w // 2
-        draw_shape(draw, shape, (half // 2, base), tall * 0.8, scene.palette, variant=0)
-        draw_shape(draw, shape, (half + half // 2, base), tall * 0.8, scene.palette, variant=1)
-        draw.line((half, tall * 0.05, half, base), fill=(*scene.palette.ink, 255), width=max(2, unit // 180))
+        height = min(tall * 0.8, half * 0.9 / SHAPE_WIDTHS.get(shape, 1.0))  # two must fit side by side
+        draw_shape(draw, shape, (half // 2, base), height, scene.palette, variant=0)
+        draw_shape(draw, shape, (half + half // 2, base), height, scene.palette, variant=1)
+        draw.line(
+            (half, base - height * 1.05, half, base),
+            fill=(*scene.palette.ink, 255),
+            width=max(2, unit // 180),
+        )
     else:
-        draw_shape(draw, shape, (box_w // 2, base), tall * 0.92, scene.palette, variant=0)
+        height = min(tall * 0.92, box_w * 0.95 / SHAPE_WIDTHS.get(shape, 1.0))
+        draw_shape(draw, shape, (box_w // 2, base), height, scene.palette, variant=0)
     return sprite, (-box_w // 2, round(fh * GROUND) - tall)

@@ -345,6 +345,10 @@ SHAPES: dict[str, Shape] = {
 }
 
 
+# how wide each shape is for its height, so a layout can make it fit
+SHAPE_WIDTHS = {"vehicle": 1.2, "flow": 1.0, "food": 1.1, "animal": 0.95, "building": 0.75, "object": 0.7}
+
+
 def draw_shape(
     draw: ImageDraw.ImageDraw, kind: str, base: Point, height: float, pal: Palette, variant: int = 0
 ) -> None:
