@@ -86,7 +86,7 @@ def render_animatic(
     try:
         with open_output(job, dest) as (out, stream):
             for index in range(total + 1):
-                frame = frames.get(timeout=_WAIT) if index < total else None
+                frame = _next_frame(frames) if index < total else None
                 if isinstance(frame, BaseException):
                     raise frame
                 if frame is not None:
@@ -103,6 +103,13 @@ def render_animatic(
                 frames.get_nowait()
             except queue.Empty:
                 drawer.join(0.05)
+
+
+def _next_frame(frames: queue.Queue[av.VideoFrame | BaseException]) -> av.VideoFrame | BaseException:
+    try:
+        return frames.get(timeout=_WAIT)
+    except queue.Empty:
+        raise RuntimeError(f"the animatic's drawing thread gave no frame in {_WAIT:.0f} s") from None
 
 
 @contextlib.contextmanager

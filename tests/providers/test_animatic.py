@@ -299,6 +299,23 @@ async def test_a_render_that_crashes_reports_failed_and_uncharged(
     assert seen[-1].charged is False and "disk full" in (seen[-1].error or "")
 
 
+async def test_a_drawing_failure_fails_the_job_and_leaves_no_thread_behind(
+    provider: AnimaticProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.providers import animatic_render
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("the world could not be drawn")
+
+    monkeypatch.setattr(animatic_render, "draw_world", broken)
+    job_id = await provider.submit(make_spec("720x720", "1:1"))
+    seen = await wait_done(provider, job_id)
+
+    assert seen[-1].state == RemoteState.FAILED and "could not be drawn" in (seen[-1].error or "")
+    assert not [t for t in threading.enumerate() if t.name == "animatic-draw"]
+    assert not list((provider.work_dir / job_id).glob("*.mp4")), "no half clip is kept"
+
+
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
