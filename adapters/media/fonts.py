@@ -228,21 +228,29 @@ class FontStack:
         return np.asarray(image)
 
     def wrap(self, text: str, max_width: float) -> list[str]:
-        """Greedy line breaks within ``max_width``: at spaces, and between CJK characters."""
+        """Greedy line breaks within ``max_width``: at spaces, and between CJK characters.
+
+        Widths add up token by token (one measure per token, not per prefix); only a line that
+        comes within two pixels of the limit is measured whole, where kerning could tip it over.
+        """
         lines: list[str] = []
-        current = ""
-        for token in _break_units(text):
-            candidate = current + token if current else token.lstrip()
-            if not candidate or self.measure(candidate.rstrip()) <= max_width:
-                current = candidate
-                continue
-            if current.strip():
-                lines.append(current.rstrip())
-            current = token.lstrip()
-            while current and self.measure(current) > max_width:  # one unit wider than a line
-                cut = _longest_prefix(self, current, max_width)
-                lines.append(current[:cut])
-                current = current[cut:]
+        current, width = "", 0.0  # width of ``current`` including its trailing spaces
+        for unit in _break_units(text):
+            token = unit if current else unit.lstrip()
+            word = self.measure(token.rstrip())
+            if current:
+                fits = width + word
+                if fits > max_width - 2:
+                    fits = self.measure((current + token).rstrip())
+                if fits > max_width:
+                    lines.append(current.rstrip())
+                    current, width, token = "", 0.0, token.lstrip()
+            if not current and word > max_width:  # one unit wider than a line: break inside it
+                while len(token.rstrip()) > 1 and self.measure(token.rstrip()) > max_width:
+                    cut = _longest_prefix(self, token, max_width)
+                    lines.append(token[:cut])
+                    token = token[cut:]
+            current, width = current + token, width + self.measure(token)
         if current.strip() or not lines:
             lines.append(current.rstrip())
         return lines
