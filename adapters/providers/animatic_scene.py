@@ -75,7 +75,7 @@ _SPLIT = re.compile(
     r"side by side|split-screen|split)\b|区别|对比|比较"
 )
 _NIGHT = re.compile(r"\b(?:night|dusk|moody|neon|dark|dramatic|noir|moonlit|evening)\b")
-_WARM = re.compile(r"\b(?:golden|sunset|sunrise|warm|candle|amber|autumn)\b")
+_WARM = re.compile(r"\b(?:golden|sunset|sunrise|dawn|warm|candle|amber|autumn)\b")
 _BOLD = re.compile(r"\b(?:bold|punchy|high-energy|vibrant|saturated|colourful|colorful)\b")
 
 

@@ -123,8 +123,8 @@ def _paint_forest(c: Canvas) -> None:
     draw, rng, size, horizon, unit = c.draw, c.rng, c.size, c.horizon, c.unit
     width, _ = size
     for layer, shade in ((0, 0.55), (1, 0.75)):
-        for x in np.arange(-unit * 0.1, width, unit * (0.16 - 0.04 * layer)):
-            h = unit * (0.3 + 0.2 * rng.random()) * (1 + 0.3 * layer)
+        for x in np.arange(-unit * 0.1, width, unit * (0.2 - 0.05 * layer)):
+            h = unit * (0.16 + 0.14 * rng.random()) * (1 + 0.4 * layer)
             base = horizon + layer * unit * 0.04
             draw.polygon(
                 [(x, base), (x + h * 0.3, base - h), (x + h * 0.6, base)], fill=_shade((50, 120, 70), shade)
