@@ -15,17 +15,16 @@ breaks the pool) or a fork of a threaded process, for no gain. Callers who want 
 isolation can still pass a ``ProcessPoolExecutor``: the work function is top level and
 takes only a path and a number, so it pickles, and progress goes through a file.
 
-Speed comes from doing per frame only what changes: the background of each shot is built
-once (coarse noise upscaled) and each frame is a nearest-neighbour crop-and-scale of it,
-the shot's text is drawn once and pasted, and only the progress bar and timecode are
-redrawn.
+What a frame shows and how it is drawn fast lives next door: :mod:`animatic_spec` (spec to
+job), :mod:`animatic_plan` (shot timing, camera words), :mod:`animatic_scene` and
+:mod:`animatic_shapes` (the picture), :mod:`animatic_cards` (the lettering) and
+:mod:`animatic_render` (frames and the encoder).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
 import json
 import logging
 import os
@@ -39,66 +38,41 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from adapters.providers.animatic_render import AnimaticJob, ShotCard, render_animatic
+from adapters.providers.animatic_plan import AnimaticJob
+from adapters.providers.animatic_render import render_animatic
+from adapters.providers.animatic_spec import (
+    DURATIONS,
+    HIGH_SIZES,
+    MAX_PROMPT_CHARS,
+    MODEL,
+    NAME,
+    SIZES,
+    job_from_spec,
+    save_first_frame,
+)
 from bot.errors import PermanentProviderError, TransientProviderError
-from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec, SourceType
+from bot.ports import (
+    Capabilities,
+    Continuity,
+    ModelSpec,
+    RemoteState,
+    RemoteStatus,
+    RenderSpec,
+    SourceType,
+    Tier,
+)
 
 log = logging.getLogger(__name__)
 
-NAME = "animatic"
-MODEL = "animatic-v1"
-DURATIONS = (4, 6, 8, 10, 12, 16, 20)
-SIZES = {"16:9": "1280x720", "9:16": "720x1280", "1:1": "720x720"}
-HIGH_SIZES = {"16:9": "1920x1080", "9:16": "1080x1920", "1:1": "1080x1080"}
-MAX_PROMPT_CHARS = 4000
 MAX_ATTEMPTS = 3
 # A job owned by a process on another host is presumed dead after this long without a heartbeat.
 STALE_SECONDS = 300.0
 POLL_AFTER = 1.0
+FIRST_FRAME = "first_frame.png"  # the job's own copy of the image it starts from
 
 _JOB_ID = re.compile(r"^anim_[0-9a-f]{24}$")
 _RUNNING: dict[str, concurrent.futures.Future[None]] = {}  # job dir -> future, process-wide
 _RUNNING_LOCK = threading.Lock()
-
-
-def job_from_spec(spec: RenderSpec, fps: int) -> AnimaticJob:
-    """Check ``spec`` against the capabilities and freeze it into a job; bad specs are permanent."""
-    brief = spec.brief
-    if spec.model != MODEL:
-        raise _invalid(f"unknown model `{spec.model}`; the animatic has only `{MODEL}`")
-    if spec.seconds not in DURATIONS:
-        raise _invalid(f"{spec.seconds} s is not offered; choose one of {DURATIONS}")
-    if spec.aspect not in SIZES:
-        raise _invalid(f"aspect {spec.aspect} is not offered; choose one of {tuple(SIZES)}")
-    if spec.size not in (SIZES[spec.aspect], HIGH_SIZES[spec.aspect]):
-        raise _invalid(f"size {spec.size} does not match aspect {spec.aspect}")
-    if len(brief.prompt) > MAX_PROMPT_CHARS:
-        raise _invalid(f"the prompt has {len(brief.prompt)} characters, over {MAX_PROMPT_CHARS}")
-    width, height = (int(v) for v in spec.size.split("x"))
-    shots = tuple(ShotCard(s.description, s.camera, float(s.seconds)) for s in brief.shots)
-    if not shots:
-        shots = (ShotCard(brief.prompt or brief.subject, brief.camera, float(spec.seconds)),)
-    # The seed comes from what is asked, not from ids, so a restarted job renders the same bytes.
-    seed_text = f"{brief.digest}:{spec.seed}"
-    seed = int.from_bytes(hashlib.sha256(seed_text.encode()).digest()[:8], "big")
-    title = brief.subject or brief.prompt[:120]
-    count = f"{len(shots)} shot" + ("s" if len(shots) != 1 else "")
-    subtitle = f"{spec.seconds} s · {spec.aspect} · {count}"
-    return AnimaticJob(
-        render_id=spec.render_id,
-        title=title,
-        subtitle=subtitle,
-        shots=shots,
-        seconds=spec.seconds,
-        width=width,
-        height=height,
-        fps=fps,
-        seed=seed,
-    )
-
-
-def _invalid(reason: str) -> PermanentProviderError:
-    return PermanentProviderError(f"animatic cannot render this: {reason}", provider=NAME)
 
 
 # ------------------------------------------------------------------------ the provider
@@ -110,10 +84,16 @@ class AnimaticProvider:
     name = NAME
 
     def __init__(
-        self, work_dir: Path, *, fps: int = 24, executor: concurrent.futures.Executor | None = None
+        self,
+        work_dir: Path,
+        *,
+        fps: int = 24,
+        executor: concurrent.futures.Executor | None = None,
+        title_card: bool = True,
     ) -> None:
         self.work_dir = Path(work_dir)
         self.fps = fps
+        self.title_card = title_card
         self._executor = executor
         self._owns_executor = executor is None
 
@@ -126,6 +106,9 @@ class AnimaticProvider:
             audio=False,
             max_prompt_chars=MAX_PROMPT_CHARS,
             quality_sizes={"high": dict(HIGH_SIZES)},
+            # it can start from an image (a cut's previous shot), and it is the draft of last resort
+            continuity=frozenset({Continuity.FIRST_FRAME}),
+            tier=Tier.DRAFT,
         )
         return Capabilities(
             provider=NAME,
@@ -139,12 +122,14 @@ class AnimaticProvider:
 
     async def submit(self, spec: RenderSpec) -> str:
         """Start rendering in the background; the same spec for the same render reuses its job."""
-        job = job_from_spec(spec, self.fps)
+        job = await self._job(spec)
         job_id = job.job_id
         folder = self._folder(job_id)
         record = _read_record(folder)
         if record is None:
             folder.mkdir(parents=True, exist_ok=True)
+            if spec.first_frame is not None:
+                await asyncio.to_thread(save_first_frame, spec.first_frame, folder / FIRST_FRAME)
             record = {
                 "id": job_id,
                 "job": job.to_dict(),
@@ -206,7 +191,7 @@ class AnimaticProvider:
 
     async def find(self, spec: RenderSpec, *, since: datetime | None = None) -> str | None:
         """The job a submit of ``spec`` made, if any: job ids derive from the spec, so it is exact."""
-        job_id = job_from_spec(spec, self.fps).job_id
+        job_id = (await self._job(spec)).job_id
         return job_id if _read_record(self._folder(job_id)) is not None else None
 
     async def cancel(self, remote_id: str) -> None:
@@ -219,6 +204,11 @@ class AnimaticProvider:
             self._executor = None
 
     # ------------------------------------------------------------------ internals
+
+    async def _job(self, spec: RenderSpec) -> AnimaticJob:
+        if spec.first_frame is None:
+            return job_from_spec(spec, self.fps, title_card=self.title_card)
+        return await asyncio.to_thread(job_from_spec, spec, self.fps, title_card=self.title_card)
 
     def _folder(self, job_id: str) -> Path:
         if not _JOB_ID.match(job_id):
@@ -274,7 +264,8 @@ def run_job(folder: str, attempt: int) -> None:
             )
 
     try:
-        render_animatic(job, partial, report)
+        first_frame = path / FIRST_FRAME if job.first_frame else None
+        render_animatic(job, partial, report, first_frame)
         os.replace(partial, path / "clip.mp4")  # atomic: clip.mp4 exists only when whole
     finally:
         partial.unlink(missing_ok=True)

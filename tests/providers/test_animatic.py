@@ -18,55 +18,16 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from adapters.providers import animatic
 from adapters.providers.animatic import AnimaticProvider, job_from_spec
-from bot.domain import Brief, Shot
+from adapters.providers.animatic_cards import label_strip
+from adapters.providers.animatic_plan import ShotCard, plan_shots
 from bot.errors import PermanentProviderError
-from bot.ports import RemoteState, RemoteStatus, RenderSpec, VideoProvider
+from bot.ports import Continuity, RemoteState, RemoteStatus, RenderSpec, SourceType, Tier, VideoProvider
 from tests.fakes.media import decode_to_end
-
-
-def make_spec(
-    size: str = "1280x720",
-    aspect: str = "16:9",
-    seconds: int = 4,
-    *,
-    model: str = "animatic-v1",
-    prompt: str = "A 4-second widescreen product demo of a steel water bottle.",
-    render_id: str = "rnd_test",
-) -> RenderSpec:
-    shots = (
-        Shot(
-            1,
-            seconds / 2,
-            "A steel water bottle on a sunlit kitchen counter, beads of water on it",
-            "slow dolly in",
-        ),
-        Shot(
-            2,
-            seconds / 2,
-            "A hand pours ice water into a glass; the logo catches the light",
-            "pan left",
-        ),
-    )
-    brief = Brief(
-        request_id="req_test",
-        version=1,
-        prompt=prompt,
-        subject="our steel water bottle",
-        setting="a kitchen",
-        style="clean product film",
-        lighting="soft daylight",
-        camera="slow dolly in",
-        negative_prompt="",
-        seconds=seconds,
-        aspect=aspect,
-        shots=shots,
-    )
-    return RenderSpec(
-        render_id=render_id, brief=brief, model=model, seconds=seconds, size=size, aspect=aspect
-    )
+from tests.providers.animatic_support import luma_frames, make_brief, make_spec, ncc, wait_done
 
 
 @pytest.fixture
@@ -76,23 +37,25 @@ def provider(tmp_path: Path) -> Iterator[AnimaticProvider]:
     made.close()
 
 
-async def wait_done(provider: AnimaticProvider, job_id: str) -> list[RemoteStatus]:
-    seen: list[RemoteStatus] = []
-    for _ in range(6000):
-        status = await provider.status(job_id)
-        seen.append(status)
-        if status.state in (RemoteState.COMPLETED, RemoteState.FAILED):
-            return seen
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"job {job_id} never finished; last status {seen[-1]}")
+async def render(provider: AnimaticProvider, spec: RenderSpec, dest: Path) -> Path:
+    job_id = await provider.submit(spec)
+    seen = await wait_done(provider, job_id)
+    assert seen[-1].state == RemoteState.COMPLETED, seen[-1]
+    await provider.download(job_id, dest)
+    return dest
 
 
-def frame_at(path: Path, index: int) -> np.ndarray:
-    with av.open(str(path)) as container:
-        for i, frame in enumerate(container.decode(video=0)):
-            if i == index:
-                return frame.to_ndarray(format="rgb24").astype(np.int16)
-    raise AssertionError(f"{path} has no frame {index}")
+def shot_changes(path: Path, spec: RenderSpec) -> tuple[list[int], int]:
+    """Frames where the label strip (shot number, span, camera) changes, and the frame count."""
+    job = job_from_spec(spec, 24)
+    strip = label_strip(job, plan_shots(job)[0]).patch.planes.size[1]
+    frames = luma_frames(path)
+    changes = [
+        i
+        for i in range(1, len(frames))
+        if float(np.abs(frames[i][:strip] - frames[i - 1][:strip]).mean()) > 1.0
+    ]
+    return changes, len(frames)
 
 
 @pytest.mark.parametrize(("size", "aspect"), [("1280x720", "16:9"), ("720x1280", "9:16")])
@@ -124,7 +87,10 @@ async def test_status_reports_real_progress_while_encoding(
     real = animatic.render_animatic
 
     def paused(
-        job: animatic.AnimaticJob, dest: Path, progress: Callable[[int, int], None] | None = None
+        job: animatic.AnimaticJob,
+        dest: Path,
+        progress: Callable[[int, int], None] | None = None,
+        first_frame: Path | None = None,
     ) -> None:
         def report(done: int, total: int) -> None:
             assert progress is not None
@@ -133,7 +99,7 @@ async def test_status_reports_real_progress_while_encoding(
                 halfway.set()
                 resume.wait(30)
 
-        real(job, dest, report)
+        real(job, dest, report, first_frame)
 
     monkeypatch.setattr(animatic, "render_animatic", paused)
     job_id = await provider.submit(make_spec("720x720", "1:1"))
@@ -150,16 +116,97 @@ async def test_status_reports_real_progress_while_encoding(
     assert seen[-1].state == RemoteState.COMPLETED and seen[-1].progress == 100
 
 
-async def test_background_moves_within_a_shot(provider: AnimaticProvider, tmp_path: Path) -> None:
-    job_id = await provider.submit(make_spec("720x720", "1:1"))
-    await wait_done(provider, job_id)
-    dest = tmp_path / "clip.mp4"
-    await provider.download(job_id, dest)
+async def test_a_4s_plus_4s_brief_gives_two_shots_of_exactly_4_seconds(
+    provider: AnimaticProvider, tmp_path: Path
+) -> None:
+    spec = make_spec("1280x720", "16:9", 8, brief=make_brief(seconds=8))
+    clip = await render(provider, spec, tmp_path / "clip.mp4")
 
-    # frames 30 and 60 are both in the first shot: same text, so any change is the camera move
-    first, later = frame_at(dest, 30), frame_at(dest, 60)
-    top = slice(0, int(first.shape[0] * 0.85))  # leave out the progress bar
-    assert float(np.abs(first[top] - later[top]).mean()) > 2.0
+    changes, frames = shot_changes(clip, spec)
+
+    # the title card covers the start of shot 1 instead of taking time from the shots
+    assert frames == 192 and changes == [96]
+    assert abs(decode_to_end(clip).seconds - 8.0) <= 0.05
+
+
+async def test_uneven_shots_keep_their_own_seconds_with_the_title_card_off(tmp_path: Path) -> None:
+    provider = AnimaticProvider(tmp_path / "animatic", title_card=False)
+    try:
+        brief = make_brief(seconds=6, durations=(2.0, 4.0))
+        spec = make_spec("720x720", "1:1", 6, brief=brief)
+        clip = await render(provider, spec, tmp_path / "clip.mp4")
+    finally:
+        provider.close()
+
+    changes, frames = shot_changes(clip, spec)
+
+    assert frames == 144 and changes == [48]
+    assert plan_shots(job_from_spec(spec, 24, title_card=False))[0].title_frames == 0
+
+
+async def test_the_same_brief_renders_the_same_bytes(tmp_path: Path) -> None:
+    clips = []
+    for name in ("a", "b"):
+        provider = AnimaticProvider(tmp_path / name)
+        try:
+            clips.append(await render(provider, make_spec("720x720", "1:1"), tmp_path / f"{name}.mp4"))
+        finally:
+            provider.close()
+
+    assert clips[0].read_bytes() == clips[1].read_bytes()
+
+
+def checkerboard(path: Path) -> Path:
+    cells = (np.indices((9, 16)).sum(axis=0) % 2).astype(np.uint8)
+    image = np.kron(cells, np.ones((80, 80), np.uint8))[..., None] * np.array([230, 40, 40], np.uint8)
+    Image.fromarray(image, "RGB").save(path)
+    return path
+
+
+async def test_a_first_frame_opens_the_clip_and_dissolves_into_the_storyboard(
+    provider: AnimaticProvider, tmp_path: Path
+) -> None:
+    start = checkerboard(tmp_path / "start.png")
+    spec = make_spec("1280x720", "16:9", first_frame=start)
+    clip = await render(provider, spec, tmp_path / "clip.mp4")
+
+    frames = luma_frames(clip)
+    wanted = np.asarray(Image.open(start).convert("L"), np.int16)
+    picture = slice(300, 520)  # below the title card, above the shot's caption
+    similarity = [ncc(frames[i][picture], wanted[picture]) for i in (0, 9, 30)]
+
+    assert similarity[0] > 0.9, "frame 0 is the given image"
+    assert similarity[0] > similarity[1] > similarity[2] and similarity[2] < 0.3
+    assert job_from_spec(spec, 24).job_id != job_from_spec(make_spec("1280x720", "16:9"), 24).job_id
+    assert Continuity.FIRST_FRAME in provider.capabilities().model().continuity
+
+
+async def test_an_unreadable_first_frame_is_refused_before_any_work(
+    provider: AnimaticProvider, tmp_path: Path
+) -> None:
+    bogus = tmp_path / "start.png"
+    bogus.write_bytes(b"not a picture")
+
+    with pytest.raises(PermanentProviderError, match="first-frame image"):
+        await provider.submit(make_spec(first_frame=bogus))
+    with pytest.raises(PermanentProviderError, match="first-frame image"):
+        await provider.submit(make_spec(first_frame=tmp_path / "missing.png"))
+    assert not provider.work_dir.exists() or not any(provider.work_dir.iterdir())
+
+
+async def test_one_shot_of_a_cut_renders_that_shot_alone_under_its_number(
+    provider: AnimaticProvider, tmp_path: Path
+) -> None:
+    brief = make_brief(seconds=8)
+    second = brief.shots[1]
+    spec = make_spec("720x720", "1:1", 4, brief=brief, prompt=second.description)
+    clip = await render(provider, spec, tmp_path / "shot2.mp4")
+
+    job = job_from_spec(spec, 24)
+    assert job.shots == (ShotCard(second.description, "pan left", 4.0, 2),)
+    assert job.total_shots == 2 and plan_shots(job)[0].title_frames == 0, "only shot 1 carries the title"
+    assert decode_to_end(clip).frames == 96
+    assert shot_changes(clip, spec)[0] == []
 
 
 async def test_the_same_render_submitted_twice_is_one_job(provider: AnimaticProvider) -> None:
@@ -241,7 +288,7 @@ async def test_a_job_owned_by_a_live_process_is_left_to_it(
 async def test_a_render_that_crashes_reports_failed_and_uncharged(
     provider: AnimaticProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(job: animatic.AnimaticJob, dest: Path, progress: object = None) -> None:
+    def broken(job: animatic.AnimaticJob, dest: Path, progress: object = None, first: object = None) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(animatic, "render_animatic", broken)
@@ -252,6 +299,23 @@ async def test_a_render_that_crashes_reports_failed_and_uncharged(
     assert seen[-1].charged is False and "disk full" in (seen[-1].error or "")
 
 
+async def test_a_drawing_failure_fails_the_job_and_leaves_no_thread_behind(
+    provider: AnimaticProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.providers import animatic_render
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("the world could not be drawn")
+
+    monkeypatch.setattr(animatic_render, "draw_world", broken)
+    job_id = await provider.submit(make_spec("720x720", "1:1"))
+    seen = await wait_done(provider, job_id)
+
+    assert seen[-1].state == RemoteState.FAILED and "could not be drawn" in (seen[-1].error or "")
+    assert not [t for t in threading.enumerate() if t.name == "animatic-draw"]
+    assert not list((provider.work_dir / job_id).glob("*.mp4")), "no half clip is kept"
+
+
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
@@ -259,6 +323,7 @@ async def test_a_render_that_crashes_reports_failed_and_uncharged(
         ({"seconds": 5}, "5 s"),
         ({"aspect": "4:3", "size": "960x720"}, "aspect"),
         ({"size": "1920x1920"}, "size"),
+        ({"brief_prompt": "x" * 4001}, "characters"),
         ({"prompt": "x" * 4001}, "characters"),
     ],
 )
@@ -290,6 +355,8 @@ def test_capabilities_are_free_and_offer_the_standard_and_high_sizes(
     model = caps.model()
 
     assert caps.provider == "animatic" and model.name == "animatic-v1"
+    assert caps.source_type == SourceType.ALGORITHMIC
+    assert model.tier == Tier.DRAFT and model.continuity == frozenset({Continuity.FIRST_FRAME})
     assert model.price_per_second == 0 and model.audio is False
     assert model.durations == (4, 6, 8, 10, 12, 16, 20)
     assert model.size_for("9:16") == "720x1280"
