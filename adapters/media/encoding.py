@@ -36,6 +36,15 @@ def yuv_planes(frame: av.VideoFrame) -> np.ndarray:
     return planes
 
 
+def split_planes(planes: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the Y, U and V planes of a yuv420p array (writing to them writes to ``planes``)."""
+    quarter = (height // 2) * (width // 2)
+    chroma = planes[height:].reshape(-1)
+    u = chroma[:quarter].reshape(height // 2, width // 2)
+    v = chroma[quarter:].reshape(height // 2, width // 2)
+    return planes[:height], u, v
+
+
 def planes_frame(planes: np.ndarray, pts: int, time_base: Fraction) -> av.VideoFrame:
     """A new frame for the encoder: no frame type or flags of the decoded source carry over,
     so x264 makes its own decisions instead of copying the source's frame structure."""

@@ -242,6 +242,7 @@ def inspect_clip(
     size: tuple[int, int] | None = None,
     audio: bool = False,
     limits: QcLimits = QcLimits(),
+    seams: Sequence[Seam] = (),
 ) -> QcReport:
     """Decode ``path`` to the end and report findings against what was asked for.
 
@@ -249,6 +250,7 @@ def inspect_clip(
         seconds: the requested length; ``None`` skips the check.
         size: the requested (width, height); ``None`` skips the check.
         audio: whether an audio track was asked for.
+        seams: where the shots of a cut meet, to check for flashes and jumps there.
     """
     try:
         container = av.open(str(path))
@@ -267,7 +269,7 @@ def inspect_clip(
         if demux.stopped:
             meter.stop(demux.stopped)
         has_audio = bool(container.streams.audio)
-    return meter.report(seconds=seconds, size=size, audio=audio, has_audio=has_audio)
+    return meter.report(seconds=seconds, size=size, audio=audio, has_audio=has_audio, seams=seams)
 
 
 def _broken(reason: str) -> QcReport:

@@ -18,7 +18,7 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
-from adapters.media.encoding import Demux, add_h264, planes_frame, reason_of, yuv_planes
+from adapters.media.encoding import Demux, add_h264, planes_frame, reason_of, split_planes, yuv_planes
 from adapters.media.qc import FrameMeter, QcLimits
 from bot.errors import MediaError
 
@@ -149,11 +149,7 @@ class YuvMark:
 
     def blend(self, planes: np.ndarray, width: int, height: int) -> None:
         """Blend into a yuv420p array as ``VideoFrame.to_ndarray`` returns it, in place."""
-        luma = planes[:height]
-        quarter = height * width // 4
-        chroma = planes[height:].reshape(-1)
-        u = chroma[:quarter].reshape(height // 2, width // 2)
-        v = chroma[quarter:].reshape(height // 2, width // 2)
+        luma, u, v = split_planes(planes, width, height)
         x, y, w, h = self.left, self.top, self.w, self.h
         _mix(luma[y : y + h, x : x + w], self.luma, self.alpha)
         cx, cy = x // 2, y // 2
