@@ -113,7 +113,7 @@ def _frames_at(path: Path, fractions: Sequence[float]) -> list[tuple[float, Imag
         raise MediaError(f"cannot take frames from {path.name}: {reason}") from exc
     if any(b is None for b in best):
         raise MediaError(f"cannot take frames from {path.name}: no frame decodes")
-    return [(b[1], b[2].to_image()) for b in best if b is not None]
+    return [(b[1], Image.fromarray(b[2].to_ndarray(format="rgb24"))) for b in best if b is not None]
 
 
 def _duration(container: av.container.InputContainer, stream: av.VideoStream) -> float:
