@@ -27,6 +27,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from adapters.media.cut import CutJob, ProcessedCut, finish_cut
 from adapters.media.provenance import (
     ProvenanceFacts,
     SignedClip,
@@ -120,6 +121,12 @@ class MediaPostProcessor:
         loop = asyncio.get_running_loop()
         work = functools.partial(self.process_now, render, brief, request, clip)
         return await loop.run_in_executor(self._pool(), work)
+
+    async def process_cut(self, job: CutJob) -> ProcessedCut:
+        """Finish a multi-shot cut (stitch + mark + narration + QC in one pass, C2PA, sidecar) in the pool."""
+        mark = self.mark_for(job.facts.source_type)
+        work = functools.partial(finish_cut, job, watermark=mark, signer=self.signer, limits=self._limits)
+        return await asyncio.get_running_loop().run_in_executor(self._pool(), work)
 
     def process_now(self, render: Render, brief: Brief, request: VideoRequest, clip: Path) -> ProcessedClip:
         """Mark and check, sign and file one clip (blocking); then drop the provider's copy.

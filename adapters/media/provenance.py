@@ -160,13 +160,14 @@ def manifest_for(facts: ProvenanceFacts, ingredients: Sequence[Ingredient] = ())
             "softwareAgent": {"name": f"{facts.provider}/{facts.model}"},
         }
     ]
-    for item in ingredients:
+    for number, item in enumerate(ingredients):
         if item.relationship == "parentOf":
             continue  # the earlier version of this clip: an ingredient, not a part placed in it
         placed: dict[str, Any] = {
             "action": "c2pa.placed",
             "digitalSourceType": digital_source_type(item.source_type),
-            "parameters": {"ingredient": item.title},
+            "description": item.title,
+            "parameters": {"ingredientIds": [_ingredient_label(number)]},
         }
         if item.agent:
             placed["softwareAgent"] = {"name": item.agent}
@@ -204,9 +205,10 @@ def sign_clip(
     try:
         signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(algorithm, chain, key_pem, config.tsa_url))
         with ExitStack() as files, signer, c2pa.Builder(manifest_for(facts, ingredients)) as builder:
-            for item in ingredients:
+            for number, item in enumerate(ingredients):
                 stream = files.enter_context(item.path.open("rb"))
-                definition = {"title": item.title, "relationship": item.relationship}
+                label = _ingredient_label(number)  # what the placed action points at
+                definition = {"title": item.title, "relationship": item.relationship, "label": label}
                 builder.add_ingredient(definition, item.mime, stream)
             with source.open("rb") as src, dest.open("w+b") as out:
                 builder.sign(signer, "video/mp4", src, out)
@@ -261,7 +263,7 @@ def read_provenance(path: Path, trust_anchors: Path | None = None) -> Provenance
         digital_source_type=source_type,
         ingredients=tuple(str(i.get("title", "")) for i in manifest.get("ingredients", [])),
         placed=tuple(
-            (str((a.get("parameters") or {}).get("ingredient", "")), str(a.get("digitalSourceType", "")))
+            (str(a.get("description", "")), str(a.get("digitalSourceType", "")))
             for a in actions
             if a.get("action") == "c2pa.placed"
         ),
@@ -300,6 +302,10 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _ingredient_label(number: int) -> str:
+    return f"clipdesk.ingredient.{number}"
 
 
 def _c2pa() -> Any:

@@ -17,6 +17,7 @@ overlaps neighbours, so the cut lasts ``sum(seconds) - (n - 1) * d`` (hard cuts:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -113,6 +114,20 @@ def plan_spans(seconds: list[float], fps: Fraction, crossfade: float = 0.0) -> l
         spans.append((at, frames))
         at += frames - fade
     return spans
+
+
+def planned_spans(
+    shots: Sequence[ShotClip], options: StitchOptions = StitchOptions()
+) -> tuple[ShotSpan, ...]:
+    """Where each shot will sit in the cut :func:`stitch` makes with ``options`` (for narration)."""
+    if not shots:
+        return ()
+    _, fps = _format_of(shots[0], options)
+    spans = plan_spans([s.seconds for s in shots], fps, options.crossfade)
+    return tuple(
+        ShotSpan(shot.index, float(at / fps), float((at + n) / fps))
+        for shot, (at, n) in zip(shots, spans, strict=True)
+    )
 
 
 def stitch(shots: list[ShotClip], dest: Path, options: StitchOptions = StitchOptions()) -> StitchedCut:
