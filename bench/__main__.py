@@ -8,7 +8,17 @@ import logging
 import sys
 
 # Each module exposes `async def run() -> list[str]`. Optional ones are skipped if absent.
-MODULES = ["queue", "animatic", "latency", "providers", "slack_ack", "discord_defer", "postprocess"]
+MODULES = [
+    "queue",
+    "animatic",
+    "latency",
+    "providers",
+    "slack_ack",
+    "discord_defer",
+    "postprocess",
+    "stitching",
+    "narration",
+]
 
 
 async def main(names: list[str]) -> None:

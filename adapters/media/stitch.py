@@ -337,23 +337,26 @@ class _Slots:
         if self.held is not None:
             # every slot that starts before this frame shows the held one
             step = 1 / float(self.cut.fps)
-            while self.slot < self.frames and self.slot * step < when - 0.5 * step:
-                self._emit(self.held)
+            due = 0
+            while self.slot + due < self.frames and (self.slot + due) * step < when - 0.5 * step:
+                due += 1
+            self._emit(self.held, due)
         self.held = planes
         return self.slot < self.frames
 
     def close(self) -> int:
         """Fill what is left with the last frame; return how many frames were repeated past the shot's end."""
-        filled = 0
-        while self.held is not None and self.slot < self.frames:
-            self._emit(self.held)
-            filled += 1
+        filled = self.frames - self.slot if self.held is not None else 0
+        if self.held is not None:
+            self._emit(self.held, filled)
         return max(0, filled - 1)
 
-    def _emit(self, planes: np.ndarray) -> None:
-        # a frame shown in several slots is copied: the later steps change pixels in place
-        self.cut.emit(planes.copy(), self.slot, self.frames, self.last)
-        self.slot += 1
+    def _emit(self, planes: np.ndarray, times: int) -> None:
+        # later steps change pixels in place, so a frame shown in several slots is copied for
+        # all but its last showing (the usual one-to-one case copies nothing)
+        for left in range(times, 0, -1):
+            self.cut.emit(planes if left == 1 else planes.copy(), self.slot, self.frames, self.last)
+            self.slot += 1
 
 
 class _Heard:
