@@ -20,6 +20,7 @@ from adapters.media.provenance import (
     sign_clip,
     write_sidecar,
 )
+from adapters.media.speech import EspeakSynthesizer, SpeechSynthesizer
 from adapters.runtime.settings import Settings
 from bot.domain import Brief, Render, VideoRequest
 from bot.ports import ProcessedClip, SourceType
@@ -70,6 +71,27 @@ def source_types(providers: ProviderRouter | None) -> Callable[[Render], SourceT
             return SourceType.TRAINED
 
     return source_type
+
+
+def speech_synthesizer(
+    engine: str = "auto",
+    *,
+    client: Any | None = None,
+    model: str | None = None,
+    voice: str | None = None,
+    instructions: str | None = None,
+) -> SpeechSynthesizer:
+    """The narration engine: ``espeak`` (keyless, offline), ``openai`` (``client`` is an
+    ``AsyncOpenAI``), or ``auto`` (OpenAI when a client is given, else eSpeak NG)."""
+    if engine not in ("auto", "espeak", "openai"):
+        raise ValueError(f"unknown speech engine {engine!r}: use auto, espeak or openai")
+    if engine == "espeak" or (engine == "auto" and client is None):
+        return EspeakSynthesizer()
+    if client is None:
+        raise ValueError("the openai speech engine needs an OpenAI client (OPENAI_API_KEY)")
+    from adapters.media.speech_openai import MODEL, VOICE, OpenAISpeech  # openai is an optional extra
+
+    return OpenAISpeech(client, model=model or MODEL, voice=voice or VOICE, instructions=instructions)
 
 
 def postprocessor(

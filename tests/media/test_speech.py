@@ -8,6 +8,7 @@ import av
 import numpy as np
 import pytest
 
+from adapters.media.factory import speech_synthesizer
 from adapters.media.speech import (
     EspeakSynthesizer,
     SpeechFailed,
@@ -103,3 +104,16 @@ async def test_openai_speech_failures_are_speech_failures_and_leave_no_file(tmp_
         assert "instructions" not in fake.calls_to("POST", "/v1/audio/speech")[-1].body
     assert not (tmp_path / "a.wav").exists() and not (tmp_path / "b.wav").exists()
     assert ok.seconds > 0.5
+
+
+async def test_the_engine_is_espeak_without_a_client_and_openai_with_one(tmp_path: Path) -> None:
+    assert isinstance(speech_synthesizer(), EspeakSynthesizer)
+    async with FakeOpenAI(tmp_path) as fake:
+        engine = speech_synthesizer("auto", client=fake.client(), voice="sage")
+        assert (
+            isinstance(engine, OpenAISpeech) and engine.voice == "sage" and engine.model == "gpt-4o-mini-tts"
+        )
+    with pytest.raises(ValueError, match="needs an OpenAI client"):
+        speech_synthesizer("openai")
+    with pytest.raises(ValueError, match="unknown speech engine 'festival'"):
+        speech_synthesizer("festival")
