@@ -146,6 +146,9 @@ def stitch(shots: list[ShotClip], dest: Path, options: StitchOptions = StitchOpt
         raise MediaError(f"a {options.crossfade:g} s crossfade needs every shot to last twice as long")
     grades = _grades(shots, size) if options.colour_match and len(shots) > 1 else {}
     starts = {shot.index: float(span[0] / fps) for shot, span in zip(shots, spans, strict=True)}
+    strays = sorted({v.shot for v in options.narration} - set(starts))
+    if strays:
+        raise MediaError(f"narration for shots the cut does not have: {strays}")
     voices = [load_voice(v.path, v.shot, starts[v.shot] + v.offset) for v in options.narration]
     audible = bool(voices) or any(_has_audio(s.path) for s in shots)  # else no sound track at all
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -161,11 +164,12 @@ def stitch(shots: list[ShotClip], dest: Path, options: StitchOptions = StitchOpt
             ]
             pass_.finish()
             loudness = sound.close() if sound is not None else None
-    except (ShotUnusable, av.FFmpegError) as exc:
+    except av.FFmpegError as exc:
         dest.unlink(missing_ok=True)
-        if isinstance(exc, ShotUnusable):
-            raise
         raise MediaError(f"stitching the cut failed: {reason_of(exc)}") from exc
+    except BaseException:
+        dest.unlink(missing_ok=True)  # never a half-written cut under its name
+        raise
     seams = [
         Seam(float(s[0] / fps), shot.index, shot.continues) for shot, s in zip(shots, spans, strict=True)
     ]
