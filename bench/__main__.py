@@ -17,6 +17,8 @@ MODULES = [
     "slack_ack",
     "discord_defer",
     "postprocess",
+    "stitching",
+    "narration",
 ]
 
 

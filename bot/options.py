@@ -1,6 +1,6 @@
 """Parse the text of ``/video``: flags (``--seconds 8``) and plain phrases ("vertical", "12 seconds").
 
-Parsing only reads what the user wrote; :mod:`bot.routing` then checks the
+Parsing only reads what the user wrote; :mod:`bot.planner` then checks the
 values against what the chosen provider can make.
 """
 

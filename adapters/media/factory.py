@@ -1,26 +1,34 @@
-"""Build the post-processor (QC → watermark → C2PA → sidecar) and the approval sealer from settings."""
+"""Build the post-processor (watermark + QC → C2PA → sidecar) and the approval sealer from settings."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from adapters.media.postprocess import MediaPostProcessor, provenance_facts
 from adapters.media.provenance import (
     DevCredentials,
+    Ingredient,
+    SignedClip,
     SignerConfig,
     create_dev_certificates,
     sign_clip,
     write_sidecar,
 )
+from adapters.media.speech import EspeakSynthesizer, SpeechSynthesizer
 from adapters.runtime.settings import Settings
 from bot.domain import Brief, Render, VideoRequest
 from bot.planner import ProviderRouter
-from bot.ports import ProcessedClip
+from bot.ports import ProcessedClip, SourceType
 from storage.media import LocalMediaStore
 
 log = logging.getLogger(__name__)
+_REVIEWED_FACTS = ("qc", "qc_hard_failure", "seconds", "watermark")  # carried into the sealed sidecar
 
 
 def dev_credentials(folder: Path) -> DevCredentials:
@@ -47,9 +55,53 @@ def signer_config(settings: Settings) -> SignerConfig | None:
     return None
 
 
+def source_types(providers: ProviderRouter | None) -> Callable[[Render], SourceType]:
+    """How each render's provider makes clips, from its capabilities (C2PA and watermark follow it)."""
+
+    def source_type(render: Render) -> SourceType:
+        if providers is None:
+            return SourceType.TRAINED
+        try:
+            return providers.get(render.provider).capabilities().source_type
+        except Exception:
+            # claiming a trained model made it is the cautious label when the provider is unknown
+            log.warning(
+                "provider %s unknown: labelling render %s as AI-generated", render.provider, render.id
+            )
+            return SourceType.TRAINED
+
+    return source_type
+
+
+def speech_synthesizer(
+    engine: str = "auto",
+    *,
+    client: Any | None = None,
+    model: str | None = None,
+    voice: str | None = None,
+    instructions: str | None = None,
+) -> SpeechSynthesizer:
+    """The narration engine: ``espeak`` (keyless, offline), ``openai`` (``client`` is an
+    ``AsyncOpenAI``), or ``auto`` (OpenAI when a client is given, else eSpeak NG)."""
+    if engine not in ("auto", "espeak", "openai"):
+        raise ValueError(f"unknown speech engine {engine!r}: use auto, espeak or openai")
+    if engine == "espeak" or (engine == "auto" and client is None):
+        return EspeakSynthesizer()
+    if client is None:
+        raise ValueError("the openai speech engine needs an OpenAI client (OPENAI_API_KEY)")
+    from adapters.media.speech_openai import MODEL, VOICE, OpenAISpeech  # openai is an optional extra
+
+    return OpenAISpeech(client, model=model or MODEL, voice=voice or VOICE, instructions=instructions)
+
+
 def postprocessor(
-    settings: Settings, media: LocalMediaStore, providers: ProviderRouter | None = None
+    settings: Settings,
+    media: LocalMediaStore,
+    providers: ProviderRouter | None = None,
+    *,
+    keep_originals: bool = False,
 ) -> MediaPostProcessor:
+    """The post-processor; ``keep_originals`` keeps providers' downloads until retention removes them."""
     signer = signer_config(settings)
 
     def wants_audio(render: Render) -> bool:
@@ -73,28 +125,56 @@ def postprocessor(
         signing_algorithm=signer.algorithm if signer else "es256",
         tsa_url=signer.tsa_url if signer else None,
         audio_for=wants_audio,
+        source_type_for=source_types(providers),
+        keep_original=keep_originals,
     )
 
 
 class ApprovalSealer:
-    """Signs an approved clip again so its C2PA manifest names the approver."""
+    """Signs an approved clip again so its C2PA manifest names the approver.
 
-    def __init__(self, signer: SignerConfig) -> None:
+    The sealed clip replaces the reviewed one under the same name (one copy of each
+    clip, and a path that never points at a deleted file); its manifest lists the
+    reviewed clip as its parent ingredient, so the chain of manifests is kept.
+    """
+
+    def __init__(
+        self, signer: SignerConfig, source_type_for: Callable[[Render], SourceType] | None = None
+    ) -> None:
         self.signer = signer
+        self._source_type_for = source_type_for or (lambda render: SourceType.TRAINED)
 
     async def seal(self, render: Render, brief: Brief, request: VideoRequest, approver: str) -> ProcessedClip:
         return await asyncio.to_thread(self._seal, render, brief, request, approver)
 
     def _seal(self, render: Render, brief: Brief, request: VideoRequest, approver: str) -> ProcessedClip:
         assert render.clip_path is not None
-        source = Path(render.clip_path)
-        dest = source.with_name(f"{render.id}.approved.mp4")
-        facts = provenance_facts(render, brief, request, approver)
-        signed = sign_clip(source, dest, facts, self.signer)
-        write_sidecar(dest, facts, signed, {"approved_from": source.name})
-        return ProcessedClip(path=dest, provenance_digest=signed.sha256, seconds=float(render.seconds))
+        clip = Path(render.clip_path)
+        staged = clip.with_name(f".{clip.stem}.sealing.mp4")
+        reviewed_facts = _sidecar(clip)
+        # what the post-processor decided from the provider, recorded beside the reviewed clip
+        source_type = SourceType(reviewed_facts.get("source_type") or self._source_type_for(render))
+        facts = provenance_facts(render, brief, request, approver, source_type=source_type)
+        reviewed = Ingredient(clip, "reviewed clip", source_type=source_type, relationship="parentOf")
+        try:
+            signed = sign_clip(clip, staged, facts, self.signer, [reviewed])
+            os.replace(staged, clip)
+        finally:
+            staged.unlink(missing_ok=True)
+        sealed = SignedClip(clip, signed.manifest_label, signed.sha256)
+        kept: dict[str, Any] = {k: v for k, v in reviewed_facts.items() if k in _REVIEWED_FACTS}
+        write_sidecar(clip, facts, sealed, {**kept, "approved": True}, [reviewed])
+        return ProcessedClip(path=clip, provenance_digest=sealed.sha256, seconds=float(render.seconds))
 
 
-def approval_sealer(settings: Settings) -> ApprovalSealer | None:
+def _sidecar(clip: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(clip.with_name(f"{clip.stem}.provenance.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def approval_sealer(settings: Settings, providers: ProviderRouter | None = None) -> ApprovalSealer | None:
     signer = signer_config(settings)
-    return ApprovalSealer(signer) if signer else None
+    return ApprovalSealer(signer, source_types(providers)) if signer else None

@@ -1,8 +1,16 @@
-"""The post-processor every clip goes through: QC → watermark → C2PA signature → sidecar.
+"""The post-processor every clip goes through: watermark + QC in one pass → C2PA signature → sidecar.
 
-QC runs on the clip as the provider delivered it, so its findings describe the
-provider's work, not ours. The watermark pass is the only re-encode; signing only
-rewrites the container. Everything runs in a pool, never on the event loop.
+One decode: the watermark pass hands QC the frames it decoded, before the mark goes
+on, so QC's findings describe the provider's work, not ours, and the clip is decoded
+and encoded once. Signing only rewrites the container. Everything runs in a pool,
+never on the event loop.
+
+One copy of each clip: the final (marked, signed) clip is the only one kept. The
+provider's download is deleted once the final clip is filed, unless ``keep_original``
+asks for it (the retention sweep then removes it with the other old downloads). A
+worker that dies after filing and before recording the result finds the final clip
+and its sidecar on the next attempt and returns them instead of failing on the
+missing download.
 """
 
 from __future__ import annotations
@@ -10,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import json
+import logging
 import os
 import shutil
 from collections.abc import Callable
@@ -17,6 +27,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from adapters.media.cut import CutJob, ProcessedCut, finish_cut
 from adapters.media.provenance import (
     ProvenanceFacts,
     SignedClip,
@@ -26,11 +37,20 @@ from adapters.media.provenance import (
     sign_clip,
     write_sidecar,
 )
-from adapters.media.qc import QcLimits, inspect_clip
-from adapters.media.watermark import DEFAULT_TEXT, Watermark, burn_watermark, load_logo
+from adapters.media.qc import QcLimits, QcReport, inspect_clip
+from adapters.media.watermark import (
+    DEFAULT_TEXT,
+    PREVIEW_TEXT,
+    Undecodable,
+    Watermark,
+    burn_watermark,
+    load_logo,
+)
 from bot.domain import Brief, Render, VideoRequest
 from bot.errors import MediaError
-from bot.ports import ProcessedClip
+from bot.ports import ProcessedClip, SourceType
+
+log = logging.getLogger(__name__)
 
 
 class MediaPostProcessor:
@@ -40,10 +60,14 @@ class MediaPostProcessor:
         output_dir: where finished clips go, as ``<render id>.mp4``, unless ``clip_path``
             says otherwise (e.g. ``media_store.clip_path(render.id)``).
         watermark_*: the visible mark; on by default. A bad logo or position fails here,
-            at start-up, not on the first clip.
+            at start-up, not on the first clip. ``watermark_preview_text`` replaces the
+            text on renders of an ``algorithmicMedia`` provider (the storyboard animatic).
         cert_chain, private_key, signing_algorithm, tsa_url: the C2PA signer; signing is
             off when they are not given. An expired certificate fails here too.
         audio_for: whether a render was meant to have sound (for the missing-audio check).
+        source_type_for: how the render's provider makes clips (its ``Capabilities.source_type``):
+            the C2PA digital source type and the watermark's words follow it.
+        keep_original: keep the provider's download after the final clip is filed.
         executor: the pool to run in; by default one thread of its own, because one
             encode already uses every core (see ``adapters.providers.animatic``).
     """
@@ -55,6 +79,7 @@ class MediaPostProcessor:
         clip_path: Callable[[Render], Path] | None = None,
         watermark_enabled: bool = True,
         watermark_text: str | None = DEFAULT_TEXT,
+        watermark_preview_text: str | None = PREVIEW_TEXT,
         watermark_logo: Path | None = None,
         watermark_position: str = "bottom-right",
         watermark_opacity: float = 0.7,
@@ -63,14 +88,19 @@ class MediaPostProcessor:
         signing_algorithm: str = "es256",
         tsa_url: str | None = None,
         audio_for: Callable[[Render], bool] | None = None,
+        source_type_for: Callable[[Render], SourceType] | None = None,
+        keep_original: bool = False,
         qc_limits: QcLimits | None = None,
         executor: concurrent.futures.Executor | None = None,
     ) -> None:
         self.output_dir = Path(output_dir)
         self._clip_path = clip_path or (lambda render: self.output_dir / f"{render.id}.mp4")
         self.watermark: Watermark | None = None
+        self.preview_mark: Watermark | None = None
         if watermark_enabled:
             self.watermark = Watermark(watermark_text, watermark_logo, watermark_position, watermark_opacity)
+            preview = watermark_preview_text or watermark_text
+            self.preview_mark = Watermark(preview, watermark_logo, watermark_position, watermark_opacity)
             if watermark_logo is not None:
                 load_logo(watermark_logo)
         self.signer: SignerConfig | None = None
@@ -80,6 +110,8 @@ class MediaPostProcessor:
             self.signer = SignerConfig(Path(cert_chain), Path(private_key), signing_algorithm, tsa_url)
             check_signer(self.signer)
         self._audio_for = audio_for or (lambda render: False)
+        self._source_type_for = source_type_for or (lambda render: SourceType.TRAINED)
+        self.keep_original = keep_original
         self._limits = qc_limits or QcLimits()
         self._executor = executor
         self._owns_executor = executor is None
@@ -90,35 +122,38 @@ class MediaPostProcessor:
         work = functools.partial(self.process_now, render, brief, request, clip)
         return await loop.run_in_executor(self._pool(), work)
 
+    async def process_cut(self, job: CutJob) -> ProcessedCut:
+        """Finish a multi-shot cut (stitch + mark + narration + QC in one pass, C2PA, sidecar) in the pool."""
+        mark = self.mark_for(job.facts.source_type)
+        work = functools.partial(finish_cut, job, watermark=mark, signer=self.signer, limits=self._limits)
+        return await asyncio.get_running_loop().run_in_executor(self._pool(), work)
+
     def process_now(self, render: Render, brief: Brief, request: VideoRequest, clip: Path) -> ProcessedClip:
-        """QC, watermark, sign and file one clip (blocking).
+        """Mark and check, sign and file one clip (blocking); then drop the provider's copy.
 
         Raises:
             MediaError: the clip cannot be decoded, or a step cannot be done; the reason
                 names the cause, and the worker marks the render failed with it.
         """
-        report = inspect_clip(
-            clip,
-            seconds=float(render.seconds),
-            size=_requested_size(render),
-            audio=self._audio_for(render),
-            limits=self._limits,
-        )
-        broken = report.undecodable
-        if broken is not None:
-            reason = broken.message.removeprefix("the clip ")
-            raise MediaError(f"the clip from {render.provider} {reason}")
         final = self._clip_path(render)
+        if not clip.exists():
+            done = _filed_before(final, render)
+            if done is not None:
+                return done
+        source_type = self._source_type_for(render)
+        mark = self.mark_for(source_type)
         final.parent.mkdir(parents=True, exist_ok=True)
         marked = final.with_name(f".{final.stem}.marked.mp4")
         staged = final.with_name(f".{final.stem}.staged.mp4")
-        facts = provenance_facts(render, brief, request)
+        facts = provenance_facts(render, brief, request, source_type=source_type)
         signed: SignedClip | None = None
         try:
             current = clip
-            if self.watermark is not None:
-                burn_watermark(clip, marked, self.watermark)
+            if mark is not None:
+                report = self._marked(render, clip, marked, mark)
                 current = marked
+            else:
+                report = self._checked(render, clip)
             if self.signer is not None:
                 signed = sign_clip(current, staged, facts, self.signer)
             else:
@@ -132,9 +167,12 @@ class MediaPostProcessor:
         extra = {
             "qc": [asdict(f) for f in report.findings],
             "qc_hard_failure": report.hard_failure,
-            "watermark": self._watermark_facts(),
+            "seconds": report.seconds,
+            "watermark": _watermark_facts(mark),
         }
         write_sidecar(final, facts, signed, extra)
+        if not self.keep_original and clip.resolve() != final.resolve():
+            clip.unlink(missing_ok=True)  # one copy of each clip: the final one
         return ProcessedClip(
             path=final,
             findings=report.messages,
@@ -143,12 +181,32 @@ class MediaPostProcessor:
             seconds=report.seconds,
         )
 
-    def _watermark_facts(self) -> dict[str, str | None] | None:
-        mark = self.watermark
-        if mark is None:
-            return None
-        logo = mark.logo.name if mark.logo else None
-        return {"text": mark.text, "logo": logo, "position": str(mark.position)}
+    def mark_for(self, source_type: SourceType) -> Watermark | None:
+        """The mark a clip of this kind carries: a storyboard preview does not claim to be AI video."""
+        return self.preview_mark if source_type == SourceType.ALGORITHMIC else self.watermark
+
+    def _marked(self, render: Render, clip: Path, dest: Path, mark: Watermark) -> QcReport:
+        try:
+            done = burn_watermark(clip, dest, mark, limits=self._limits)
+        except Undecodable as exc:
+            raise MediaError(f"the clip from {render.provider} {exc.reason}") from exc
+        report = done.qc.report(
+            seconds=float(render.seconds),
+            size=_requested_size(render),
+            audio=self._audio_for(render),
+            has_audio=done.has_audio,
+        )
+        return _decodable(render, report)
+
+    def _checked(self, render: Render, clip: Path) -> QcReport:
+        report = inspect_clip(
+            clip,
+            seconds=float(render.seconds),
+            size=_requested_size(render),
+            audio=self._audio_for(render),
+            limits=self._limits,
+        )
+        return _decodable(render, report)
 
     def close(self) -> None:
         """Stop the pool this processor created."""
@@ -163,7 +221,12 @@ class MediaPostProcessor:
 
 
 def provenance_facts(
-    render: Render, brief: Brief, request: VideoRequest, approver: str | None = None
+    render: Render,
+    brief: Brief,
+    request: VideoRequest,
+    approver: str | None = None,
+    *,
+    source_type: SourceType = SourceType.TRAINED,
 ) -> ProvenanceFacts:
     """What the manifest says about one clip: who asked, which brief, which model, who approved."""
     return ProvenanceFacts(
@@ -177,6 +240,41 @@ def provenance_facts(
         approver=approver,
         platform=request.target.platform,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        source_type=source_type,
+    )
+
+
+def _decodable(render: Render, report: QcReport) -> QcReport:
+    broken = report.undecodable
+    if broken is not None:
+        reason = broken.message.removeprefix("the clip ")
+        raise MediaError(f"the clip from {render.provider} {reason}")
+    return report
+
+
+def _watermark_facts(mark: Watermark | None) -> dict[str, str | None] | None:
+    if mark is None:
+        return None
+    logo = mark.logo.name if mark.logo else None
+    return {"text": mark.text, "logo": logo, "position": str(mark.position)}
+
+
+def _filed_before(final: Path, render: Render) -> ProcessedClip | None:
+    """The result of an earlier run for ``render`` whose download is gone, read from its sidecar."""
+    sidecar = final.with_name(f"{final.stem}.provenance.json")
+    try:
+        data = json.loads(sidecar.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("render_id") != render.id or not final.exists() or data.get("sha256") != sha256_file(final):
+        return None
+    log.info("render %s was filed before its result was recorded; reusing %s", render.id, final.name)
+    return ProcessedClip(
+        path=final,
+        findings=tuple(str(f["message"]) for f in data.get("qc", [])),
+        hard_failure=bool(data.get("qc_hard_failure")),
+        provenance_digest=str(data["sha256"]),
+        seconds=float(data.get("seconds", render.seconds)),
     )
 
 

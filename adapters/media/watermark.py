@@ -1,9 +1,10 @@
-"""Burn a visible "AI-generated" mark into a clip in one decode → encode pass.
+"""Burn a visible mark ("AI-generated", or "Storyboard preview" for the animatic) into a clip
+in one decode → encode pass that QC also reads.
 
 The mark is blended straight into the decoded YUV planes, and only in its corner: the
 frame is never converted to RGB and back, so the pass costs little more than the
 re-encode it cannot avoid. Size, frame timestamps (so fps and frame count) are kept;
-an audio stream is copied as is.
+an audio stream is copied as is. :class:`YuvMark` is shared with the stitching pass.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
+from adapters.media.encoding import Demux, add_h264, planes_frame, reason_of, split_planes, yuv_planes
+from adapters.media.qc import FrameMeter, QcLimits
 from bot.errors import MediaError
 
 DEFAULT_TEXT = "AI-generated · clipdesk"
+# What a render made without a trained model (the storyboard animatic) says instead.
+PREVIEW_TEXT = "Storyboard preview · clipdesk"
 
 
 class Corner(StrEnum):
@@ -116,7 +121,7 @@ def _text_image(text: str, text_h: int, pad: int, max_w: int) -> Image.Image:
     return image
 
 
-class _YuvMark:
+class YuvMark:
     """The mark converted once to premultiplied Y, U, V planes at its even-aligned position."""
 
     def __init__(self, mark: Image.Image, width: int, height: int, corner: str, bt709: bool):
@@ -144,11 +149,7 @@ class _YuvMark:
 
     def blend(self, planes: np.ndarray, width: int, height: int) -> None:
         """Blend into a yuv420p array as ``VideoFrame.to_ndarray`` returns it, in place."""
-        luma = planes[:height]
-        quarter = height * width // 4
-        chroma = planes[height:].reshape(-1)
-        u = chroma[:quarter].reshape(height // 2, width // 2)
-        v = chroma[quarter:].reshape(height // 2, width // 2)
+        luma, u, v = split_planes(planes, width, height)
         x, y, w, h = self.left, self.top, self.w, self.h
         _mix(luma[y : y + h, x : x + w], self.luma, self.alpha)
         cx, cy = x // 2, y // 2
@@ -167,32 +168,56 @@ def _mix(target: np.ndarray, premultiplied: np.ndarray, alpha: np.ndarray) -> No
     target[...] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
 
 
-def burn_watermark(source: Path, dest: Path, mark: Watermark) -> int:
-    """Write ``source`` with ``mark`` burned in to ``dest``; return the number of frames.
+@dataclass(frozen=True)
+class MarkedClip:
+    """What the watermark pass wrote, and QC's measurements of the frames it decoded."""
+
+    frames: int
+    qc: FrameMeter
+    has_audio: bool
+
+
+class Undecodable(MediaError):
+    """The source cannot be opened or has no picture; ``reason`` reads after "the clip"."""
+
+    def __init__(self, source: Path, reason: str) -> None:
+        super().__init__(f"the clip {source.name} {reason}")
+        self.reason = reason
+
+
+def burn_watermark(source: Path, dest: Path, mark: Watermark, *, limits: QcLimits = QcLimits()) -> MarkedClip:
+    """Write ``source`` with ``mark`` burned in to ``dest``, measuring every frame for QC.
+
+    This is the only decode of the clip in post-processing: QC reads the planes this pass
+    decodes (before the mark goes on, so findings describe the provider's work). A clip
+    that stops decoding part-way is written up to there and ``qc`` says where it stopped.
 
     Raises:
-        MediaError: the clip cannot be decoded, or the logo is not an image.
+        Undecodable: the clip cannot be opened or has no video stream.
+        MediaError: the logo is not an image, or encoding failed.
     """
     try:
         container = av.open(str(source))
     except (av.FFmpegError, OSError) as exc:
-        raise MediaError(f"the clip {source.name} cannot be opened: {exc}") from exc
+        raise Undecodable(source, f"cannot be opened: {reason_of(exc)}") from exc
     with container:
         if not container.streams.video:
-            raise MediaError(f"the clip {source.name} has no video stream")
+            raise Undecodable(source, "has no video stream")
         video = container.streams.video[0]
         width, height = video.codec_context.width, video.codec_context.height
         if width % 2 or height % 2:
             raise MediaError(f"the clip is {width}x{height}; H.264 yuv420p needs even sides")
-        overlay = _YuvMark(render_mark(mark, width, height), width, height, str(mark.position), height >= 720)
+        overlay = YuvMark(render_mark(mark, width, height), width, height, str(mark.position), height >= 720)
         video.thread_type = "AUTO"
         audio = container.streams.audio[0] if container.streams.audio else None
+        meter = FrameMeter(float(video.average_rate or video.guessed_rate or 24), limits)
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
-            return _transcode(container, video, audio, dest, overlay, width, height)
+            frames = _transcode(container, video, audio, dest, overlay, meter)
         except av.FFmpegError as exc:
             dest.unlink(missing_ok=True)
             raise MediaError(f"watermarking the clip {source.name} failed: {exc}") from exc
+        return MarkedClip(frames, meter, audio is not None)
 
 
 def _transcode(
@@ -200,39 +225,33 @@ def _transcode(
     video: av.VideoStream,
     audio: av.AudioStream | None,
     dest: Path,
-    overlay: _YuvMark,
-    width: int,
-    height: int,
+    overlay: YuvMark,
+    meter: FrameMeter,
 ) -> int:
     rate = video.average_rate or video.guessed_rate or 24
+    width, height = video.codec_context.width, video.codec_context.height
+    time_base = video.time_base or Fraction(1, 90000)
     frames = 0
     with av.open(str(dest), mode="w", format="mp4", options={"movflags": "+faststart"}) as out:
-        stream = out.add_stream("libx264", rate=rate)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"preset": "veryfast", "crf": "19"}
         # the input's time base and the decoded pts pass through, so timing is kept exactly
-        stream.codec_context.time_base = video.time_base or Fraction(1, 90000)
-        stream.codec_context.thread_type = "FRAME"
+        stream = add_h264(out, width, height, rate, time_base)
         copied = out.add_stream_from_template(audio) if audio is not None else None
-        inputs = [s for s in (video, audio) if s is not None]
-        for packet in container.demux(inputs):
-            if packet.stream is audio:
-                if copied is not None and packet.dts is not None:
-                    packet.stream = copied
-                    out.mux(packet)
+        demux = Demux(container, [video] + ([audio] if audio is not None else []))
+        for item in demux:
+            if isinstance(item, av.Packet):
+                if copied is not None and item.dts is not None:
+                    item.stream = copied
+                    out.mux(item)
                 continue
-            for frame in packet.decode():
-                assert isinstance(frame, av.VideoFrame)
-                source = frame if frame.format.name == "yuv420p" else frame.reformat(format="yuv420p")
-                planes = source.to_ndarray()
-                overlay.blend(planes, width, height)
-                marked = av.VideoFrame.from_ndarray(planes, format="yuv420p")
-                marked.time_base = frame.time_base or stream.codec_context.time_base
-                if frame.pts is not None:
-                    marked.pts = frame.pts
-                else:  # a stream without timestamps: number the frames at the nominal rate
-                    marked.pts = round(frames / float(rate) / float(marked.time_base))
-                out.mux(stream.encode(marked))
-                frames += 1
+            planes = yuv_planes(item)
+            at = float(item.time) if item.time is not None else None
+            meter.add_plane(planes[:height], at)  # before the mark: QC judges the provider's pixels
+            overlay.blend(planes, width, height)
+            # a stream without timestamps: number the frames at the nominal rate
+            pts = item.pts if item.pts is not None else round(frames / float(rate) / float(time_base))
+            out.mux(stream.encode(planes_frame(planes, pts, item.time_base or time_base)))
+            frames += 1
+        if demux.stopped:
+            meter.stop(demux.stopped)
         out.mux(stream.encode(None))
     return frames

@@ -75,10 +75,11 @@ async def test_demo_makes_a_watermarked_signed_clip_of_the_requested_length(tmp_
     assert check.validates, check.failures
     assert check.facts is not None and check.facts["provider"] == "animatic"
     sidecar = json.loads(clip.with_name(f"{clip.stem}.provenance.json").read_text())
-    assert sidecar["digital_source_type"].endswith("trainedAlgorithmicMedia")
+    assert sidecar["digital_source_type"].endswith("/algorithmicMedia")  # a storyboard, no trained model
     assert sidecar["sha256"] and sidecar["watermark"]["text"]
 
     # The watermark changed the corner and left the picture alone.
-    [download] = (tmp_path / "data" / "media" / "downloads").glob("*.mp4")
+    assert not any((tmp_path / "data" / "media" / "downloads").glob("*.mp4"))  # one copy: the final
+    [download] = (tmp_path / "data" / "media" / "animatic").glob("*/clip.mp4")
     corner, centre = corner_difference(download, clip, 48)
     assert corner > 5 * max(centre, 0.5)

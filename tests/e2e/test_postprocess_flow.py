@@ -46,12 +46,10 @@ async def test_a_clean_clip_is_watermarked_signed_and_the_approval_is_sealed_in(
         assert check.validates and check.facts is not None and "approver" not in check.facts
         await h.press(Action.APPROVE, request, LEAD)
         [render] = await h.app.store.renders.renders_for(request.id)
-        assert render.clip_path and render.clip_path.endswith(".approved.mp4")
+        assert render.clip_path and Path(render.clip_path) == clip.clip  # sealed in place: one copy
         sealed = read_provenance(Path(render.clip_path))
         assert sealed.validates and sealed.facts is not None and sealed.facts["approver"] == LEAD.user_id
-        sidecar = json.loads(
-            Path(render.clip_path).with_name(f"{render.id}.approved.provenance.json").read_text()
-        )
+        sidecar = json.loads(Path(render.clip_path).with_name(f"{render.id}.provenance.json").read_text())
         assert sidecar["approver"] == LEAD.user_id and sidecar["sha256"] == render.provenance_digest
     finally:
         await h.close()

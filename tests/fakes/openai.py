@@ -13,6 +13,7 @@ What it speaks, as the SDK sends and parses it:
   ``POST /v1/videos/{id}/remix``;
 - ``POST /v1/chat/completions`` answering with the JSON a scripted "model" writes;
 - ``POST /v1/moderations`` flagging configured words;
+- ``POST /v1/audio/speech`` (wav or pcm): a voice-like sound as long as the words take;
 - webhooks: :meth:`FakeOpenAI.send_webhook` signs and POSTs ``video.*`` events
   the way OpenAI does (Standard Webhooks, ``whsec_`` secret).
 
@@ -43,12 +44,14 @@ import os
 import re
 import time
 import uuid
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import numpy as np
 from aiohttp import web
 from openai import AsyncOpenAI
 
@@ -261,6 +264,7 @@ class FakeOpenAI:
                 web.post("/v1/videos/{video_id}/remix", self._remix_video),
                 web.post("/v1/chat/completions", self._chat_completions),
                 web.post("/v1/moderations", self._moderations),
+                web.post("/v1/audio/speech", self._audio_speech),  # see the audio.speech section
             ]
         )
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
@@ -302,7 +306,7 @@ class FakeOpenAI:
         """Answer the next ``times`` requests on ``route`` with an OpenAI-style error.
 
         Routes: ``videos.create``, ``videos.retrieve``, ``videos.content``, ``videos.remix``,
-        ``chat``, ``moderations``; ``None`` matches any.
+        ``chat``, ``moderations``, ``audio.speech``; ``None`` matches any.
         """
         headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
         body = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
@@ -635,6 +639,33 @@ class FakeOpenAI:
             }
         )
 
+    # ------------------------------------------------------------------ audio.speech
+    # POST /v1/audio/speech (JSON: model, input, voice, response_format, speed): a WAV (or raw
+    # 24 kHz 16-bit PCM) of a voice-like sound whose length follows the words and the speed.
+
+    async def _audio_speech(self, request: web.Request) -> web.Response:
+        body: dict[str, Any] = request[BODY]
+        text, voice = str(body.get("input", "")), body.get("voice")
+        if not body.get("model") or not text:
+            return _error(400, "'model' and 'input' are required.", "invalid_request_error", None)
+        if len(text) > 4096:
+            return _error(400, "'input' is longer than 4096 characters.", "invalid_request_error", None)
+        if voice not in SPEECH_VOICES and not (isinstance(voice, dict) and voice.get("id")):
+            return _error(400, f"Invalid voice {voice!r}.", "invalid_request_error", "invalid_value")
+        kind = body.get("response_format", "mp3")
+        if kind not in ("wav", "pcm"):
+            return _error(400, f"This fake speaks wav and pcm, not {kind}.", "invalid_request_error", None)
+        pcm = speech_pcm(text, float(body.get("speed", 1.0)))
+        if kind == "pcm":
+            return web.Response(body=pcm, content_type="audio/pcm")
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as writer:
+            writer.setnchannels(1)
+            writer.setsampwidth(2)
+            writer.setframerate(SPEECH_RATE)
+            writer.writeframes(pcm)
+        return web.Response(body=buffer.getvalue(), content_type="audio/wav")
+
     async def _clip(self, seconds: str, size: str) -> Path:
         async with self._clip_lock:
             key = (seconds, size)
@@ -649,6 +680,33 @@ class FakeOpenAI:
             return self._clips[key]
 
 
+SPEECH_VOICES = {
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "fable",
+    "onyx",
+    "nova",
+    "sage",
+    "shimmer",
+    "verse",
+}
+SPEECH_RATE = 24000  # what OpenAI's wav and pcm carry
+SPEECH_WORDS_PER_SECOND = 2.6
+
+
+def speech_pcm(text: str, speed: float = 1.0) -> bytes:
+    """A voice-like sound: a 140 Hz buzz with its harmonics, one syllable-like swell per word."""
+    words = max(1, len(text.split()))
+    per_word = 1 / (SPEECH_WORDS_PER_SECOND * speed)
+    t = np.arange(round(words * per_word * SPEECH_RATE)) / SPEECH_RATE
+    buzz = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 6))
+    swell = np.clip(np.sin(np.pi * (t % per_word) / per_word), 0, None) ** 0.5
+    return (0.25 * buzz * swell * 32767 / 2).astype("<i2").tobytes()
+
+
 def _route_name(request: web.Request) -> str | None:
     path, method = request.path, request.method
     if path == "/v1/videos" and method == "POST":
@@ -661,7 +719,11 @@ def _route_name(request: web.Request) -> str | None:
         return "videos.content"
     if re.fullmatch(r"/v1/videos/[^/]+/remix", path):
         return "videos.remix"
-    return {"/v1/chat/completions": "chat", "/v1/moderations": "moderations"}.get(path)
+    return {
+        "/v1/chat/completions": "chat",
+        "/v1/moderations": "moderations",
+        "/v1/audio/speech": "audio.speech",
+    }.get(path)
 
 
 def _error(status: int, message: str, error_type: str, code: str | None) -> web.Response:
