@@ -19,7 +19,7 @@ from pathlib import Path
 from adapters.media.postprocess import MediaPostProcessor
 from adapters.media.provenance import ProvenanceFacts, create_dev_certificates, sign_clip
 from bench.media import fair_floor, measure
-from bot.domain import Brief, Render, RequestOptions, ReplyTarget, VideoRequest
+from bot.domain import Brief, Render, ReplyTarget, RequestOptions, VideoRequest
 from tests.fakes.media import write_test_mp4
 from tests.support.specs import bottle_brief
 

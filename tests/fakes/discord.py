@@ -37,6 +37,7 @@ Every response carries exactly ``Content-Type: application/json`` (discord.py re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -258,7 +259,7 @@ class FakeDiscord:
         app = web.Application(client_max_size=512 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v{version:\\d+}/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -266,10 +267,12 @@ class FakeDiscord:
         return self
 
     async def close(self) -> None:
+        # Bounded: a shard that is half-way through reconnecting must not hold the test up.
         for conn in list(self._connections):
-            await conn.ws.close(code=1001)
+            with contextlib.suppress(TimeoutError, ConnectionError):
+                await asyncio.wait_for(conn.ws.close(code=1001), 5)
         if self._runner is not None:
-            await self._runner.cleanup()
+            await asyncio.wait_for(self._runner.cleanup(), 30)
 
     # ------------------------------------------------------------------ observing
 

@@ -28,7 +28,7 @@ class LoopbackServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def open(self, app: web.Application, prefix: str) -> None:
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self.port = int(self._runner.addresses[0][1])
