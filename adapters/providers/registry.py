@@ -25,7 +25,7 @@ def paid_providers(settings: Settings) -> dict[str, VideoProvider]:
     """Each provider whose credentials are set; imports stay lazy so unused SDKs cost nothing."""
     prices = parse_prices(settings.prices)
     providers: dict[str, VideoProvider] = {}
-    if settings.openai_api_key and settings.openai_base_url:
+    if settings.video_api_key and settings.video_base_url:
         # OpenAI's own /v1/videos is retired: this needs an Azure or gateway base URL.
         from openai import AsyncOpenAI
 
@@ -33,7 +33,7 @@ def paid_providers(settings: Settings) -> dict[str, VideoProvider]:
 
         # No SDK retries: a retried POST /videos has no idempotency key and could start a second paid job.
         client = AsyncOpenAI(
-            api_key=settings.openai_api_key, base_url=settings.openai_base_url, max_retries=0
+            api_key=settings.video_api_key, base_url=settings.video_base_url, max_retries=0
         )
         providers["openai"] = OpenAIVideosProvider(
             client, default_model=settings.openai_video_model, prices=prices.get("openai")
