@@ -116,3 +116,14 @@ class ModerationUnavailable(ClipdeskError):
 
 class MediaError(ClipdeskError):
     """A clip could not be processed (undecodable, bad watermark, expired certificate)."""
+
+
+class ModerationMisconfigured(ModerationUnavailable):
+    """The moderation endpoint refuses clipdesk itself (404, 401, 403): an operator must fix a setting.
+
+    Retrying cannot help; ``variable`` names the setting to fix.
+    """
+
+    def __init__(self, message: str, *, variable: str) -> None:
+        super().__init__(message)
+        self.variable = variable

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from adapters.runtime.config_check import validate
 from adapters.runtime.settings import Settings, split_list
 from bot.chat import ChatRouter
 from bot.clock import SystemClock
@@ -184,6 +185,7 @@ async def build_app(
     media = LocalMediaStore(settings.media_dir, settings.public_url)
     clock = clock or SystemClock()
     available = providers if providers is not None else build_providers(settings)
+    validate(settings, {name: provider.capabilities() for name, provider in available.items()})
     router = ProviderRouter(available, provider_order(settings, list(available)))
     chat = ChatRouter(chat_ports)
     service = RequestService(

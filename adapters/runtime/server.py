@@ -9,6 +9,7 @@ from typing import Protocol
 from aiohttp import web
 
 from adapters.runtime.container import App, build_app
+from adapters.runtime.doctor import refuse_to_start_on_fatal
 from adapters.runtime.scheduler import start_scheduler
 from adapters.runtime.settings import Settings
 from bot.ports import ChatPort
@@ -65,6 +66,7 @@ def _add_webhooks(app: App, web_app: web.Application) -> None:
 
 
 async def _serve(settings: Settings, *, receive: bool, render: bool, http: bool) -> None:
+    await refuse_to_start_on_fatal(settings)  # the checks of `clipdesk doctor`; one fatal stops start-up
     platforms = configured_platforms(settings, receive=receive)
     app = await build_app(settings, chat_ports=[p.port for p in platforms])
     web_app = base_web_app(app)

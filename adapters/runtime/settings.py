@@ -50,8 +50,8 @@ class Settings(BaseSettings):
     openai_webhook_secret: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_WEBHOOK_SECRET", "CLIPDESK_OPENAI_WEBHOOK_SECRET")
     )
-    # The video endpoint apart from the LLM one: a gateway that serves only /v1/videos (Azure OpenAI video
-    # deployments) answers 404 to chat and moderation. Unset, they fall back to OPENAI_BASE_URL/OPENAI_API_KEY.
+    # The video endpoint apart from the LLM one: a gateway that serves only /v1/videos (Azure OpenAI
+    # video deployments) answers 404 to chat and moderation. Unset: OPENAI_BASE_URL/OPENAI_API_KEY.
     openai_video_base_url: str | None = None
     openai_video_api_key: str | None = None
     openai_video_model: str = "sora-2"
