@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -126,7 +126,7 @@ def _check_database(url: str) -> None:
     if backend == "sqlite":
         return
     if backend in ("postgresql", "postgres"):
-        if importlib.util.find_spec("psycopg") is None:
+        if not _installed("psycopg"):
             raise ConfigError(
                 "CLIPDESK_DATABASE_URL",
                 "PostgreSQL needs the psycopg driver, which is not installed",
@@ -141,11 +141,33 @@ def _check_database(url: str) -> None:
 
 
 def validate_providers(settings: Settings) -> None:
-    """The provider settings name providers clipdesk knows, and the default one is configured."""
+    """Provider names are known, the default one is configured, and what is configured is installed."""
     require_provider(settings, settings.provider, "CLIPDESK_PROVIDER")
     for name in split_list(settings.provider_order):
         if name not in PROVIDERS:
             raise _unconfigured(name, "CLIPDESK_PROVIDER_ORDER")
+    for variable, wanted, module, extra in _EXTRAS:
+        if wanted(settings) and not _installed(module):
+            fix = f"pip install 'clipdesk[{extra}]'"
+            raise ConfigError(variable, f"is set but {module} is not installed", fix)
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a missing parent package (google for google.genai)
+        return False
+
+
+# A setting that needs an optional extra: (variable, is it in use, the module it needs, the extra).
+_EXTRAS: tuple[tuple[str, Callable[[Settings], bool], str, str], ...] = (
+    ("SLACK_BOT_TOKEN", lambda s: bool(s.slack_bot_token), "slack_bolt", "slack"),
+    ("DISCORD_BOT_TOKEN", lambda s: bool(s.discord_bot_token), "discord", "discord"),
+    ("CLIPDESK_OPENAI_VIDEO_API_KEY", lambda s: is_configured("openai", s), "openai", "providers"),
+    ("GEMINI_API_KEY", lambda s: is_configured("veo", s), "google.genai", "providers"),
+    ("RUNWAYML_API_SECRET", lambda s: is_configured("runway", s), "runwayml", "providers"),
+    ("OPENAI_API_KEY", lambda s: bool(s.openai_api_key), "openai", "providers"),
+)
 
 
 def _check_prices(settings: Settings) -> None:
