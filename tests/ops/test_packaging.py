@@ -1,4 +1,4 @@
-"""`pip install clipdesk` runs the keyless demo; `clipdesk[discord]` has what deploy/discord/README.md promises.
+"""`pip install clipdesk` runs the keyless demo; `clipdesk[discord]` has what deploy/discord/README.md names.
 
 Each test installs the package from this checkout into a fresh virtual environment (pip's
 cache is reused, every step has a time limit) and runs the installed ``clipdesk`` script
