@@ -11,6 +11,8 @@ mistake in the settings).
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -39,33 +41,51 @@ def _missing_extra(name: str, extra: str) -> CheckResult:
 # ---------------------------------------------------------------------- video providers
 
 
+@dataclass(frozen=True)
+class _Endpoint:
+    """A provider reached through a Stainless-generated SDK (openai, runwayml: the same error classes)."""
+
+    name: str
+    base_url: str
+    key_variable: str
+    url_variable: str
+
+
+async def _ask_for_a_missing_job(sdk: Any, endpoint: _Endpoint, lookup: Awaitable[object]) -> CheckResult:
+    """Await ``lookup`` (a job that does not exist): the API's own 404 means the key works."""
+    name, base = endpoint.name, endpoint.base_url
+    try:
+        await lookup
+    except sdk.NotFoundError as exc:
+        if isinstance(exc.body, dict):  # the API's own "no such job", not a web server's "no such page"
+            return CheckResult(name, Level.OK, f"{base}: key accepted")
+        detail = f"{base} answers 404 with no API error: is it the API root (…/v1)?"
+        return CheckResult(name, Level.FAIL, detail, endpoint.url_variable)
+    except (sdk.AuthenticationError, sdk.PermissionDeniedError) as exc:
+        detail = f"{base} refused the key ({exc.status_code})"
+        return CheckResult(name, Level.FAIL, detail, endpoint.key_variable)
+    except sdk.APIConnectionError as exc:
+        return CheckResult(name, Level.WARN, f"{base} unreachable: {exc}", endpoint.url_variable)
+    except sdk.APIStatusError as exc:
+        return CheckResult(name, Level.WARN, f"{base} answered {exc.status_code}")
+    return CheckResult(name, Level.WARN, f"{base} found a job named {DOCTOR_JOB}?")
+
+
 @provider_check("openai")
 async def check_openai_videos(settings: Settings) -> list[CheckResult]:
-    name, variable = "provider openai", "CLIPDESK_OPENAI_VIDEO_API_KEY"
     try:
         import openai
     except ImportError:
-        return [_missing_extra(name, "providers")]
-    client = openai.AsyncOpenAI(
-        api_key=settings.video_api_key, base_url=settings.video_base_url, max_retries=0, timeout=10
+        return [_missing_extra("provider openai", "providers")]
+    base = settings.video_base_url or ""
+    endpoint = _Endpoint(
+        "provider openai", base, "CLIPDESK_OPENAI_VIDEO_API_KEY", "CLIPDESK_OPENAI_VIDEO_BASE_URL"
     )
+    client = openai.AsyncOpenAI(api_key=settings.video_api_key, base_url=base, max_retries=0, timeout=10)
     try:
-        await client.videos.retrieve(DOCTOR_JOB)
-    except openai.NotFoundError as exc:
-        if isinstance(exc.body, dict):  # the API's own "no such video": key accepted
-            return [CheckResult(name, Level.OK, f"{settings.video_base_url}: key accepted")]
-        detail = f"{settings.video_base_url} answers 404 to /videos: is it the API root (…/v1)?"
-        return [CheckResult(name, Level.FAIL, detail, "CLIPDESK_OPENAI_VIDEO_BASE_URL")]
-    except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-        detail = f"{settings.video_base_url} refused the key ({exc.status_code})"
-        return [CheckResult(name, Level.FAIL, detail, variable)]
-    except openai.APIConnectionError as exc:
-        return [CheckResult(name, Level.WARN, f"{settings.video_base_url} unreachable: {exc}", variable)]
-    except openai.APIStatusError as exc:
-        return [CheckResult(name, Level.WARN, f"{settings.video_base_url} answered {exc.status_code}")]
+        return [await _ask_for_a_missing_job(openai, endpoint, client.videos.retrieve(DOCTOR_JOB))]
     finally:
         await client.close()
-    return [CheckResult(name, Level.WARN, f"{settings.video_base_url} found a job named {DOCTOR_JOB}?")]
 
 
 @provider_check("veo")
@@ -115,29 +135,21 @@ async def check_veo(settings: Settings) -> list[CheckResult]:
 
 @provider_check("runway")
 async def check_runway(settings: Settings) -> list[CheckResult]:
-    name, variable = "provider runway", "RUNWAYML_API_SECRET"
     try:
         import runwayml
 
         from adapters.providers import runway
     except ImportError:
-        return [_missing_extra(name, "providers")]
+        return [_missing_extra("provider runway", "providers")]
     client = runway.make_client(
         api_key=settings.runwayml_api_secret or "", base_url=settings.runwayml_base_url, timeout=10
     )
+    endpoint = _Endpoint("provider runway", str(client.base_url), "RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL")
     try:
-        await client.tasks.retrieve("00000000-0000-4000-8000-000000000000")
-    except runwayml.NotFoundError:
-        return [CheckResult(name, Level.OK, "key accepted")]
-    except (runwayml.AuthenticationError, runwayml.PermissionDeniedError) as exc:
-        return [CheckResult(name, Level.FAIL, f"key refused ({exc.status_code})", variable)]
-    except runwayml.APIConnectionError as exc:
-        return [CheckResult(name, Level.WARN, f"unreachable: {exc}", "RUNWAYML_BASE_URL")]
-    except runwayml.APIStatusError as exc:
-        return [CheckResult(name, Level.WARN, f"answered {exc.status_code}")]
+        lookup = client.tasks.retrieve("00000000-0000-4000-8000-000000000000")  # a task id Runway never gives
+        return [await _ask_for_a_missing_job(runwayml, endpoint, lookup)]
     finally:
         await client.close()
-    return [CheckResult(name, Level.WARN, "found a task with the all-zero id?")]
 
 
 # ---------------------------------------------------------------------- LLM endpoint

@@ -37,10 +37,12 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
+import yaml
 from aiohttp import web
 
 BOT_TOKEN = "xoxb-fake-bot-token"
@@ -52,14 +54,9 @@ BOT_ID = "B0CLIPDESK"
 APP_ID = "A0CLIPDESK"
 
 # The bot scopes deploy/slack/manifest.yaml asks for: what an app installed from it is granted.
-MANIFEST_SCOPES = (
-    "commands",
-    "chat:write",
-    "files:write",
-    "app_mentions:read",
-    "im:history",
-    "channels:history",
-    "usergroups:read",
+MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack" / "manifest.yaml"
+MANIFEST_SCOPES: tuple[str, ...] = tuple(
+    yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"]
 )
 
 _BLOCK_TYPES = {"section", "actions", "context", "divider", "header", "image", "input", "video", "rich_text"}
