@@ -211,8 +211,11 @@ def health(
     """
     from adapters.runtime.doctor import wait_for_health
 
-    settings = _settings(log_level="ERROR", validate=False)
-    healthy, line = wait_for_health(settings, wait)
+    try:
+        healthy, line = wait_for_health(_settings(log_level="ERROR", validate=False), wait)
+    except Exception as exc:  # Docker reserves exit code 2: whatever is wrong, a probe answers 1
+        problem = explain(exc)
+        healthy, line = False, problem.one_line() if problem else f"{type(exc).__name__}: {exc}"
     print(f"{'healthy' if healthy else 'unhealthy'}: {line}")
     raise typer.Exit(0 if healthy else 1)
 
