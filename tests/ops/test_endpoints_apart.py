@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,11 +10,9 @@ import pytest
 from adapters.llm.openai_moderation import OpenAIModerator
 from adapters.runtime.settings import Settings
 from bot.errors import ModerationMisconfigured, ModerationUnavailable
-from tests.e2e.paid_fakes import CREDENTIAL_ENV
 from tests.fakes.media import decode_to_end
 from tests.fakes.openai import FakeOpenAI
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.cli_run import clipdesk
 
 
 @pytest.mark.slow
@@ -24,35 +20,16 @@ async def test_a_videos_only_gateway_renders_a_clip_with_the_video_settings_alon
     async with FakeOpenAI(tmp_path / "fake", steps=2, poll_after_ms=100) as gateway:
         gateway.videos_only = True
         env = {
-            k: v for k, v in os.environ.items() if k not in CREDENTIAL_ENV and not k.startswith("CLIPDESK_")
+            "CLIPDESK_OPENAI_VIDEO_BASE_URL": gateway.base_url,
+            "CLIPDESK_OPENAI_VIDEO_API_KEY": "gateway-key",
+            "CLIPDESK_AUTO_RENDER_MAX_COST": "100",
+            "CLIPDESK_POLL_START_SECONDS": "0.05",
+            "CLIPDESK_POLL_CAP_SECONDS": "0.1",
         }
-        env.update(
-            CLIPDESK_OPENAI_VIDEO_BASE_URL=gateway.base_url,
-            CLIPDESK_OPENAI_VIDEO_API_KEY="gateway-key",
-            CLIPDESK_DATA_DIR=str(tmp_path / "data"),
-            CLIPDESK_AUTO_RENDER_MAX_COST="100",
-            CLIPDESK_POLL_START_SECONDS="0.05",
-            CLIPDESK_POLL_CAP_SECONDS="0.1",
-            PYTHONPATH=str(ROOT),
-        )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "adapters.runtime.cli",
-            "demo",
-            "--provider",
-            "openai",
-            "--seconds",
-            "4",
-            "a product demo of our steel water bottle on a kitchen counter",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(proc.communicate(), 120)
-        assert proc.returncode == 0, f"{out.decode()}\n{err.decode()}"
-        clip = Path(out.decode().strip().splitlines()[-1])
+        ask = "a product demo of our steel water bottle on a kitchen counter"
+        run = await clipdesk(tmp_path, "demo", "--provider", "openai", "--seconds", "4", ask, env=env)
+        assert run.code == 0, f"{run.out}\n{run.err}"
+        clip = Path(run.out.strip().splitlines()[-1])
         facts = await asyncio.to_thread(decode_to_end, clip)
         assert facts.frames > 0 and facts.seconds == pytest.approx(4, abs=0.5)
         assert gateway.created_videos == 1

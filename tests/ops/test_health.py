@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.loopback import unused_port
-from tests.ops.test_config_errors import clipdesk
+from tests.support.cli_run import clipdesk
 
 
 async def test_health_is_unhealthy_until_the_schema_is_migrated(tmp_path: Path) -> None:
