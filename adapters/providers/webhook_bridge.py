@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 def add_openai_webhook(app: App, web_app: FastAPI, secret: str) -> None:
     """Add ``POST /webhooks/openai`` to ``web_app``; a verified video event pokes ``app.worker``."""
     client = AsyncOpenAI(
-        api_key=app.settings.openai_api_key or "unused",
-        base_url=app.settings.openai_base_url,
+        api_key=app.settings.video_api_key or "unused",
+        base_url=app.settings.video_base_url,
         webhook_secret=secret,
     )
 

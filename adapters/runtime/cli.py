@@ -1,20 +1,34 @@
-"""The ``clipdesk`` command."""
+"""The ``clipdesk`` command.
+
+A configuration mistake ends a command with one line on standard error (the
+variable, what is wrong, what to do) and exit code 2; ``--debug`` or
+``CLIPDESK_LOG_LEVEL=DEBUG`` shows the full traceback instead (see :func:`main`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
+import os
 import signal
 import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from adapters.runtime.config_check import (
+    ConfigError,
+    explain,
+    require_provider,
+    validate_providers,
+    validate_static,
+)
+from adapters.runtime.logs import configure_logging
 from adapters.runtime.settings import Settings
 from bot.domain import RequestOptions
 from bot.domain_events import AuditEvent
@@ -25,19 +39,41 @@ app.add_typer(db_app, name="db")
 audit_app = typer.Typer(help="The audit trail: export it, summarise a month.")
 app.add_typer(audit_app, name="audit")
 console = Console(highlight=False)
+_debug = {"on": False}  # --debug, or DEBUG logging: show tracebacks instead of one-line errors
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings(*, validate: bool = True, **overrides: object) -> Settings:
     settings = Settings()
+    if settings.log_level.upper() == "DEBUG" or _debug["on"]:
+        _debug["on"] = True
+        overrides["log_level"] = "DEBUG"
     for key, value in overrides.items():
         if value is not None:
             setattr(settings, key, value)
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(settings.log_level)
+    if validate:
+        validate_static(settings)
+        validate_providers(settings)
     return settings
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"clipdesk {metadata.version('clipdesk')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Full tracebacks and every library's log lines.")
+    ] = False,
+) -> None:
+    """clipdesk: on-demand AI video, reviewed in the thread."""
+    _debug["on"] = debug
 
 
 @app.command()
@@ -48,16 +84,32 @@ def demo(
     provider: Annotated[str | None, typer.Option(help="Render on this provider.")] = None,
     seconds: Annotated[int | None, typer.Option(help="Clip length in seconds.")] = None,
     aspect: Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")] = None,
+    variants: Annotated[int | None, typer.Option(help="How many takes to render (1-4).")] = None,
+    quality: Annotated[str | None, typer.Option(help="standard or high.")] = None,
+    model: Annotated[str | None, typer.Option(help="The provider's model, e.g. sora-2-pro.")] = None,
 ) -> None:
-    """Run one request end to end in this terminal and print the MP4's path last."""
+    """Run one request end to end in this terminal and print the MP4's path last.
+
+    Without keys it renders on the local animatic: a storyboard preview of the brief's
+    shots (title cards and camera moves), not AI video.
+    """
     from adapters.console.chat import ConsoleChat
     from adapters.console.session import run_demo
     from adapters.runtime.container import build_app
 
     settings = _settings(log_level="WARNING" if Settings().log_level == "INFO" else None)
     settings.poll_start_seconds = min(settings.poll_start_seconds, 0.5)
+    if provider is not None:
+        require_provider(settings, provider, "--provider")
     # The flags go to the core typed, exactly as Discord's options do; the text keeps its own words.
-    options = RequestOptions(seconds=seconds, aspect=aspect, provider=provider)
+    options = RequestOptions(
+        seconds=seconds,
+        aspect=aspect,
+        provider=provider,
+        model=model,
+        variants=variants or 1,
+        quality=quality or "standard",
+    )
 
     async def main() -> Path | None:
         chat = ConsoleChat(console)
@@ -126,12 +178,24 @@ def keys_init(
     folder: Annotated[Path | None, typer.Option(help="Where to write (default: <data dir>/keys).")] = None,
     algorithm: Annotated[str, typer.Option(help="es256 or ps256.")] = "es256",
     days: Annotated[int, typer.Option(help="How long the signing certificate is valid.")] = 365,
+    force: Annotated[bool, typer.Option("--force", help="Replace keys that are already there.")] = False,
 ) -> None:
     """Create a LOCAL DEVELOPMENT certificate chain for C2PA signing (not for production)."""
-    from adapters.media.provenance import create_dev_certificates
+    from adapters.media.provenance import ALGORITHMS, create_dev_certificates
 
     settings = _settings(log_level="WARNING")
+    if algorithm not in ALGORITHMS:
+        raise ConfigError(
+            "--algorithm", f"`{algorithm}` is not a C2PA signing algorithm here", "use es256 or ps256"
+        )
     target = folder or settings.data_dir / "keys"
+    existing = [name for name in ("chain.pem", "signer.key", "root.pem") if (target / name).exists()]
+    if existing and not force:
+        raise ConfigError(
+            "--folder",
+            f"{target} already holds {', '.join(existing)}",
+            "pass --force to replace them (clips signed before keep their signature), or another --folder",
+        )
     creds = create_dev_certificates(target, algorithm=algorithm, days=days)
     console.print(f"wrote {creds.signer.cert_chain}, {creds.signer.private_key} and {creds.root}")
     console.print(
@@ -139,6 +203,36 @@ def keys_init(
         "signer as untrusted unless they trust root.pem. In production use a certificate from a CA on "
         "the C2PA trust list."
     )
+
+
+@app.command()
+def health(
+    wait: Annotated[float, typer.Option(help="Keep trying this many seconds before giving up.")] = 0.0,
+) -> None:
+    """Exit 0 if the database answers and its schema is current, 1 if not; one line either way.
+
+    Serves no port, so it is the health check of workers too (Docker HEALTHCHECK, Kubernetes probes).
+    """
+    from adapters.runtime.doctor import wait_for_health
+
+    try:
+        healthy, line = wait_for_health(_settings(log_level="ERROR", validate=False), wait)
+    except Exception as exc:  # Docker reserves exit code 2: whatever is wrong, a probe answers 1
+        problem = explain(exc)
+        healthy, line = False, problem.one_line() if problem else f"{type(exc).__name__}: {exc}"
+    print(f"{'healthy' if healthy else 'unhealthy'}: {line}")
+    raise typer.Exit(0 if healthy else 1)
+
+
+@app.command()
+def doctor() -> None:
+    """Check every configured dependency (database, providers, LLM, Slack, Discord, keys, disk)."""
+    from adapters.runtime.doctor import first_fatal, render_table, run_checks
+
+    settings = _settings(log_level="ERROR", validate=False)  # a wrong setting is a row of the table
+    results = asyncio.run(run_checks(settings))
+    console.print(render_table(results))
+    raise typer.Exit(1 if first_fatal(results) else 0)
 
 
 @db_app.command("upgrade")
@@ -218,5 +312,17 @@ async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
         await task
 
 
+def main() -> None:
+    """The console script: a configuration mistake is one line on standard error and exit code 2."""
+    try:
+        app()
+    except Exception as exc:
+        problem = explain(exc)
+        if problem is None or _debug["on"] or os.environ.get("CLIPDESK_LOG_LEVEL", "").upper() == "DEBUG":
+            raise
+        sys.stderr.write(problem.one_line() + "\n")
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from adapters.policy.patterns import RegexPatternMatcher
+from adapters.runtime.config_check import validate
 from adapters.runtime.settings import Settings, split_list
 from bot import presenter, sealing
 from bot.chat import ChatRouter
@@ -199,6 +200,7 @@ async def build_app(
     links = link_signer(settings.link_secret, settings.data_dir, settings.link_ttl_seconds)
     media = LocalMediaStore(settings.media_dir, settings.public_url, links)
     available = providers if providers is not None else build_providers(settings)
+    validate(settings, {name: provider.capabilities() for name, provider in available.items()})
     router = ProviderRouter(available, provider_order(settings, list(available)))
     policy_for = policy_resolver(settings, policies)
     # Tests that inject their own post-processor get no sealer unless they pass one.

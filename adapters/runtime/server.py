@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from adapters.runtime.container import App, build_app
 from adapters.runtime.scheduler import start_loops
+from adapters.runtime.doctor import refuse_to_start_on_fatal
 from adapters.runtime.settings import Settings
 from adapters.web.app import create_web_app
 from adapters.web.server import WebServer
@@ -46,6 +47,7 @@ def configured_platforms(settings: Settings, *, receive: bool) -> list[Platform]
 
 
 async def _serve(settings: Settings, *, receive: bool, render: bool, http: bool) -> None:
+    await refuse_to_start_on_fatal(settings)  # the checks of `clipdesk doctor`; one fatal stops start-up
     platforms = configured_platforms(settings, receive=receive)
     app = await build_app(settings, chat_ports=[p.port for p in platforms])
     web_app = create_web_app(app)

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     openai_webhook_secret: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_WEBHOOK_SECRET", "CLIPDESK_OPENAI_WEBHOOK_SECRET")
     )
+    # The video endpoint apart from the LLM one: a gateway that serves only /v1/videos (Azure OpenAI
+    # video deployments) answers 404 to chat and moderation. Unset: OPENAI_BASE_URL/OPENAI_API_KEY.
+    openai_video_base_url: str | None = None
+    openai_video_api_key: str | None = None
     openai_video_model: str = "sora-2"
     refiner: str = "auto"  # auto | offline | openai
     refiner_model: str = "gpt-4.1-mini"
@@ -183,6 +187,15 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def video_base_url(self) -> str | None:
+        """Where the OpenAI-compatible video adapter points."""
+        return self.openai_video_base_url or self.openai_base_url
+
+    @property
+    def video_api_key(self) -> str | None:
+        return self.openai_video_api_key or self.openai_api_key
 
 
 def split_list(raw: str) -> list[str]:

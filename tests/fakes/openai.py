@@ -254,7 +254,8 @@ class FakeOpenAI:
         await self.close()
 
     async def start(self) -> None:
-        app = web.Application(middlewares=[self._middleware], client_max_size=64 << 20)
+        middlewares = [self._middleware, self._videos_only_gate]
+        app = web.Application(middlewares=middlewares, client_max_size=64 << 20)
         app.add_routes(
             [
                 web.post("/v1/videos", self._create_video),
@@ -374,6 +375,20 @@ class FakeOpenAI:
 
     def calls_to(self, method: str, path_pattern: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and re.fullmatch(path_pattern, c.path)]
+
+    # ------------------------------------------------------------------ video-only gateway mode
+    # ``videos_only = True`` makes the fake a gateway that serves only ``/v1/videos…``, as an
+    # Azure OpenAI video deployment does: chat completions and moderations answer 404 in
+    # Azure's error shape. Requests are still recorded in :attr:`calls`.
+
+    videos_only: bool = False
+
+    @web.middleware
+    async def _videos_only_gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if self.videos_only and not request.path.startswith("/v1/videos"):
+            return web.json_response({"error": {"code": "404", "message": "Resource not found"}}, status=404)
+        response: web.StreamResponse = await handler(request)
+        return response
 
     # ------------------------------------------------------------------ webhooks
 

@@ -37,10 +37,12 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
+import yaml
 from aiohttp import web
 
 BOT_TOKEN = "xoxb-fake-bot-token"
@@ -50,6 +52,12 @@ TEAM = "T0FAKE"
 BOT_USER = "U0CLIPDESK"
 BOT_ID = "B0CLIPDESK"
 APP_ID = "A0CLIPDESK"
+
+# The bot scopes deploy/slack/manifest.yaml asks for: what an app installed from it is granted.
+MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack" / "manifest.yaml"
+MANIFEST_SCOPES: tuple[str, ...] = tuple(
+    yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"]
+)
 
 _BLOCK_TYPES = {"section", "actions", "context", "divider", "header", "image", "input", "video", "rich_text"}
 
@@ -169,7 +177,7 @@ class FakeSlack:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> FakeSlack:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._granted_scopes])
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/commands/{hook}", self._response_url)
@@ -195,6 +203,20 @@ class FakeSlack:
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 0) -> None:
         """Answer the next ``times`` calls of ``method`` with HTTP 429 and ``Retry-After``."""
         self._rate_limits[method] = (times, retry_after)
+
+    # ------------------------------------------------------------------ granted scopes
+    # Slack reports a token's scopes on every Web API answer in the ``x-oauth-scopes`` header
+    # (comma-separated); `clipdesk doctor` compares them with the app manifest's. Set
+    # ``scopes`` to what the installed app was granted.
+
+    scopes: tuple[str, ...] = MANIFEST_SCOPES
+
+    @web.middleware
+    async def _granted_scopes(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        response: web.StreamResponse = await handler(request)
+        if request.path.startswith("/api/"):
+            response.headers["x-oauth-scopes"] = ",".join(self.scopes)
+        return response
 
     # ------------------------------------------------------------------ what the bot did
 
