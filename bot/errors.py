@@ -131,6 +131,8 @@ class StorageFull(ClipdeskError):
 
 class DeliveryRefused(ClipdeskError):
     """A sink was told "no" for good (e.g. the bot is not in the channel): do not retry the delivery."""
+
+
 class ModerationMisconfigured(ModerationUnavailable):
     """The moderation endpoint refuses clipdesk itself (404, 401, 403): an operator must fix a setting.
 

@@ -9,8 +9,8 @@ from typing import Protocol
 from fastapi import FastAPI
 
 from adapters.runtime.container import App, build_app
-from adapters.runtime.scheduler import start_loops
 from adapters.runtime.doctor import refuse_to_start_on_fatal
+from adapters.runtime.scheduler import start_loops
 from adapters.runtime.settings import Settings
 from adapters.web.app import create_web_app
 from adapters.web.server import WebServer
