@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +12,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -81,11 +85,48 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply pending migrations (blocking; call from a thread inside an event loop)."""
+# Any fixed 64-bit number: the PostgreSQL advisory lock every clipdesk process takes to migrate.
+MIGRATION_LOCK = 0x636C6970_6465736B  # "clipdesk"
+
+
+def upgrade(url: str, revision: str = "head") -> list[str]:
+    """Apply pending migrations under a lock (blocking; call from a thread inside an event loop).
+
+    Several processes starting at once (replicas, `serve` and `worker`, a migrate job) take
+    turns: the first migrates, the others wait for it and then find nothing left to do. On
+    PostgreSQL the lock is an advisory lock held by a separate connection; on SQLite a file lock
+    next to the database. Returns the revisions this call applied.
+    """
     if is_sqlite(url):
         _prepare_sqlite_dir(url)
-    command.upgrade(alembic_config(url), revision)
+        with _file_lock(url):
+            pending = pending_migrations(url)
+            command.upgrade(alembic_config(url), revision)
+        return pending
+    engine = create_engine(sync_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                pending = pending_migrations(url)
+                command.upgrade(alembic_config(url), revision)
+                return pending
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _file_lock(url: str) -> Iterator[None]:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        yield
+        return
+    lock = Path(f"{database}.migrate.lock")
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def pending_migrations(url: str) -> list[str]:

@@ -238,14 +238,13 @@ def doctor() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending database migrations."""
-    from storage.database import pending_migrations, upgrade
+    from storage.database import upgrade
 
     settings = _settings()
     url = settings.effective_database_url
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    pending = pending_migrations(url)
-    upgrade(url)
-    console.print(f"database at head ({len(pending)} migration(s) applied)")
+    applied = upgrade(url)  # under a lock: processes starting together take turns
+    console.print(f"database at head ({len(applied)} migration(s) applied)")
 
 
 def _parse_day(value: str | None) -> datetime | None:
