@@ -119,9 +119,8 @@ class Conversation:
         caller = self._caller(event)
         chat = self.chat.for_target(event.target)
         if sub == Subcommand.HELP:
-            await chat.notify(
-                event.target, caller.user_id, Message(text="How to use clipdesk", body=views.HELP_TEXT)
-            )
+            help_text = Message(text="How to use clipdesk", body=views.HELP_TEXT, mentions=None)
+            await chat.notify(event.target, caller.user_id, help_text)
         elif sub == Subcommand.STATUS:
             rows = await self.usecases.queries.open_requests(caller)
             await chat.notify(event.target, caller.user_id, views.open_requests_message(rows))
@@ -216,9 +215,10 @@ class Conversation:
     async def _answer_error(self, event: ChatEvent, exc: Exception) -> None:
         if isinstance(exc, ModerationUnavailable):
             log.error("moderation unavailable: %s", exc)
-            await self._tell(event, Message(text=texts.MODERATION_DOWN))
+            await self._tell(event, Message(text=texts.MODERATION_DOWN, mentions=None))
         elif isinstance(exc, UserError):
-            await self._tell(event, Message(text=exc.user_message))
+            # The core's own words (they may name approvers): private, so mentions stay as written.
+            await self._tell(event, Message(text=exc.user_message, mentions=None))
         else:
             log.error(
                 "failed to handle %s from %s in %s",
@@ -227,7 +227,7 @@ class Conversation:
                 event.target,
                 exc_info=exc,
             )
-            await self._tell(event, Message(text=texts.INTERNAL_ERROR))
+            await self._tell(event, Message(text=texts.INTERNAL_ERROR, mentions=None))
 
     async def _tell(self, event: ChatEvent, message: Message) -> None:
         target: ReplyTarget = event.target

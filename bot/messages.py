@@ -60,8 +60,8 @@ class Message:
     (no broadcasts, group or user mentions, or disguised links take effect) and
     let only the users in ``mentions`` be mentioned: the people the core names
     on purpose (the requester, the deciding approver), written ``<@user id>``.
-    ``mentions=None`` means the core did not say: plain user mentions stay as
-    written (nobody is pinged on Discord), everything else is still inert.
+    ``mentions=None`` is for the core's own words alone (a private notice built from
+    :mod:`bot.texts`): plain user mentions there stay mentions.
     """
 
     text: str
@@ -70,7 +70,7 @@ class Message:
     buttons: tuple[Button, ...] = ()
     context: str = ""
     progress: int | None = None
-    mentions: tuple[str, ...] | None = None
+    mentions: tuple[str, ...] | None = ()
 
     def plain(self) -> str:
         """The whole message as plain text, for notifications, logs and the console."""

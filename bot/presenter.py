@@ -146,7 +146,7 @@ class ThreadPresenter:
             return None
         if isinstance(p, RequestCancelled):
             await self._strip_brief(request, event, None)
-            return await self._post(request, views.cancelled_message(p.by_name), key)
+            return await self._post(request, views.cancelled_message(p.by_name, event.actor), key)
         if isinstance(p, RequestClarifying):
             return await self._post(request, views.clarifying_message(p.question), key)
         if isinstance(p, RenderFailover):
@@ -162,19 +162,19 @@ class ThreadPresenter:
         if isinstance(p, ReviewDecision):
             return await self._decided(request, event, p)
         if isinstance(p, ReviewExpired):
-            return await self._post(request, views.expired_message(p.hours, request.requester_name), key)
+            return await self._post(request, views.expired_message(p.hours, request), key)
         if isinstance(p, RequestBlocked):
             return await self._blocked(request, p, key)
         if isinstance(p, RequestAppealed):
-            return await self._appealed(request, p, key)
+            return await self._appealed(request, event, p, key)
         if isinstance(p, AppealAllowed):
-            await self._replace(request, "appeal", views.appeal_allowed(request, p.by_name))
+            await self._replace(request, "appeal", views.appeal_allowed(request, p.by_name, event.actor))
             await self._thread(request, open_it=True)
             return None
         if isinstance(p, AppealDenied):
-            await self._replace(request, "appeal", views.appeal_denied(request, p.by_name))
+            await self._replace(request, "appeal", views.appeal_denied(request, p.by_name, event.actor))
             await self._chat(request).notify(
-                request.target, request.requester, views.appeal_denied_notice(p.by_name)
+                request.target, request.requester, views.appeal_denied_notice(p.by_name, event.actor)
             )
             return None
         if kind == K.REQUEST_REFINING:
@@ -264,7 +264,9 @@ class ThreadPresenter:
         verb = {K.REVIEW_APPROVED: "approved", K.REVIEW_REJECTED: "rejected"}.get(
             event.kind, "changes requested"
         )
-        decided = views.decided_message(render, brief, verb, p.reviewer_name, event.at, p.reason)
+        decided = views.decided_message(
+            render, brief, verb, p.reviewer_name, event.at, p.reason, reviewer=event.actor
+        )
         return await self._replace(request, f"clip:{render.id}", decided)
 
     async def _blocked(self, request: VideoRequest, p: RequestBlocked, key: str) -> str | None:
@@ -275,11 +277,11 @@ class ThreadPresenter:
             return None
         return await self._post(request, message, key)
 
-    async def _appealed(self, request: VideoRequest, p: RequestAppealed, key: str) -> str:
-        approvers = self.policy_for(request.target).approver_names()
-        ref = await self._chat(request).post(
-            request.target, views.appeal_message(request, p.by_name, approvers, p.reason), key=key
-        )
+    async def _appealed(self, request: VideoRequest, event: DomainEvent, p: RequestAppealed, key: str) -> str:
+        policy = self.policy_for(request.target)
+        asked = (event.actor, *sorted(policy.approvers))
+        appeal = views.appeal_message(request, p.by_name, policy.approver_names(), p.reason, mentions=asked)
+        ref = await self._chat(request).post(request.target, appeal, key=key)
         await self.refs.remember_ref(request.id, "appeal", ref)
         return ref
 

@@ -25,7 +25,11 @@ HELP_TEXT = (
 def parent_message(request: VideoRequest) -> Message:
     ask = request.raw_text if len(request.raw_text) <= 300 else request.raw_text[:297] + "…"
     who = request.requester_name or request.requester
-    return Message(text=f"🎬 video request from {who}: {ask}", context="clipdesk · details in the thread")
+    return Message(
+        text=f"🎬 video request from {who}: {ask}",
+        context="clipdesk · details in the thread",
+        mentions=(request.requester,),
+    )
 
 
 def brief_message(brief: Brief, plan: Plan, request: VideoRequest, *, awaiting: bool) -> Message:
@@ -120,7 +124,14 @@ def clip_message(render: Render, brief: Brief, request: VideoRequest, disclosure
 
 
 def decided_message(
-    render: Render, brief: Brief, verb: str, who: str, at: datetime, reason: str = ""
+    render: Render,
+    brief: Brief,
+    verb: str,
+    who: str,
+    at: datetime,
+    reason: str = "",
+    *,
+    reviewer: str = "",
 ) -> Message:
     icon = {"approved": "✅", "rejected": "⛔", "changes requested": "↩️"}.get(verb, "•")
     text = f"{icon} {verb} by {who} at {at:%Y-%m-%d %H:%M} UTC (v{brief.version})"
@@ -132,6 +143,7 @@ def decided_message(
             Field("Length", f"{render.seconds}s"),
             Field("Size", render.size),
         ),
+        mentions=(reviewer,) if reviewer else (),
     )
 
 
@@ -220,18 +232,22 @@ def usage_message(lines: Sequence[UsageLine]) -> Message:
     return Message(text="Video spend this month", fields=fields)
 
 
-def cancelled_message(by: str) -> Message:
-    return notice(f"🚫 Cancelled by {by}. Nothing more will be rendered.")
+def cancelled_message(by: str, by_id: str) -> Message:
+    return Message(text=f"🚫 Cancelled by {by}. Nothing more will be rendered.", mentions=(by_id,))
 
 
-def expired_message(hours: float, requester: str) -> Message:
+def expired_message(hours: float, request: VideoRequest) -> Message:
+    requester = request.requester_name or request.requester
     return Message(
         text=f"⌛ No approver decided within {hours:g} hours, so this review has expired.",
         body=f"{requester}: press Regenerate or Edit prompt on the clip to start a new review.",
+        mentions=(request.requester,),
     )
 
 
-def appeal_message(request: VideoRequest, by: str, approvers: str, reason: str) -> Message:
+def appeal_message(
+    request: VideoRequest, by: str, approvers: str, reason: str, *, mentions: tuple[str, ...] = ()
+) -> Message:
     return Message(
         text=f"🙋 {by} asks an approver ({approvers}) to allow a blocked request",
         body=f"*Ask:* {request.raw_text}\n*Blocked because:* {reason}",
@@ -240,6 +256,7 @@ def appeal_message(request: VideoRequest, by: str, approvers: str, reason: str) 
             Button("Keep blocked", Action.APPEAL_DENY, request.id, Style.DANGER),
         ),
         context="Only an approver can decide; the decision is recorded.",
+        mentions=mentions,  # the requester and the approvers asked
     )
 
 
@@ -247,16 +264,17 @@ def appeal_sent() -> Message:
     return notice("📨 Sent to the approvers. You will see their decision here.")
 
 
-def appeal_allowed(request: VideoRequest, by: str) -> Message:
+def appeal_allowed(request: VideoRequest, by: str, by_id: str) -> Message:
     return Message(
         text=f"✅ Allowed by {by}; the request continues in its own thread.",
         body=f"*Ask:* {request.raw_text}",
+        mentions=(by_id,),
     )
 
 
-def appeal_denied(request: VideoRequest, by: str) -> Message:
-    return Message(text=f"⛔ Kept blocked by {by}", body=f"*Ask:* {request.raw_text}")
+def appeal_denied(request: VideoRequest, by: str, by_id: str) -> Message:
+    return Message(text=f"⛔ Kept blocked by {by}", body=f"*Ask:* {request.raw_text}", mentions=(by_id,))
 
 
-def appeal_denied_notice(by: str) -> Message:
-    return notice(f"{by} kept your request blocked.")
+def appeal_denied_notice(by: str, by_id: str) -> Message:
+    return Message(text=f"{by} kept your request blocked.", mentions=(by_id,))
