@@ -52,7 +52,7 @@ async def test_an_ask_with_everyone_roles_people_and_a_masked_link_notifies_nobo
     assert not any(body["allowed_mentions"].get("roles") for body in bodies)
     # Only the requester is ever mentioned on purpose (the parent message names them); never the
     # stranger the ask dragged in.
-    pinged = {user for body in bodies for user in body["allowed_mentions"].get("users") or []}
+    pinged = {str(user) for body in bodies for user in body["allowed_mentions"].get("users") or []}
     assert pinged <= {str(world.requester.id)}
 
 
