@@ -8,7 +8,7 @@ messages arrive as the dicts Bolt parsed; what leaves this module is a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from adapters.slack import PLATFORM
@@ -110,7 +110,10 @@ def form_event(body: Payload) -> FormSubmitted | None:
     origin = FormOrigin.load(str(view.get("private_metadata") or ""), PLATFORM)
     if origin is None:
         return None
-    target = origin.target or ReplyTarget(PLATFORM, _team(body), "")
+    # The workspace is the one Slack signed the submission for, never what the modal's metadata
+    # says: a request of another workspace must stay out of reach whatever a payload carries.
+    team = _team(body)
+    target = replace(origin.target, workspace=team) if origin.target else ReplyTarget(PLATFORM, team, "")
     return FormSubmitted(
         target=target,
         actor=actor(str((body.get("user") or {}).get("id", ""))),

@@ -120,6 +120,7 @@ async def start_bed(
     **settings: object,
 ) -> Bed:
     """Build a clipdesk process like ``clipdesk serve`` does, with the Slack platform at its edge."""
+    approvers = {"slack_approvers": LEAD, "slack_approver_groups": LEADS_GROUP}
     config = test_settings(
         tmp_path,
         db_url,
@@ -127,9 +128,7 @@ async def start_bed(
         slack_signing_secret=SIGNING_SECRET,
         slack_app_token=APP_TOKEN if mode == "socket" else None,
         slack_api_url=fake.api_url,
-        slack_approvers=LEAD,
-        slack_approver_groups=LEADS_GROUP,
-        **settings,
+        **(approvers | settings),
     )
     provider = provider or FileJobProvider(tmp_path / "jobs")
     platform = slack_platform(config, receive=True)
