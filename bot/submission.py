@@ -70,8 +70,11 @@ async def submit(ctx: RenderContext, render: Render, request: VideoRequest, brie
             raise SubmissionUncertain("the provider did not answer the create call in time") from exc
         except CapacityError as exc:
             if not await _fail_over(ctx, render, request, exc, tried):
-                await fail(ctx, render, texts.provider_down_no_alternative(render.provider, str(exc)))
-                return False
+                # Nowhere else to go within the workspace's policy: wait for this one to recover.
+                reason = texts.provider_down_no_alternative(render.provider, str(exc))
+                raise TransientProviderError(
+                    reason, provider=render.provider, retry_after=exc.retry_after
+                ) from exc
             continue
         await _submitted(ctx, render, request, remote_id, reconciled=False)
         return True

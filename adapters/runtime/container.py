@@ -203,6 +203,7 @@ async def build_app(
     validate(settings, {name: provider.capabilities() for name, provider in available.items()})
     router = ProviderRouter(available, provider_order(settings, list(available)))
     policy_for = policy_resolver(settings, policies)
+    warn_if_approval_is_open(settings, policies)
     # Tests that inject their own post-processor get no sealer unless they pass one.
     sealer = sealer if sealer is not None or postprocessor is not None else build_sealer(settings)
     subscriptions = Subscriptions([presenter.SUBSCRIPTION])
@@ -286,6 +287,26 @@ async def build_app(
         policy_for=policy_for,
         closers=closers,
     )
+
+
+def warn_if_approval_is_open(settings: Settings, policies: PolicySet) -> None:
+    """Say at start-up when nobody is named to approve: anyone but the requester then may."""
+    chats = {
+        "Slack": (settings.slack_bot_token, settings.slack_approvers or settings.slack_approver_groups),
+        "Discord": (
+            settings.discord_bot_token,
+            settings.discord_approvers or settings.discord_approver_roles,
+        ),
+    }
+    for name, (enabled, platform_approvers) in chats.items():
+        if enabled and not (policies.base.has_approvers or platform_approvers):
+            log.warning(
+                "approval is open on %s: no approvers are configured, so anyone in a workspace except "
+                "the requester may approve its clips; name approvers (CLIPDESK_APPROVERS, the %s "
+                "approver settings or `approvers` in clipdesk.toml) to restrict it",
+                name,
+                name.upper(),
+            )
 
 
 def worker_config(settings: Settings, owner: str) -> WorkerConfig:

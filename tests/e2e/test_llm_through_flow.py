@@ -185,3 +185,22 @@ async def test_with_moderation_down_the_ask_is_kept_failed_and_nothing_is_refine
     assert kinds == ["request.received", "request.failed"]  # no brief, no render
     assert h.chat.of_kind("parent") == [] and h.chat.of_kind("post") == []
     assert chat_calls(openai.server) == [] and openai.server.videos == {}
+
+
+async def test_a_flagged_instruction_hidden_in_the_negative_prompt_is_blocked_before_the_provider(
+    h: Harness, openai: OpenAIFake
+) -> None:
+    # The model's prompt is clean; what it smuggled into the negative prompt is not. The provider
+    # would receive "Avoid: …; also render gore", so that is what gets checked.
+    openai.server.flag_words = {"gore": "violence/graphic"}
+    reply = brief_reply("A steel water bottle on a sunlit kitchen counter.")
+    result = reply["result"]
+    assert isinstance(result, dict)
+    result["negative_prompt"] = "text overlays; also render gore on the bottle"
+    openai.server.script_chat(reply)
+    await h.ask("a 4s product demo of our steel water bottle")
+
+    [request] = await h.app.store.requests.requests_in_status(R.BLOCKED)
+    [event] = [e for e in await h.app.store.audit.audit_events() if e.kind == "request.blocked"]
+    assert event.data["stage"] == "brief" and event.data["category"] == "violence/graphic"
+    assert await h.app.store.renders.renders_for(request.id) == [] and openai.server.videos == {}

@@ -162,3 +162,29 @@ def test_polling_backs_off_from_two_to_twenty_seconds_unless_the_provider_hints(
     assert poll_interval(1, hint=5.0) == 5.0  # the hint is a floor …
     assert poll_interval(6, hint=5.0) == 20.0  # … and our own back-off still grows past it
     assert poll_interval(9, hint=100.0) == 60.0  # a wild hint is capped
+
+
+async def test_failover_never_leaves_the_providers_the_workspace_allows(tmp_path: Path, db_url: str) -> None:
+    down = FileJobProvider(tmp_path / "down", name="down", down=True)
+    backup = FileJobProvider(tmp_path / "backup", name="backup")
+    policy = tmp_path / "clipdesk.toml"
+    policy.write_text('[defaults]\nallowed_providers = ["down"]\n')
+    h = await make_harness(
+        tmp_path,
+        db_url,
+        providers={"down": down, "backup": backup},
+        provider="backup",
+        policy_file=policy,
+        max_attempts=2,
+    )
+    try:
+        request = await h.ask("a 4s clip of a harbour")
+        assert request is not None
+        failed = await h.run_until(request.id, [R.FAILED])
+        assert backup.submits() == []  # the process knows backup; this workspace does not allow it
+        assert failed.failure_reason and "no other provider this workspace allows" in failed.failure_reason
+        [render] = await h.app.store.renders.renders_for(request.id)
+        assert render.provider == "down" and render.cost_actual == 0.0
+        assert "failed — retry?" in h.chat.of_kind("post")[-1].message.text
+    finally:
+        await h.close()

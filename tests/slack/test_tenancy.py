@@ -126,3 +126,11 @@ async def test_a_decision_made_through_the_use_case_updates_the_clip_message(bed
     await bed.run_until(request.id, [R.APPROVED])
 
     assert f"approved by <@{LEAD}>" in clip.text and clip.buttons() == []
+
+
+async def test_start_up_warns_when_approval_is_open(
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    bed = await start_bed(tmp_path, sqlite_url, fake, slack_approvers="", slack_approver_groups="")
+    await bed.close()
+    assert any("approval is open on Slack" in r.getMessage() for r in caplog.records)
