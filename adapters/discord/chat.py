@@ -36,6 +36,7 @@ DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # bots, in a server without boosts
 THREAD_NAME_LIMIT = 100
 THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080  # a week: reviews can wait over a weekend
 NONCE_LIMIT = 25
+THREAD_ALREADY_CREATED = 160004  # Discord's error code: this message already has a thread
 REMEMBERED_BUTTONS = 2048
 _MENTION = re.compile(r"<[@#][!&]?\d+>")
 
@@ -101,17 +102,18 @@ class DiscordChat:
         """Post the ask in the channel and open a public thread from it (one thread per request)."""
         channel = await self._channel(int(target.channel))
         rendered = render(message)
+        kwargs = rendered.send_kwargs()
+        if key:
+            kwargs["nonce"] = nonce_of(key)  # a resent parent is the same message (enforce_nonce)
         if isinstance(channel, discord.TextChannel):
-            parent = await channel.send(**rendered.send_kwargs())
-            thread = await parent.create_thread(
-                name=thread_name(message.text), auto_archive_duration=THREAD_ARCHIVE_MINUTES
-            )
-            thread_target = target.in_thread(str(thread.id))
+            parent = await channel.send(**kwargs)
+            thread_id = await self._thread_from(parent, thread_name(message.text))
+            thread_target = target.in_thread(str(thread_id))
             ref = message_ref(channel.id, parent.id)
         else:
             # Forum posts, voice-channel chats, threads whose parent we cannot post in: stay put.
             where = self._messageable(target)
-            sent = await where.send(**rendered.send_kwargs())
+            sent = await where.send(**kwargs)
             thread_target = target.in_thread(str(where.id))
             ref = message_ref(where.id, sent.id)
         self.remember_buttons(ref, message.buttons)
@@ -225,13 +227,23 @@ class DiscordChat:
         kwargs = rendered.send_kwargs()
         if key:
             # Discord drops a second message with the same nonce from the same author (enforce_nonce).
-            kwargs["nonce"] = hashlib.sha256(key.encode()).hexdigest()[:NONCE_LIMIT]
+            kwargs["nonce"] = nonce_of(key)
         if file is not None:
             kwargs["file"] = discord.File(file, filename=file.name)
         sent = await where.send(**kwargs)
         ref = message_ref(where.id, sent.id)
         self.remember_buttons(ref, buttons)
         return ref
+
+    async def _thread_from(self, parent: discord.Message, name: str) -> int:
+        """Open the thread of ``parent``; if a delivery that died already opened it, that thread."""
+        try:
+            thread = await parent.create_thread(name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+        except discord.HTTPException as exc:
+            if exc.code != THREAD_ALREADY_CREATED:
+                raise
+            return parent.id  # a thread started from a message has the message's id
+        return thread.id
 
     def _messageable(self, target: ReplyTarget) -> discord.PartialMessageable:
         channel_id = int(target.thread or target.channel)
@@ -253,6 +265,11 @@ class DiscordChat:
         except ValueError:  # not under the media store's root
             return None
         return url if url.startswith(("https://", "http://")) else None
+
+
+def nonce_of(key: str) -> str:
+    """A Discord nonce for an outbox key (at most 25 characters)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:NONCE_LIMIT]
 
 
 def thread_name(text: str) -> str:

@@ -33,6 +33,8 @@ DEFAULT_MAX_UPLOAD_BYTES = 1024**3  # Slack's limit for one file (1 GB)
 RESPONSE_URL_SECONDS = 30 * 60  # Slack accepts a slash command's response_url for 30 minutes
 _NOT_A_MEMBER = {"not_in_channel", "channel_not_found"}
 _KEYS_KEPT = 2048
+METADATA_EVENT = "clipdesk_request"  # message metadata naming the request a parent message opened
+PARENT_LOOKBACK = 100  # recent channel messages searched for a parent posted before a crash
 T = TypeVar("T")
 
 
@@ -102,8 +104,15 @@ class SlackChat:
     async def start_thread(
         self, target: ReplyTarget, message: Message, *, key: str | None = None
     ) -> tuple[ReplyTarget, str]:
+        """Post the parent message once: it carries ``key`` as message metadata, and a parent already
+        posted with that key (by a delivery that died before recording it) is found and reused."""
         try:
-            channel, ts = await self._post(target.channel, None, message)
+            found = await self._parent_with_key(target.channel, key) if key else None
+            if found is not None:
+                channel, ts = target.channel, found
+            else:
+                metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
+                channel, ts = await self._post(target.channel, None, message, metadata=metadata)
         except SlackApiError as exc:
             if _error_code(exc) in _NOT_A_MEMBER:
                 raise UserError(
@@ -204,12 +213,34 @@ class SlackChat:
 
     # ------------------------------------------------------------------ helpers
 
+    async def _parent_with_key(self, channel: str, key: str) -> str | None:
+        """The ``ts`` of a recent top-level message of ours carrying ``key`` in its metadata."""
+        history = await self.client.conversations_history(
+            channel=channel, limit=PARENT_LOOKBACK, include_all_metadata=True
+        )
+        for item in history.get("messages") or []:
+            meta = item.get("metadata") or {}
+            if (
+                meta.get("event_type") == METADATA_EVENT
+                and (meta.get("event_payload") or {}).get("key") == key
+            ):
+                return str(item["ts"])
+        return None
+
     async def _post(
-        self, channel: str, thread: str | None, message: Message, *, blocks: list[Block] | None = None
+        self,
+        channel: str,
+        thread: str | None,
+        message: Message,
+        *,
+        blocks: list[Block] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> tuple[str, str]:
         kwargs: dict[str, Any] = {}
         if thread:
             kwargs["thread_ts"] = thread
+        if metadata:
+            kwargs["metadata"] = metadata
         response = await self.client.chat_postMessage(
             channel=channel,
             text=fallback_text(message),

@@ -72,6 +72,10 @@ class ApiCall:
     status: int = 200
 
 
+class _LostAnswer(Exception):
+    """The fake did the work but answers as if it had failed."""
+
+
 @dataclass
 class Posted:
     """A message the bot posted; ``versions`` holds every (text, blocks) it had, oldest first."""
@@ -83,6 +87,7 @@ class Posted:
     blocks: list[dict[str, Any]]
     ephemeral_to: str | None = None
     versions: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None  # chat.postMessage's message metadata, as Slack keeps it
 
     @property
     def headline(self) -> str:
@@ -160,6 +165,7 @@ class FakeSlack:
         self.messages: list[Posted] = []
         self.ephemeral: list[Posted] = []
         self.views: list[dict[str, Any]] = []
+        self.lose_post_answers = 0  # chat.postMessage posts, then answers 500 this many times
         self.files: dict[str, UploadedFile] = {}
         self.responses: list[dict[str, Any]] = []  # what was posted to response_url
         self.usergroups: dict[str, list[str]] = {}
@@ -269,6 +275,8 @@ class FakeSlack:
             result = handler(params)
         except _ApiError as exc:
             return web.json_response({"ok": False, "error": exc.code})
+        except _LostAnswer:
+            return web.json_response({"ok": False, "error": "internal_error"}, status=500)
         return web.json_response({"ok": True, **result})
 
     def _ts(self) -> str:
@@ -294,10 +302,29 @@ class FakeSlack:
         thread = p.get("thread_ts") or None
         if thread and not any(m.channel == channel and m.ts == thread for m in self.messages):
             raise _ApiError("thread_not_found")
-        posted = Posted(channel, self._ts(), thread, text, blocks)
+        posted = Posted(channel, self._ts(), thread, text, blocks, metadata=_json(p.get("metadata")) or None)
         posted.versions.append((text, blocks))
         self.messages.append(posted)
+        if self.lose_post_answers:
+            # The message is in the channel, but the answer never reaches the caller (a crash, a
+            # cut connection): exactly the case an idempotent poster must survive.
+            self.lose_post_answers -= 1
+            raise _LostAnswer
         return {"channel": channel, "ts": posted.ts, "message": {"text": text, "ts": posted.ts}}
+
+    def _m_conversations_history(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages of a channel, newest first; metadata only with ``include_all_metadata``."""
+        channel = _need(p, "channel")
+        limit = int(p.get("limit") or 100)
+        with_metadata = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [m for m in reversed(self.messages) if m.channel == channel and not m.thread_ts][:limit]
+        messages = []
+        for m in found:
+            item: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text, "bot_id": BOT_ID}
+            if with_metadata and m.metadata:
+                item["metadata"] = m.metadata
+            messages.append(item)
+        return {"messages": messages, "has_more": False}
 
     def _m_chat_update(self, p: dict[str, Any]) -> dict[str, Any]:
         channel, ts = _need(p, "channel"), _need(p, "ts")
