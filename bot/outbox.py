@@ -88,7 +88,8 @@ class Sink(Protocol):
 @dataclass(frozen=True)
 class DeliveryConfig:
     owner: str
-    lease_seconds: float = 120.0
+    # Short, and renewed while a delivery runs: a process that dies gives its entries back soon.
+    lease_seconds: float = 30.0
     batch: int = 32
     concurrency: int = 8
     retry: RetryPolicy = field(
@@ -172,13 +173,26 @@ class Deliverer:
     async def _deliver(self, entry: OutboxEntry) -> int:
         sink = self.sinks[entry.sink]
         async with self._slots:
+            renewing = asyncio.create_task(self._keep_lease(entry))
             try:
                 ref = await sink.deliver(entry)
             except Exception as exc:
                 await self._failed(entry, sink, exc)
                 return 0
+            finally:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
         await self.outbox.delivered(entry.id, self.config.owner, ref)
         return 1
+
+    async def _keep_lease(self, entry: OutboxEntry) -> None:
+        every = max(self.config.lease_seconds / 3, 0.05)
+        while True:
+            await asyncio.sleep(every)
+            until = self.clock.now() + timedelta(seconds=self.config.lease_seconds)
+            if not await self.outbox.renew(entry.id, self.config.owner, until):
+                return
 
     async def _failed(self, entry: OutboxEntry, sink: Sink, exc: Exception) -> None:
         policy = self.config.retry

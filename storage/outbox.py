@@ -87,6 +87,16 @@ class SqlOutbox:
             for r in rows
         ]
 
+    async def renew(self, entry_id: str, owner: str, until: datetime) -> bool:
+        """Keep the lease of an entry a long delivery (a big upload) is still working on."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(outbox_t)
+                .where(outbox_t.c.id == entry_id, outbox_t.c.lease_owner == owner)
+                .values(lease_expires_at=until)
+            )
+        return bool(result.rowcount == 1)
+
     async def delivered(self, entry_id: str, owner: str, ref: str | None) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(

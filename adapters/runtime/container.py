@@ -260,7 +260,11 @@ async def build_app(
             )
         )
     deliverer = Deliverer(
-        outbox=store.outbox, uow=store, sinks=sinks, clock=clock, config=DeliveryConfig(owner=owner)
+        outbox=store.outbox,
+        uow=store,
+        sinks=sinks,
+        clock=clock,
+        config=DeliveryConfig(owner=owner, lease_seconds=settings.delivery_lease_seconds),
     )
     store.on_commit(lambda topics: _wake(topics, worker, deliverer))
     closers: list[Callable[[], object]] = []

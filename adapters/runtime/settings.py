@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     tick_seconds: float = 1.0
     render_timeout_seconds: float = 3600.0  # counted from submission to the provider
     provider_call_timeout_seconds: float = 60.0  # any one provider call; a hung call frees the slot
+    delivery_lease_seconds: float = 30.0  # an outbox entry being posted (renewed while it runs)
     intake_lease_seconds: float = 60.0  # an ask being refined; another process resumes it after this
     intake_grace_seconds: float = 15.0  # how old an untouched ask must be before the sweep resumes it
     shutdown_grace_seconds: float = 20.0  # SIGTERM: in-flight work gets this long to reach a saved state

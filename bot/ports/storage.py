@@ -166,6 +166,10 @@ class OutboxStore(Protocol):
         """
         ...
 
+    async def renew(self, entry_id: str, owner: str, until: datetime) -> bool:
+        """Extend the lease of an entry still being delivered; ``False`` if another process has it."""
+        ...
+
     async def delivered(self, entry_id: str, owner: str, ref: str | None) -> None: ...
 
     async def delivery_failed(

@@ -23,10 +23,17 @@ class Run:
         return self.err.strip().splitlines()
 
 
+def clean_environment(tmp: Path) -> dict[str, str]:
+    """This process's environment without any clipdesk, platform or provider setting; data in ``tmp``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN)}
+    clean.update(CLIPDESK_DATA_DIR=str(tmp / "data"), PYTHONPATH=str(ROOT))
+    return clean
+
+
 async def clipdesk(tmp: Path, *args: str, env: dict[str, str] | None = None) -> Run:
     """Run ``clipdesk ARGS`` in ``tmp`` with a clean environment plus ``env``."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN)}
-    clean.update(CLIPDESK_DATA_DIR=str(tmp / "data"), PYTHONPATH=str(ROOT), **(env or {}))
+    clean = clean_environment(tmp)
+    clean.update(env or {})
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
