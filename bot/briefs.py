@@ -51,6 +51,7 @@ class BriefWriter:
         policy_for: Callable[[ReplyTarget], Policy],
         clock: Clock,
         fallback: PromptRefiner | None = None,
+        offline_by_setup: bool = False,
     ) -> None:
         self.uow = uow
         self.requests = requests
@@ -61,6 +62,7 @@ class BriefWriter:
         self.queueing = queueing
         self.policy_for = policy_for
         self.clock = clock
+        self.offline_by_setup = offline_by_setup  # the thread hears once that no LLM is configured
 
     async def write(
         self,
@@ -135,6 +137,7 @@ class BriefWriter:
             note=brief.note,
             awaiting=not auto,
             fallback=fallback,
+            offline_by_setup=self.offline_by_setup and brief.version == 1,
         )
         async with self.uow.transaction() as tx:
             await tx.add_brief(brief)
@@ -174,11 +177,8 @@ class BriefWriter:
             )
         except ModerationUnavailable as exc:
             log.error("moderation unavailable for the brief of %s: %s", request.id, exc)
-            await self._move(
-                request,
-                RequestFailed(reason=texts.MODERATION_DOWN_REASON),
-                reason=texts.MODERATION_DOWN_REASON,
-            )
+            reason = texts.checks_unavailable(exc)
+            await self._move(request, RequestFailed(reason=reason), reason=reason)
             return False
         checked = ModerationChecked(
             stage="brief", allowed=verdict.allowed, category=verdict.category, source=verdict.source

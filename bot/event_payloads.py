@@ -191,6 +191,7 @@ class BriefCreated(Payload):
     note: str = ""
     awaiting: bool = False
     fallback: bool = False  # the LLM failed and the offline refiner wrote it
+    offline_by_setup: bool = False  # no LLM is configured at all (said once, on a request's first brief)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.errors import ModerationUnavailable
+from bot.errors import ModerationMisconfigured, ModerationUnavailable
 from bot.policy import Policy
 from bot.ports import ModerationResult, Moderator
 
@@ -100,6 +100,8 @@ class ModerationChain:
         for moderator in self._moderators:
             try:
                 result = await moderator.check(text)
+            except ModerationMisconfigured:
+                raise  # not an outage: an operator must fix a setting, and the message names it
             except Exception as exc:
                 # Fail closed: a request is never rendered without the checks the operator configured.
                 raise ModerationUnavailable(f"{type(moderator).__name__} failed: {exc}") from exc

@@ -47,6 +47,8 @@ class ParsedAsk:
 
 
 def _flag_value(name: str, raw: str | None) -> tuple[str, str]:
+    # "--seconds 8, square": the comma belongs to the sentence, not to the value.
+    raw = raw.rstrip(",;.") if raw is not None else None
     if raw is None or raw == "":
         raise InvalidOptions(texts.option_needs_value(name, _EXAMPLES[name]))
     return name, raw

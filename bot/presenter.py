@@ -184,6 +184,8 @@ class ThreadPresenter:
     async def _brief(self, request: VideoRequest, p: BriefCreated, key: str) -> str | None:
         if p.fallback:
             await self._post(request, views.notice(texts.LLM_FALLBACK), f"{key}:note")
+        if p.offline_by_setup:
+            await self._post(request, views.notice(texts.NO_LLM_CONFIGURED), f"{key}:setup")
         brief = await self.requests.get_brief(p.brief_id)
         assert brief is not None and brief.plan is not None
         message = views.brief_message(brief, brief.plan, request, awaiting=p.awaiting)

@@ -148,8 +148,27 @@ MODERATION_DOWN = (
 MODERATION_DOWN_REASON = (
     "Moderation is unavailable right now, so nothing was rendered. Retry in a few minutes."
 )
+
+
+def moderation_misconfigured(variable: str) -> str:
+    return (
+        f"Content checks are misconfigured ({variable}), so nothing was rendered. This is not a "
+        "passing outage: ask an operator to fix the setting, then press Retry."
+    )
+
+
+def checks_unavailable(exc: Exception) -> str:
+    """Why nothing was made when the configured moderator cannot be used."""
+    variable = getattr(exc, "variable", None)
+    return moderation_misconfigured(variable) if variable else MODERATION_DOWN_REASON
+
+
 INTERNAL_ERROR = "⚠️ Something went wrong on our side and it was logged. Nothing was charged — retry?"
 LLM_FALLBACK = "ℹ️ The AI prompt writer is unavailable right now; I wrote the brief offline."
+NO_LLM_CONFIGURED = (
+    "ℹ️ Only a video endpoint is configured here, so I write briefs offline and check content "
+    "with this workspace's own rules only (an operator can add an LLM endpoint with OPENAI_API_KEY)."
+)
 
 
 def blocked(reason: str) -> str:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
+from adapters.console.markup import to_rich
 from bot.domain import ReplyTarget
 from bot.messages import Form, Message
 
@@ -49,16 +50,16 @@ class ConsoleChat:
 
     def _print(self, message: Message, prefix: str = "") -> None:
         self._end_progress()
-        self.console.print(f"{prefix}[bold]{escape(message.text)}[/bold]")
+        self.console.print(f"{prefix}[bold]{to_rich(message.text)}[/bold]")
         if message.body:
-            self.console.print(escape(message.body))
+            self.console.print(to_rich(message.body))
         for f in message.fields:
-            self.console.print(f"  [dim]{escape(f.label)}:[/dim] {escape(f.value)}")
+            self.console.print(f"  [dim]{escape(f.label)}:[/dim] {to_rich(f.value)}")
         if message.buttons:
             labels = "  ".join(f"[reverse] {escape(b.label)} [/reverse]" for b in message.buttons)
             self.console.print(f"  {labels}")
         if message.context:
-            self.console.print(f"  [dim]{escape(message.context)}[/dim]")
+            self.console.print(f"  [dim]{to_rich(message.context)}[/dim]")
 
     async def start_thread(
         self, target: ReplyTarget, message: Message, *, key: str | None = None

@@ -152,6 +152,11 @@ def build_refiner(settings: Settings) -> PromptRefiner:
     return openai_refiner(settings)
 
 
+def only_video_endpoint(settings: Settings) -> bool:
+    """An OpenAI-compatible video endpoint is configured, but no LLM for briefs and moderation."""
+    return bool(settings.video_base_url and settings.video_api_key and not settings.openai_api_key)
+
+
 def build_moderator(settings: Settings) -> Moderator:
     """The external moderator; the workspace's own rules are applied by the core per target."""
     moderators: list[Moderator] = []
@@ -228,6 +233,8 @@ async def build_app(
         clock=clock,
         owner=owner,
         intake_lease_seconds=settings.intake_lease_seconds,
+        # A video gateway alone (no LLM): say so in each thread once, not silently degrade.
+        offline_by_setup=refiner is None and only_video_endpoint(settings),
     )
     post = postprocessor or build_postprocessor(settings, media, router)
     worker = RenderWorker(

@@ -61,6 +61,7 @@ def build_usecases(
     owner: str,
     intake_lease_seconds: float = 60.0,
     fallback_refiner: PromptRefiner | None = None,
+    offline_by_setup: bool = False,
 ) -> UseCases:
     queueing = Queueing(ports.uow, policy_for, clock)
     writer = BriefWriter(
@@ -73,6 +74,7 @@ def build_usecases(
         queueing=queueing,
         policy_for=policy_for,
         clock=clock,
+        offline_by_setup=offline_by_setup,
     )
     refining = Refining(
         writer=writer,

@@ -124,7 +124,7 @@ class Intake:
             verdict = await self.content.check(request.target, request.raw_text)
         except ModerationUnavailable as exc:
             log.error("moderation unavailable for the ask of %s: %s", request.id, exc)
-            failed = RequestFailed(reason=texts.MODERATION_DOWN_REASON)
+            failed = RequestFailed(reason=texts.checks_unavailable(exc))
             async with self.uow.transaction() as tx:
                 await move_request(
                     tx,

@@ -36,6 +36,8 @@ async def test_a_videos_only_gateway_renders_a_clip_with_the_video_settings_alon
         # The prompt was written offline and checked by the local rules: nothing but /v1/videos was asked.
         assert {call.path.split("/")[2] for call in gateway.calls} == {"videos"}
         assert all(call.headers["authorization"] == "Bearer gateway-key" for call in gateway.calls)
+        # … and the thread said so, once.
+        assert run.out.count("Only a video endpoint is configured here") == 1
 
 
 def test_video_settings_fall_back_to_the_openai_ones() -> None:
