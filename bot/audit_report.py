@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain_events import AuditEvent
+from bot.event_kinds import EventKind as K
 
 COLUMNS = ("id", "at", "kind", "actor", "platform", "workspace", "channel", "request_id", "render_id", "data")
 
@@ -70,19 +71,20 @@ def monthly_summary(events: Iterable[AuditEvent], month: datetime) -> list[Works
         key = f"{event.platform}:{event.workspace}" if event.platform else "(unknown)"
         row = rows[key]
         row.workspace = key
-        if event.kind == "request.received":
+        kind = event.kind
+        if kind == K.REQUEST_RECEIVED:
             row.requests += 1
-        elif event.kind == "review.approved":
+        elif kind == K.REVIEW_APPROVED:
             row.approvals += 1
-        elif event.kind == "review.rejected":
+        elif kind == K.REVIEW_REJECTED:
             row.rejections.append(str(event.data.get("reason", "")))
-        elif event.kind in ("render.ready", "render.failed"):
+        elif kind in (K.RENDER_READY, K.RENDER_FAILED):
             row.spend += float(event.data.get("cost_actual") or 0.0)
             if event.data.get("qc_findings"):
                 row.qc_flagged += 1
-        elif event.kind == "request.blocked":
+        elif kind == K.REQUEST_BLOCKED:
             row.blocked[str(event.data.get("category", "policy"))] += 1
-        elif event.kind == "budget.refused":
+        elif kind == K.BUDGET_REFUSED:
             row.budget_refusals += 1
     return sorted(rows.values(), key=lambda r: r.workspace)
 

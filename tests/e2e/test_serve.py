@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.fakes.loopback import unused_port
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,16 +35,17 @@ async def test_serve_migrates_answers_health_checks_and_stops_cleanly(tmp_path: 
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        body = None
-        async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        body = await response.json()
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-        assert body is not None and body["ok"] is True
+
+        async def health() -> dict[str, object] | None:
+            try:
+                async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                    found: dict[str, object] = await r.json()
+                    return found
+            except aiohttp.ClientConnectionError:
+                return None
+
+        body = await wait_for(health, seconds=60)
+        assert body["ok"] is True
         assert (tmp_path / "data" / "clipdesk.db").exists()
     finally:
         proc.send_signal(signal.SIGTERM)
