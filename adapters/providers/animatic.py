@@ -50,6 +50,9 @@ from adapters.providers.animatic_spec import (
     job_from_spec,
     save_first_frame,
 )
+
+# What tests and other modules take from here (the provider's parts live in animatic_*.py).
+__all__ = ["AnimaticJob", "AnimaticProvider", "job_from_spec", "render_animatic"]
 from bot.errors import PermanentProviderError, TransientProviderError
 from bot.ports import (
     Capabilities,

@@ -26,7 +26,7 @@ def setting_names() -> set[str]:
 
 def test_the_policy_example_is_accepted_by_the_policy_loader_and_uses_every_setting() -> None:
     path = ROOT / "clipdesk.example.toml"
-    policies = load_policy(path, base_policy(Settings(_env_file=None)))  # type: ignore[call-arg]
+    policies = load_policy(path, base_policy(Settings(_env_file=None)))
     assert policies.base.approvers == frozenset({"U012LEAD"})
     assert policies.workspaces and policies.channels
     text = path.read_text()

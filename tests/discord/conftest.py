@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp import web
+from fastapi import FastAPI
 
 from adapters.discord.platform import DiscordPlatform, discord_platform
 from adapters.runtime.container import App, build_app
@@ -164,7 +164,7 @@ async def start_bot(
         postprocessor=FilingPostProcessor(media),
         migrate=False,
     )
-    await platform.start(app, web.Application())
+    await platform.start(app, FastAPI())
     # As in `clipdesk serve`: the outbox delivers as soon as the core commits (the tick is a safety net).
     outbox = asyncio.create_task(app.deliverer.run(tick=0.2))
     return Bot(world, platform, app, settings, outbox)

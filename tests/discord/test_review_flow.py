@@ -83,7 +83,7 @@ async def test_video_command_opens_a_thread_renders_and_a_role_holder_approves(b
 
     final = await bot.app.store.requests.get_request(request.id)
     assert final is not None and final.status == R.APPROVED
-    kinds = [e.kind for e in await bot.app.store.audit.audit_events()]
+    kinds = [e.kind.value for e in await bot.app.store.audit.audit_events()]
     assert kinds.count("review.approved") == 1
     approval = next(e for e in await bot.app.store.audit.audit_events() if e.kind == "review.approved")
     assert approval.actor == str(world.lead.id)
@@ -120,7 +120,7 @@ async def test_a_double_click_records_one_decision(bot: Bot) -> None:
     [late] = first.followups + second.followups
     assert late.flags & EPHEMERAL and "already approved" in late.content
 
-    kinds = [e.kind for e in await bot.app.store.audit.audit_events()]
+    kinds = [e.kind.value for e in await bot.app.store.audit.audit_events()]
     assert kinds.count("review.approved") == 1
     final = await bot.app.store.requests.get_request(request.id)
     assert final is not None and final.status == R.APPROVED

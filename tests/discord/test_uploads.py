@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aiohttp import web
+from fastapi import FastAPI
 
 from adapters.discord.platform import discord_platform
 from adapters.runtime.container import build_app
@@ -121,7 +121,7 @@ async def test_a_send_only_worker_posts_the_clip_without_a_gateway(
     )
     try:
         request = await serve.ask(seconds=4)
-        await worker_platform.start(worker, web.Application())
+        await worker_platform.start(worker, FastAPI())
         identifies = len(world.fake.identifies)
         await run_until(worker, request.id, [R.IN_REVIEW])
         clip = clip_message(world.fake, int(request.target.thread or 0))

@@ -13,6 +13,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ async def eng(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[E
 
 
 async def harness_for(tmp_path: Path, db_url: str, *fakes: EngineFake, **extra: object) -> Harness:
-    overrides = {**engine_settings(*fakes), **extra}
+    overrides: dict[str, Any] = {**engine_settings(*fakes), **extra}
     return await make_harness(
         tmp_path, db_url, providers=providers_for(tmp_path, db_url, overrides), **overrides
     )
@@ -131,7 +132,7 @@ async def test_kill_9_mid_render_then_a_fresh_worker_resumes_the_same_remote_job
             return None
 
         started = await wait_for(polled_by_victim)
-        remote_id = started.remote_id  # type: ignore[attr-defined]
+        remote_id = started.remote_id
         victim.send_signal(signal.SIGKILL)
         assert await victim.wait() == -signal.SIGKILL
         eng.release()
@@ -187,7 +188,12 @@ async def test_the_push_of_a_finished_job_ends_the_workers_wait_early(
     )
     pokes: list[bool] = []
     poke = h.app.worker.poke
-    h.app.worker.poke = lambda remote_id: pokes.append(poke(remote_id)) or pokes[-1]  # type: ignore[method-assign]
+
+    def recording(remote_id: str) -> bool:
+        pokes.append(poke(remote_id))
+        return pokes[-1]
+
+    h.app.worker.poke = recording  # type: ignore[method-assign]
     server = WebServer(create_web_app(h.app), "127.0.0.1", port)  # the webhook routes, ComfyUI's pokes
     await server.start()
     try:

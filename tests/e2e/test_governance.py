@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from bot.domain import ReplyTarget, RequestStatus
 from bot.messages import Action
 from bot.policy import Policy
 from bot.policy_file import PolicyFileError, parse_policy
-from tests.support.harness import LEAD, REQUESTER, STRANGER, make_harness, test_settings
+from tests.support.harness import LEAD, REQUESTER, STRANGER, Harness, make_harness, test_settings
 from tests.support.providers import FileJobProvider
 
 R = RequestStatus
@@ -74,7 +75,7 @@ async def test_a_policy_file_with_a_typo_stops_start_up(tmp_path: Path, sqlite_u
         await build_app(settings, providers={"filejob": FileJobProvider(tmp_path / "jobs")}, migrate=False)
 
 
-async def policy_harness(tmp_path: Path, db_url: str, **settings: object):  # type: ignore[no-untyped-def]
+async def policy_harness(tmp_path: Path, db_url: str, **settings: Any) -> Harness:
     policy = tmp_path / "clipdesk.toml"
     policy.write_text(POLICY)
     return await make_harness(tmp_path, db_url, policy_file=policy, **settings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ async def openai(tmp_path: Path) -> AsyncIterator[OpenAIFake]:
 
 @pytest.fixture
 async def h(openai: OpenAIFake, tmp_path: Path, sqlite_url: str) -> AsyncIterator[Harness]:
-    overrides = {**settings_for(openai), "refiner": "auto", "moderation": "auto"}
+    overrides: dict[str, Any] = {**settings_for(openai), "refiner": "auto", "moderation": "auto"}
     harness = await make_harness(
         tmp_path, sqlite_url, providers=providers_for(tmp_path, sqlite_url, overrides), **overrides
     )
@@ -135,7 +136,7 @@ async def test_a_vague_ask_gets_the_llms_question_and_the_reply_refines_the_brie
     assert "a red kite over green hills" in str(extract_request(second)["text"])
     moved = await h.app.store.requests.get_request(request.id)
     assert moved is not None and moved.status == R.QUEUED
-    kinds = [e.kind for e in await h.app.store.audit.audit_events()]
+    kinds = [e.kind.value for e in await h.app.store.audit.audit_events()]
     assert kinds.index("request.clarifying") < kinds.index("request.answered") < kinds.index("brief.created")
 
 
@@ -181,7 +182,7 @@ async def test_with_moderation_down_the_ask_is_kept_failed_and_nothing_is_refine
     assert len(openai.server.calls_to("POST", "/v1/moderations")) >= 1
     [told] = h.chat.notices_to(REQUESTER.user_id)
     assert "Moderation is unavailable right now, so nothing was rendered" in told
-    kinds = [e.kind for e in await h.app.store.audit.audit_events()]
+    kinds = [e.kind.value for e in await h.app.store.audit.audit_events()]
     assert kinds == ["request.received", "request.failed"]  # no brief, no render
     assert h.chat.of_kind("parent") == [] and h.chat.of_kind("post") == []
     assert chat_calls(openai.server) == [] and openai.server.videos == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from adapters.web.app import create_web_app
 from bot.domain import RequestStatus
@@ -18,7 +19,7 @@ async def test_a_signed_webhook_ends_the_wait_and_the_clip_is_delivered(
 ) -> None:
     # The job never finishes by being polled; only the provider saying so (and the webhook) ends it.
     async with FakeOpenAI(tmp_path / "openai", steps=10_000, poll_after_ms=0) as openai:
-        overrides: dict[str, object] = {
+        overrides: dict[str, Any] = {
             "openai_api_key": "sk-test",
             "openai_base_url": openai.base_url,
             "provider": "openai",
@@ -34,7 +35,12 @@ async def test_a_signed_webhook_ends_the_wait_and_the_clip_is_delivered(
         )
         pokes: list[bool] = []
         poke = h.app.worker.poke
-        h.app.worker.poke = lambda remote_id: pokes.append(poke(remote_id)) or pokes[-1]  # type: ignore[method-assign]
+
+        def recording(remote_id: str) -> bool:
+            pokes.append(poke(remote_id))
+            return pokes[-1]
+
+        h.app.worker.poke = recording  # type: ignore[method-assign]
         try:
             request = await h.ask("a 4s clip of a kite")
             assert request is not None

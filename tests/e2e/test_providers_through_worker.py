@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,7 @@ async def paid(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
 
 
 async def harness_for(tmp_path: Path, db_url: str, *fakes: PaidFake, **extra: object) -> Harness:
-    overrides = {**settings_for(*fakes), **extra}
+    overrides: dict[str, Any] = {**settings_for(*fakes), **extra}
     return await make_harness(
         tmp_path, db_url, providers=providers_for(tmp_path, db_url, overrides), **overrides
     )
@@ -230,8 +231,8 @@ async def test_kill_9_mid_render_then_a_fresh_worker_resumes_the_same_remote_job
             return None
 
         started = await wait_for(polled_by_victim)
-        assert started.lease_owner == "victim"  # type: ignore[attr-defined]
-        remote_id = started.remote_id  # type: ignore[attr-defined]
+        assert started.lease_owner == "victim"
+        remote_id = started.remote_id
         victim.send_signal(signal.SIGKILL)
         assert await victim.wait() == -signal.SIGKILL
         polls_before = paid.polls(remote_id)

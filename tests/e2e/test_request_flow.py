@@ -64,14 +64,14 @@ async def test_approval_names_the_approver_and_a_second_click_changes_nothing(ha
     assert "approved by @lead" in clip.updates[-1].text
     assert clip.updates[-1].buttons == ()
     assert any("already approved" in n for n in harness.chat.notices_to(LEAD.user_id))
-    kinds = [e.kind for e in await harness.app.store.audit.audit_events()]
+    kinds = [e.kind.value for e in await harness.app.store.audit.audit_events()]
     assert kinds.count("review.approved") == 1
 
 
 async def test_two_simultaneous_approvals_record_one_decision(harness: Harness) -> None:
     request = await review_ready(harness)
     await asyncio.gather(*(harness.press(Action.APPROVE, request, LEAD) for _ in range(5)))
-    kinds = [e.kind for e in await harness.app.store.audit.audit_events()]
+    kinds = [e.kind.value for e in await harness.app.store.audit.audit_events()]
     assert kinds.count("review.approved") == 1
     assert len(harness.chat.notices_to(LEAD.user_id)) == 4
 

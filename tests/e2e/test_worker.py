@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.backoff import poll_interval
 from bot.domain import RenderStatus, RequestStatus
@@ -124,7 +125,9 @@ async def test_a_failed_upload_is_retried_and_the_clip_posted_once(tmp_path: Pat
         assert len(h.chat.of_kind("clip")) == 1
         async with h.app.store.engine.connect() as conn:
             attempts = (
-                await conn.execute(select(OutboxRow.attempts).where(OutboxRow.kind == "render.ready"))
+                await conn.execute(
+                    select(col(OutboxRow.attempts)).where(col(OutboxRow.kind) == "render.ready")
+                )
             ).scalar_one()
         assert attempts == 1
         await h.app.deliverer.drain()

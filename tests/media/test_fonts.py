@@ -18,8 +18,9 @@ def face(role: str) -> FontFace:
 
 
 def glyph_mask(font: ImageFont.FreeTypeFont, char: str) -> np.ndarray:
-    image = Image.new("L", (font.size * 2, font.size * 2), 0)
-    ImageDraw.Draw(image).text((font.size // 2, font.size // 2), char, fill=255, font=font)
+    size = int(font.size)
+    image = Image.new("L", (size * 2, size * 2), 0)
+    ImageDraw.Draw(image).text((size // 2, size // 2), char, fill=255, font=font)
     return np.asarray(image) > 127
 
 

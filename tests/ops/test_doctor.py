@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -106,9 +107,9 @@ def wrong_database(w: World) -> None:
 
 
 def openai_key_refused(w: World) -> None:
-    w.paid["openai"].server.fail(
+    cast(Any, w.paid["openai"]).server.fail(
         "videos.retrieve", 401, times=2, code="invalid_api_key", message="Incorrect API key."
-    )  # type: ignore[attr-defined]
+    )
 
 
 def openai_base_url_without_v1(w: World) -> None:
@@ -128,9 +129,9 @@ def llm_gateway_serves_only_videos(w: World) -> None:
 
 
 def moderation_key_refused(w: World) -> None:
-    w.paid["openai"].server.fail(
+    cast(Any, w.paid["openai"]).server.fail(
         "moderations", 401, times=2, code="invalid_api_key", message="Incorrect API key."
-    )  # type: ignore[attr-defined]
+    )
 
 
 def slack_token_refused(w: World) -> None:

@@ -41,7 +41,7 @@ async def test_a_videos_only_gateway_renders_a_clip_with_the_video_settings_alon
 
 
 def test_video_settings_fall_back_to_the_openai_ones() -> None:
-    both = Settings(_env_file=None, OPENAI_API_KEY="sk-llm", OPENAI_BASE_URL="http://llm/v1")  # type: ignore[call-arg]
+    both = Settings(_env_file=None, OPENAI_API_KEY="sk-llm", OPENAI_BASE_URL="http://llm/v1")
     assert (both.video_base_url, both.video_api_key) == ("http://llm/v1", "sk-llm")
     both.openai_video_base_url, both.openai_video_api_key = "http://videos/v1", "vk"
     assert (both.video_base_url, both.video_api_key) == ("http://videos/v1", "vk")

@@ -49,7 +49,9 @@ def assert_legible(frame: np.ndarray, line: TextLine, face: FontFace) -> None:
     width = round(font.getlength(line.text))
     box = (line.origin[0] - 6, line.origin[1], line.origin[0] + width + 6, line.baseline + line.size // 3)
     seen = np.asarray(Image.fromarray(frame).convert("L"), np.float64)[box[1] : box[3], box[0] : box[2]]
-    boxes = reference(line, ImageFont.load_default(line.size), box)  # what the old animatic drew
+    builtin = ImageFont.load_default(line.size)
+    assert isinstance(builtin, ImageFont.FreeTypeFont)
+    boxes = reference(line, builtin, box)  # what the old animatic drew
     notdef = reference(replace(line, text="\ue000" * len(line.text)), font, box)  # the font's own boxes
 
     assert ncc(seen, reference(line, font, box)) > 0.9, f"{line.text!r} is drawn as its font draws it"

@@ -208,14 +208,15 @@ async def test_a_200_html_page_is_a_clear_transient_error_naming_the_provider(
     assert remote.faults is not None
     if where == "create":
         remote.faults.html_next("create")
-        with pytest.raises(SubmissionUncertain, match="unexpected response") as caught:
+        with pytest.raises(SubmissionUncertain, match="unexpected response") as on_create:
             await remote.provider.submit(remote.spec)
+        assert on_create.value.provider == remote.name
     else:
         remote_id = await remote.provider.submit(remote.spec)
         remote.faults.html_next(remote.status_route)
-        with pytest.raises(TransientProviderError, match="unexpected response") as caught:
+        with pytest.raises(TransientProviderError, match="unexpected response") as on_status:
             await remote.provider.status(remote_id)
-    assert caught.value.provider == remote.name
+        assert on_status.value.provider == remote.name
 
 
 async def test_a_hung_status_call_raises_within_the_providers_timeout(remote: Engine) -> None:

@@ -115,7 +115,7 @@ async def test_runway_sends_the_key_a_504_after_create_is_uncertain_and_find_say
 
 
 def test_every_provider_client_gets_the_configured_per_call_timeout(tmp_path: Path) -> None:
-    assert Settings(_env_file=None).provider_timeout_seconds == 30.0  # type: ignore[call-arg]
+    assert Settings(_env_file=None).provider_timeout_seconds == 30.0
     settings = test_settings(
         tmp_path,
         "sqlite://",

@@ -67,7 +67,7 @@ class Engine:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _build(name: str, tmp: Path, **settings: object) -> VideoProvider:
+def _build(name: str, tmp: Path, **settings: Any) -> Any:
     overrides = {**_NO_KEYS, "provider_timeout_seconds": TIMEOUT, **settings}
     return paid_providers(test_settings(tmp, "sqlite://", **overrides))[name]
 
@@ -104,7 +104,7 @@ async def _engine(name: str, tmp: Path) -> AsyncIterator[Engine]:
             provider.close()
     elif name == "openai":
         async with FakeOpenAI(tmp / "openai", steps=1, poll_after_ms=0) as fake:
-            settings = {"openai_api_key": "sk-test", "openai_base_url": fake.base_url}
+            settings: dict[str, Any] = {"openai_api_key": "sk-test", "openai_base_url": fake.base_url}
             yield Engine(
                 name,
                 _build(name, tmp, **settings),
@@ -216,6 +216,6 @@ async def _engine(name: str, tmp: Path) -> AsyncIterator[Engine]:
                     extra={"fake": comfy},
                 )
             finally:
-                await provider.aclose()  # type: ignore[attr-defined]
+                await provider.aclose()
     else:
         raise ValueError(f"no engine {name!r}")

@@ -23,7 +23,7 @@ TARGET = ReplyTarget("test", "W1", "C1")
 
 
 def test_settings(tmp_path: Path, db_url: str, **overrides: object) -> Settings:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     settings.data_dir = tmp_path / "data"
     settings.database_url = db_url
     settings.poll_start_seconds = 0.01

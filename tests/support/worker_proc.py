@@ -44,7 +44,7 @@ def _providers(args: argparse.Namespace, settings: Settings) -> dict[str, VideoP
 async def main(args: argparse.Namespace) -> None:
     # Settings() reads the environment (the provider keys and base URLs for --providers settings);
     # the queue knobs below are this test helper's, whatever the environment says.
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     settings.data_dir = Path(args.data)
     settings.database_url = args.db
     settings.poll_start_seconds = 0.02
