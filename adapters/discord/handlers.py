@@ -66,9 +66,15 @@ class InteractionHandlers:
         event = events.command(interaction, prompt, reply, options=options)
         token = current_reply.set(reply)  # a mistake is whispered through this interaction
         try:
-            receipt = await self.conversation.receive(event)
+            receiving = asyncio.ensure_future(self.conversation.receive(event))
         finally:
             current_reply.reset(token)
+        done, _ = await asyncio.wait({receiving}, timeout=self.form_deadline)
+        if not done:
+            # The database is slow to take the ask: keep Discord waiting ("thinking"), never say
+            # "on it" before the ask is a row, and never let the interaction expire.
+            await reply.acknowledge(thinking=True)
+        receipt = await receiving
         if receipt.request is None:
             await reply.acknowledge()  # answered already, or a repeat: never leave Discord waiting
             return

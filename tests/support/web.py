@@ -24,6 +24,9 @@ async def serving(app: ASGIApp) -> AsyncIterator[str]:
         await server.stop()
 
 
+RESET = 0  # what post_streaming returns when the refusal's answer was lost to a connection reset
+
+
 async def post_streaming(
     url: str, body_size: int, *, filler: bytes, chunked: bool = False, headers: dict[str, str] | None = None
 ) -> int:
@@ -56,6 +59,10 @@ async def post_streaming(
     sender = asyncio.create_task(send_body())
     try:
         status_line = await asyncio.wait_for(reader.readline(), 30)
+    except ConnectionResetError:
+        # The server answered and closed while we were still sending: the kernel may reset the
+        # connection and drop the answer before we read it. The caller checks the server's log.
+        return RESET
     finally:
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError):
