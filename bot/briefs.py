@@ -14,6 +14,7 @@ from dataclasses import replace
 from bot import texts
 from bot.commands import Actor
 from bot.content import ContentCheck
+from bot.cuts import fit_shots
 from bot.domain import Brief, Plan, ReplyTarget, RequestStatus, VideoRequest, new_id
 from bot.domain_events import about
 from bot.errors import AlreadyDecided, ModerationUnavailable, OverBudget
@@ -94,6 +95,7 @@ class BriefWriter:
             .capabilities()
             .model(plan.model)
             .max_prompt_chars,
+            shot_seconds=plan.shot_seconds,
         )
         fallback = False
         try:
@@ -105,7 +107,7 @@ class BriefWriter:
         if isinstance(result, Clarification):
             await self._move(request, RequestClarifying(question=result.question))
             return None
-        brief = replace(result, plan=plan, created_at=self.clock.now())
+        brief = replace(fit_shots(result, plan), plan=plan, created_at=self.clock.now())
         if not await self._passes_checks(request, actor, brief, waived_by):
             return None
         return await self.present(request, actor, brief, fallback=fallback)

@@ -102,9 +102,11 @@ class RequestOptions:
     model: str | None = None
     variants: int = 1
     quality: str = "standard"
+    shots: int | None = None  # a multi-shot cut of this many shots (``--shots N``)
+    draft: bool | None = None  # render at the draft tier first; ``None``: the workspace's default
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "seconds": self.seconds,
             "aspect": self.aspect,
             "provider": self.provider,
@@ -112,6 +114,12 @@ class RequestOptions:
             "variants": self.variants,
             "quality": self.quality,
         }
+        # only when set, so the options of single clips read as they always did
+        if self.shots is not None:
+            data["shots"] = self.shots
+        if self.draft is not None:
+            data["draft"] = self.draft
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RequestOptions:
@@ -122,6 +130,8 @@ class RequestOptions:
             model=data.get("model"),
             variants=int(data.get("variants") or 1),
             quality=str(data.get("quality") or "standard"),
+            shots=int(data["shots"]) if data.get("shots") else None,
+            draft=data.get("draft"),
         )
 
     def merged_over(self, base: RequestOptions) -> RequestOptions:
@@ -133,6 +143,8 @@ class RequestOptions:
             model=self.model or base.model,
             variants=self.variants if self.variants != 1 else base.variants,
             quality=self.quality if self.quality != "standard" else base.quality,
+            shots=self.shots if self.shots is not None else base.shots,
+            draft=self.draft if self.draft is not None else base.draft,
         )
 
 
@@ -153,6 +165,13 @@ class Plan:
     price_per_second: float
     pinned: bool
     quality: str = "standard"
+    # A multi-shot cut: each shot's length, each a length the model makes, summing to ``seconds``.
+    shot_seconds: tuple[int, ...] = ()
+    draft: bool = False  # the draft tier of the provider: a cheap preview before the final
+
+    @property
+    def is_cut(self) -> bool:
+        return len(self.shot_seconds) > 1
 
     @property
     def cost_per_render(self) -> float:
@@ -173,6 +192,8 @@ class Plan:
             "price_per_second": self.price_per_second,
             "pinned": self.pinned,
             "quality": self.quality,
+            **({"shot_seconds": list(self.shot_seconds)} if self.shot_seconds else {}),
+            **({"draft": True} if self.draft else {}),
         }
 
     @classmethod
@@ -187,6 +208,8 @@ class Plan:
             price_per_second=float(data["price_per_second"]),
             pinned=bool(data.get("pinned")),
             quality=str(data.get("quality") or "standard"),
+            shot_seconds=tuple(int(s) for s in data.get("shot_seconds") or ()),
+            draft=bool(data.get("draft")),
         )
 
 
@@ -214,14 +237,18 @@ class Shot:
     seconds: float
     description: str
     camera: str
+    continues: bool = False  # the same take continues from the previous shot (chained, not cut)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "index": self.index,
             "seconds": self.seconds,
             "description": self.description,
             "camera": self.camera,
         }
+        if self.continues:  # absent when false, so briefs written before cuts keep their digest
+            data["continues"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Shot:
@@ -230,6 +257,7 @@ class Shot:
             seconds=float(data["seconds"]),
             description=str(data["description"]),
             camera=str(data["camera"]),
+            continues=bool(data.get("continues")),
         )
 
 
@@ -306,6 +334,10 @@ class Render:
     submit_key: str | None = None  # the idempotency key of the pending intent, reused until resolved
     submitted_at: datetime | None = None
     uncertain: bool = False  # failed because the provider could not say whether it made a job
+    # In a multi-shot cut: the cut it belongs to, and its shot number (``None``: the cut's own
+    # render, which stitches the shots and is what is reviewed and delivered).
+    cut_id: str | None = None
+    shot: int | None = None
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
 

@@ -56,6 +56,9 @@ class EventKind(StrEnum):
     RENDER_REAPED = "render.reaped"
     RENDER_SEALED = "render.sealed"
     RENDER_SEAL_FAILED = "render.seal_failed"
+    # multi-shot cuts
+    SHOT_READY = "shot.ready"
+    CUT_STITCHING = "cut.stitching"
     # delivery
     DELIVERY_ABANDONED = "delivery.abandoned"
 
@@ -96,6 +99,8 @@ RENDER_TARGETS: dict[EventKind, RenderStatus] = {
     K.RENDER_FAILED: S.FAILED,
     K.RENDER_QC_REGENERATE: S.FAILED,
     K.RENDER_CANCELLED: S.CANCELLED,
+    K.SHOT_READY: S.READY,  # a shot of a cut: ready for stitching, not for review
+    K.CUT_STITCHING: S.POSTPROCESSING,  # a cut's own render: its shots are ready, stitching starts
 }
 
 # Kinds that are worth showing but not worth keeping: they reach the outbox, not the audit log.

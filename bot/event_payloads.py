@@ -268,6 +268,26 @@ class RenderReady(RenderFacts):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ShotReady(RenderFacts):
+    """A shot of a multi-shot cut is downloaded and kept for stitching (it is not reviewed alone)."""
+
+    KIND = K.SHOT_READY
+    cut_id: str
+    shot: int
+    cost_actual: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CutStitching(RenderFacts):
+    """Every shot of a cut is ready; its own render stitches them."""
+
+    KIND = K.CUT_STITCHING
+    cut_id: str
+    version: int
+    shot_render_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class RenderFailed(RenderFacts):
     KIND = K.RENDER_FAILED
     reason: str

@@ -39,7 +39,8 @@ REQUEST_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
 
 S = RenderStatus
 RENDER_TRANSITIONS: dict[RenderStatus, frozenset[RenderStatus]] = {
-    S.QUEUED: frozenset({S.SUBMITTED, S.FAILED, S.CANCELLED}),
+    # A cut's own render has no provider job: once its shots are ready it goes to stitching.
+    S.QUEUED: frozenset({S.SUBMITTED, S.POSTPROCESSING, S.FAILED, S.CANCELLED}),
     S.SUBMITTED: frozenset({S.RUNNING, S.DOWNLOADING, S.FAILED, S.CANCELLED}),
     S.RUNNING: frozenset({S.DOWNLOADING, S.FAILED, S.CANCELLED}),
     S.DOWNLOADING: frozenset({S.POSTPROCESSING, S.FAILED}),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from bot import texts
+from bot.cuts import MAX_CUT_SECONDS, needs_cut, split_seconds
 from bot.domain import Plan, ReplyTarget, RequestOptions
 from bot.errors import InvalidOptions
 from bot.policy import Policy
@@ -22,10 +23,17 @@ DEFAULT_ASPECT = "16:9"
 class ProviderRouter:
     """The providers this process can render on, in the order the operator prefers them."""
 
-    def __init__(self, providers: Mapping[str, VideoProvider], order: Sequence[str]) -> None:
+    def __init__(
+        self,
+        providers: Mapping[str, VideoProvider],
+        order: Sequence[str],
+        *,
+        max_cut_seconds: int = MAX_CUT_SECONDS,
+    ) -> None:
         if not providers:
             raise ValueError("at least one video provider is needed")
         self._providers = dict(providers)
+        self.max_cut_seconds = max_cut_seconds
         self._order = [name for name in order if name in self._providers] or list(self._providers)
 
     @property
@@ -45,16 +53,30 @@ class ProviderRouter:
         aspect = options.aspect or DEFAULT_ASPECT
         if aspect not in spec.sizes:
             raise InvalidOptions(texts.aspect_not_made(caps.provider, spec.name, sorted(spec.sizes), aspect))
+        shot_seconds: tuple[int, ...] = ()
+        if needs_cut(options.seconds, options.shots, spec.durations):
+            # Longer than one clip (or shots asked for): a cut of shots the model makes.
+            total = options.seconds or sum(
+                _seconds_for(spec, None, caps.provider) for _ in range(options.shots or 1)
+            )
+            shot_seconds = split_seconds(
+                total,
+                spec.durations,
+                shots=options.shots,
+                longest=spec.longest_shot,
+                max_seconds=self.max_cut_seconds,
+            )
         return Plan(
             provider=caps.provider,
             model=spec.name,
-            seconds=_seconds_for(spec, options.seconds, caps.provider),
+            seconds=sum(shot_seconds) if shot_seconds else _seconds_for(spec, options.seconds, caps.provider),
             aspect=aspect,
             size=spec.size_for(aspect, options.quality),
             variants=options.variants,
             price_per_second=spec.price_for(options.quality),
             pinned=pinned,
             quality=options.quality,
+            shot_seconds=shot_seconds if len(shot_seconds) > 1 else (),
         )
 
 
@@ -95,7 +117,11 @@ class Planner:
         if current.pinned:
             return None
         wanted = RequestOptions(
-            seconds=current.seconds, aspect=current.aspect, variants=1, quality=current.quality
+            seconds=current.seconds,
+            aspect=current.aspect,
+            variants=1,
+            quality=current.quality,
+            shots=len(current.shot_seconds) or None,
         )
         for name in self.order_for(target):
             if name == current.provider or name in tried:

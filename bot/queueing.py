@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from bot import texts
 from bot.commands import Actor
+from bot.cuts import Cut, plan_cut
 from bot.domain import Brief, Plan, Render, ReplyTarget, VideoRequest, new_id
 from bot.domain_events import event
-from bot.errors import AlreadyDecided, OverBudget
+from bot.errors import AlreadyDecided, InvalidOptions, OverBudget
 from bot.event_payloads import BudgetRefused, RequestQueued
 from bot.policy import Policy
 from bot.ports.media import Clock
-from bot.ports.storage import BudgetLimit, Tx, UnitOfWork
+from bot.ports.storage import BudgetLimit, CutRepo, Tx, UnitOfWork
 from bot.transitions import move_request
 
 
 class Queueing:
-    def __init__(self, uow: UnitOfWork, policy_for: Callable[[ReplyTarget], Policy], clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        policy_for: Callable[[ReplyTarget], Policy],
+        clock: Clock,
+        cuts: CutRepo | None = None,
+    ) -> None:
         self.uow = uow
+        self.cuts = cuts
         self.policy_for = policy_for
         self.clock = clock
 
@@ -31,31 +40,21 @@ class Queueing:
         and :class:`AlreadyDecided` when the request moved on meanwhile.
         """
         now = self.clock.now()
-        renders = [
-            Render(
-                id=new_id("rnd"),
-                request_id=request.id,
-                brief_id=brief.id,
-                brief_version=brief.version,
-                provider=plan.provider,
-                model=plan.model,
-                seconds=plan.seconds,
-                size=plan.size,
-                variant=variant,
-                cost_estimate=plan.cost_per_render,
-                price_per_second=plan.price_per_second,
-                quality=plan.quality,
-                pinned=plan.pinned,
-                created_at=now,
-                updated_at=now,
-            )
-            for variant in range(1, plan.variants + 1)
-        ]
+        cut: Cut | None = None
+        if plan.is_cut:
+            if plan.variants > 1:
+                raise InvalidOptions(texts.VARIANT_CUTS)
+            version = await self._next_cut_version(request)
+            cut, renders = plan_cut(request, brief, plan, now, version=version)
+        else:
+            renders = self._renders(request, brief, plan, now)
         limits = self.policy_for(request.target).budget_limits(request.target, request.requester, now)
         try:
             async with self.uow.transaction() as tx:
                 await _check_budgets(tx, limits, plan.cost_estimate)
                 await tx.add_renders(request, renders)
+                if cut is not None:
+                    await tx.add_cut(cut)
                 queued = RequestQueued(
                     brief_id=brief.id,
                     brief_version=brief.version,
@@ -84,6 +83,34 @@ class Queueing:
                 await tx.record(event(refused, actor.user_id, request_id=request.id, target=request.target))
             raise
         return renders
+
+    async def _next_cut_version(self, request: VideoRequest) -> int:
+        latest = await self.cuts.latest_cut(request.id) if self.cuts is not None else None
+        return latest.version + 1 if latest else 1
+
+    @staticmethod
+    def _renders(request: VideoRequest, brief: Brief, plan: Plan, now: datetime) -> list[Render]:
+        """One render per variant of a single-clip plan."""
+        return [
+            Render(
+                id=new_id("rnd"),
+                request_id=request.id,
+                brief_id=brief.id,
+                brief_version=brief.version,
+                provider=plan.provider,
+                model=plan.model,
+                seconds=plan.seconds,
+                size=plan.size,
+                variant=variant,
+                cost_estimate=plan.cost_per_render,
+                price_per_second=plan.price_per_second,
+                quality=plan.quality,
+                pinned=plan.pinned,
+                created_at=now,
+                updated_at=now,
+            )
+            for variant in range(1, plan.variants + 1)
+        ]
 
 
 async def _check_budgets(tx: Tx, limits: list[BudgetLimit], adding: float) -> None:

@@ -234,6 +234,21 @@ def _setting(words: list[str], genre: _Genre) -> str:
     return genre.setting
 
 
+# "one continuous take", "a single take", "a oner": every shot continues the previous one's take.
+_CONTINUOUS = re.compile(r"\b(?:continuous(?:\s+(?:take|shot))?|single[- ]take|one[- ]take|oner)\b", re.I)
+
+
+def _beat(genre: _Genre, i: int, count: int) -> str:
+    """Shot ``i`` of ``count``: the genre's beats in order, the closing beat last, middles repeated."""
+    beats = genre.beats
+    if i == count - 1 and count > 1:
+        return beats[-1]
+    if i < len(beats) - 1:
+        return beats[i]
+    middle = beats[1:-1] or beats
+    return middle[(i - len(beats) + 1) % len(middle)] + " (another angle)"
+
+
 def _split_seconds(total: int) -> list[float]:
     count = max(1, round(total / SECONDS_PER_SHOT))
     base = round(total / count, 2)
@@ -264,16 +279,16 @@ class OfflineRefiner:
         short_subject = subject if len(subject) <= 120 else subject[:117].rstrip() + "…"
         genre = _genre(words)
         setting = _setting(words, genre)
-        durations = _split_seconds(data.seconds)
+        durations = [float(s) for s in data.shot_seconds] or _split_seconds(data.seconds)
         start = _stable_index(text, "camera", len(genre.cameras))
+        continuous = bool(_CONTINUOUS.search(text))
         shots = tuple(
             Shot(
                 index=i + 1,
                 seconds=seconds,
-                description=genre.beats[min(i, len(genre.beats) - 1)].format(
-                    subject=short_subject, setting=setting
-                ),
+                description=_beat(genre, i, len(durations)).format(subject=short_subject, setting=setting),
                 camera=genre.cameras[(start + i) % len(genre.cameras)],
+                continues=continuous and i > 0,
             )
             for i, seconds in enumerate(durations)
         )

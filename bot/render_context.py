@@ -14,8 +14,8 @@ from bot.domain_events import DomainEvent, about, event
 from bot.errors import StorageFull, TransientProviderError
 from bot.event_payloads import Payload, RenderProgress
 from bot.planner import Planner, ProviderRouter
-from bot.ports.media import Clock, MediaStore, PostProcessor
-from bot.ports.storage import RenderQueue, RequestRepo, Tx, UnitOfWork
+from bot.ports.media import Clock, CutFinisher, MediaStore, PostProcessor
+from bot.ports.storage import CutRepo, RenderQueue, RequestRepo, Tx, UnitOfWork
 from bot.retry import RetryPolicy
 from bot.transitions import move_render
 
@@ -45,6 +45,9 @@ class WorkerConfig:
     call_timeout: float = 60.0  # any one provider call; a hung call frees the slot and the lease
     push_providers: frozenset[str] = frozenset()
     qc_regenerate_once: bool = True
+    # Jobs one process runs at once on any one provider (the shots of a cut render in parallel
+    # up to this many; rate limits and local CPU stay bounded).
+    provider_concurrency: int = 4
     # Resource faults (a full disk) and provider hiccups retry on the same policy.
     retry: RetryPolicy = field(
         default_factory=lambda: RetryPolicy(
@@ -69,6 +72,16 @@ class RenderContext:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
     pokes: dict[str, asyncio.Event] = field(default_factory=dict)
+    cuts: CutRepo | None = None
+    cutter: CutFinisher | None = None
+    slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+
+    def provider_slot(self, provider: str) -> asyncio.Semaphore:
+        """The per-provider limit on jobs this process drives at once."""
+        slot = self.slots.get(provider)
+        if slot is None:
+            slot = self.slots[provider] = asyncio.Semaphore(max(1, self.config.provider_concurrency))
+        return slot
 
     @property
     def owner(self) -> str:

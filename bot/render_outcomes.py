@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 from bot import texts
+from bot.cut_waits import release_waiters
 from bot.domain import Render, RenderStatus, RequestStatus, VideoRequest, new_id
 from bot.event_payloads import RenderFailed, RenderQcRegenerate, RenderRetry, RequestFailed
 from bot.lifecycle import TERMINAL_RENDER_STATES
@@ -57,9 +58,11 @@ async def fail(
     failed = RenderFailed(
         **facts(render), reason=reason, refused=refused, uncertain=uncertain, cost_actual=render.cost_actual
     )
+    moved = False
     with contextlib.suppress(LeaseLost):
         async with ctx.uow.transaction() as tx:
             await ctx.move(tx, render, request, failed)
+            moved = True
             if last and request is not None and request.status in (R.RENDERING, R.QUEUED):
                 ended = RequestFailed(reason=reason, render_id=render.id, uncertain=uncertain)
                 await move_request(
@@ -69,6 +72,8 @@ async def fail(
                     expected=(R.RENDERING, R.QUEUED),
                     failure_reason=reason,
                 )
+    if moved and render.shot is not None:
+        await release_waiters(ctx, render)  # the cut (and a shot chained to this one) hears at once
 
 
 async def qc_retried(ctx: RenderContext, render: Render) -> bool:

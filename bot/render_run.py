@@ -15,6 +15,8 @@ from pathlib import Path
 
 from bot import texts
 from bot.backoff import poll_interval
+from bot.cut_run import link_for, shot_ready, stitch_cut
+from bot.cut_waits import Waiting
 from bot.domain import Brief, Render, RenderStatus, RequestStatus, VideoRequest
 from bot.errors import (
     ContentRefused,
@@ -58,6 +60,8 @@ async def run_render(ctx: RenderContext, render: Render) -> None:
         await _after_ambiguous_submit(ctx, render, request, str(exc))
     except Uncertain:
         pass  # failed as "submission uncertain" already
+    except Waiting:
+        pass  # parked until the render it waits for releases it
     except TransientProviderError as exc:
         await retry_later(ctx, render, str(exc), exc.retry_after)
     except StorageFull as exc:
@@ -96,14 +100,24 @@ async def _drive(ctx: RenderContext, render: Render, request: VideoRequest | Non
     brief = await ctx.requests.get_brief(render.brief_id)
     if brief is None:
         raise PermanentProviderError(f"brief {render.brief_id} is missing")
-    if render.status == S.QUEUED and not await submit(ctx, render, request, brief):
+    if render.cut_id is not None and render.shot is None:
+        await stitch_cut(ctx, render, request, brief)  # a cut's own render: no provider job
         return
-    if render.status in (S.SUBMITTED, S.RUNNING):
-        await _poll(ctx, render, request)
-    if render.status == S.DOWNLOADING:
-        await _download(ctx, render, request)
+    link = None
+    if render.status == S.QUEUED and render.shot is not None:
+        link = await link_for(ctx, render, brief)  # a continuous shot waits for the one before
+    async with ctx.provider_slot(render.provider):
+        if render.status == S.QUEUED and not await submit(ctx, render, request, brief, link=link):
+            return
+        if render.status in (S.SUBMITTED, S.RUNNING):
+            await _poll(ctx, render, request)
+        if render.status == S.DOWNLOADING:
+            await _download(ctx, render, request)
     if render.status == S.POSTPROCESSING:
-        await _postprocess(ctx, render, request, brief)
+        if render.shot is not None:
+            await shot_ready(ctx, render, request)  # kept for its cut, not reviewed alone
+        else:
+            await _postprocess(ctx, render, request, brief)
 
 
 async def _after_ambiguous_submit(

@@ -14,14 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot import texts
+from bot.cuts import shot_prompt, shot_seed
 from bot.domain import Brief, Plan, Render, VideoRequest
 from bot.errors import CapacityError, ReconcileUnsupported, SubmissionUncertain, TransientProviderError
 from bot.event_payloads import RenderFailover, RenderSubmitted
 from bot.ports.providers import RenderSpec, VideoProvider
 from bot.render_context import RenderContext, facts, render_seed
 from bot.render_outcomes import fail
+
+if TYPE_CHECKING:
+    from bot.cut_run import ShotLink
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +35,19 @@ class Uncertain(Exception):
     """Reconciling could not tell whether a job exists; the render was failed as uncertain."""
 
 
-def spec_for(render: Render, brief: Brief) -> RenderSpec:
+def spec_for(render: Render, brief: Brief, link: ShotLink | None = None) -> RenderSpec:
+    """What the provider is asked to make: the brief, or one shot of it in a multi-shot cut."""
+    if render.shot is None:
+        return RenderSpec(
+            render_id=render.id,
+            brief=brief,
+            model=render.model,
+            seconds=render.seconds,
+            size=render.size,
+            aspect=brief.aspect,
+            seed=render_seed(render.id),
+            idempotency_key=render.submit_key or render.idempotency_key,
+        )
     return RenderSpec(
         render_id=render.id,
         brief=brief,
@@ -38,17 +55,25 @@ def spec_for(render: Render, brief: Brief) -> RenderSpec:
         seconds=render.seconds,
         size=render.size,
         aspect=brief.aspect,
-        seed=render_seed(render.id),
+        # fixed by the brief and shot: a final repeats its draft's shot, a re-render varies by attempt
+        seed=shot_seed(render.brief_id, render.shot),
         idempotency_key=render.submit_key or render.idempotency_key,
+        prompt=shot_prompt(brief, render.shot),
+        first_frame=link.first_frame if link else None,
+        extend_remote_id=link.extend_remote_id if link else None,
     )
 
 
-async def submit(ctx: RenderContext, render: Render, request: VideoRequest, brief: Brief) -> bool:
+async def submit(
+    ctx: RenderContext, render: Render, request: VideoRequest, brief: Brief, *, link: ShotLink | None = None
+) -> bool:
     """Get ``render`` a remote job; ``False`` when the render was failed instead (it is then terminal)."""
     tried: list[str] = []
     while True:
         provider = ctx.providers.get(render.provider)
-        spec = spec_for(render, brief)
+        if link is not None and render.provider != provider.name:
+            link = None  # failed over: the other provider cannot extend this one's job
+        spec = spec_for(render, brief, link)
         try:
             resend = False
             if render.submit_intent_at is not None:
@@ -62,7 +87,7 @@ async def submit(ctx: RenderContext, render: Render, request: VideoRequest, brie
                 render.submit_intent_at = ctx.clock.now()
                 render.submit_key = render.idempotency_key
                 await ctx.save(render)
-                spec = spec_for(render, brief)
+                spec = spec_for(render, brief, link)
             remote_id = await _create(ctx, provider, render, spec)
         except Uncertain:
             return False

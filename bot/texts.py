@@ -215,3 +215,49 @@ def qc_regenerating(findings: Sequence[str]) -> str:
         f"⚠️ The clip failed automatic checks ({'; '.join(findings)}); "
         "making it once more before anyone reviews it."
     )
+
+
+# ----------------------------------------------------------------------------- cuts (multi-shot)
+
+
+def cut_too_long(wanted: int, limit: int) -> str:
+    return (
+        f"{wanted} seconds is longer than the {limit} seconds clipdesk makes in one cut. "
+        f"Try `--seconds {limit}` or less, or split the film into several asks."
+    )
+
+
+def bad_shots(wanted: int, limit: int) -> str:
+    return f"A cut has 1 to {limit} shots, not {wanted}. Try `--shots 4`."
+
+
+def cut_cannot_add_up(
+    wanted: int, durations: Sequence[int], shots: int | None, nearest: Sequence[int]
+) -> str:
+    lengths = ", ".join(str(d) for d in durations)
+    count = f"{shots} shots" if shots else "shots"
+    options = " or ".join(f"`--seconds {n}`" for n in nearest)
+    return f"{wanted} seconds cannot be made from {count} of {lengths} seconds (what the model makes)." + (
+        f" The nearest lengths that can: {options}." if nearest else ""
+    )
+
+
+def no_such_shot(wanted: int, count: int) -> str:
+    return f"This cut has shots 1 to {count}; there is no shot {wanted}."
+
+
+def shot_failed(index: int, reason: str) -> str:
+    return f"Shot {index} could not be made: {reason}"
+
+
+def shot_unusable(index: int, reason: str) -> str:
+    return f"Shot {index} could not be stitched into the cut: {reason}"
+
+
+def chain_broken(index: int, previous: int) -> str:
+    return f"Shot {index} continues shot {previous}, which failed, so it cannot start."
+
+
+NOT_A_CUT = "This clip is a single shot; use Regenerate or Edit prompt for it."
+VARIANT_CUTS = "Variants of a multi-shot cut are not offered yet: ask for one cut, or a shorter clip."
+OLDER_CUT = "A newer cut of this brief was posted since; decide on the newest one."

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.cuts import Cut, CutShot
 from bot.domain import (
     Brief,
     Plan,
@@ -131,6 +132,34 @@ def render_state(render: Render) -> dict[str, Any]:
     }
 
 
+def cut_values(cut: Cut) -> dict[str, Any]:
+    return {
+        "id": cut.id,
+        "request_id": cut.request_id,
+        "brief_id": cut.brief_id,
+        "version": cut.version,
+        "render_id": cut.render_id,
+        "shots": [s.to_dict() for s in cut.shots],
+        "draft": cut.draft,
+        "crossfade": cut.crossfade,
+        "created_at": cut.created_at,
+    }
+
+
+def to_cut(row: Row) -> Cut:
+    return Cut(
+        id=row["id"],
+        request_id=row["request_id"],
+        brief_id=row["brief_id"],
+        version=row["version"],
+        render_id=row["render_id"],
+        shots=tuple(CutShot.from_dict(s) for s in row["shots"]),
+        draft=row["draft"],
+        crossfade=row["crossfade"],
+        created_at=row["created_at"],
+    )
+
+
 def render_values(render: Render, request: VideoRequest) -> dict[str, Any]:
     t = request.target
     return {
@@ -141,6 +170,8 @@ def render_values(render: Render, request: VideoRequest) -> dict[str, Any]:
         "brief_version": render.brief_version,
         "seconds": render.seconds,
         "variant": render.variant,
+        "cut_id": render.cut_id,
+        "shot": render.shot,
         "lease_owner": render.lease_owner,
         "lease_expires_at": render.lease_expires_at,
         # Denormalised spend keys, so a budget check is one indexed sum.
@@ -182,6 +213,8 @@ def to_render(row: Row) -> Render:
         submit_key=row["submit_key"],
         submitted_at=row["submitted_at"],
         uncertain=row["uncertain"],
+        cut_id=row["cut_id"],
+        shot=row["shot"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

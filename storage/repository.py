@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.outbox import Subscriptions
 from storage.audit import SqlAudit
+from storage.cuts import SqlCuts
 from storage.outbox import SqlOutbox
 from storage.renders import SqlRenders
 from storage.requests import SqlRequests
@@ -43,6 +44,7 @@ class SqlStore:
         self.renders = SqlRenders(engine)
         self.outbox = SqlOutbox(engine)
         self.audit = SqlAudit(engine)
+        self.cuts = SqlCuts(engine)
         self._listeners: list[Listener] = []
 
     def on_commit(self, listener: Listener) -> None:

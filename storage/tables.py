@@ -117,12 +117,32 @@ class RenderRow(SQLModel, table=True):
     submit_key: str | None = Field(default=None, max_length=120)
     submitted_at: datetime | None = _ts()
     uncertain: bool = False
+    # A shot of a multi-shot cut (``shot`` set), or the cut's own render (``shot`` null).
+    cut_id: str | None = Field(default=None, index=True, max_length=40)
+    shot: int | None = None
     # Denormalised spend keys, so a budget check is one indexed sum.
     user_key: str = Field(index=True, max_length=200)
     channel_key: str = Field(index=True, max_length=200)
     workspace_key: str = Field(index=True, max_length=200)
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
+
+
+class CutRow(SQLModel, table=True):
+    """One version of a request's multi-shot cut: its shots (render ids, lengths, seeds)."""
+
+    __tablename__ = "cuts"
+    __table_args__ = (UniqueConstraint("request_id", "version", name="uq_cuts_request_version"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    request_id: str = Field(foreign_key="requests.id", index=True, max_length=40)
+    brief_id: str = Field(foreign_key="briefs.id", max_length=40)
+    version: int
+    render_id: str = Field(max_length=40)
+    shots: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    draft: bool = False
+    crossfade: float = 0.0
+    created_at: datetime = _ts(nullable=False)
 
 
 class ReviewRow(SQLModel, table=True):

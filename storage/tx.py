@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.cuts import Cut
 from bot.domain import Brief, Render, RenderStatus, RequestStatus, Review, VideoRequest, new_id, utcnow
 from bot.domain_events import DomainEvent
 from bot.lifecycle import TERMINAL_RENDER_STATES
@@ -23,7 +25,16 @@ from bot.outbox import Subscriptions
 from bot.ports.storage import BudgetLimit
 from storage import mapping
 from storage.leases import changed
-from storage.tables import AuditRow, BriefRow, OutboxRow, RenderRow, RequestRow, ReviewRow, SeenEventRow
+from storage.tables import (
+    AuditRow,
+    BriefRow,
+    CutRow,
+    OutboxRow,
+    RenderRow,
+    RequestRow,
+    ReviewRow,
+    SeenEventRow,
+)
 
 requests_t = RequestRow.__table__  # type: ignore[attr-defined]
 briefs_t = BriefRow.__table__  # type: ignore[attr-defined]
@@ -32,6 +43,7 @@ reviews_t = ReviewRow.__table__  # type: ignore[attr-defined]
 audit_t = AuditRow.__table__  # type: ignore[attr-defined]
 outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
 seen_t = SeenEventRow.__table__  # type: ignore[attr-defined]
+cuts_t = CutRow.__table__  # type: ignore[attr-defined]
 
 UNFINISHED = [s.value for s in RenderStatus if s not in TERMINAL_RENDER_STATES]
 _SCOPE_COLUMN = {"user": "user_key", "channel": "channel_key", "workspace": "workspace_key"}
@@ -110,6 +122,24 @@ class SqlTx:
         if renders:
             await self.conn.execute(insert(renders_t), [mapping.render_values(r, request) for r in renders])
             self.queued_renders = True
+
+    async def add_cut(self, cut: Cut) -> None:
+        await self.conn.execute(insert(cuts_t).values(mapping.cut_values(cut)))
+
+    async def release_render(self, render_id: str, at: datetime) -> bool:
+        """Make a waiting (queued, unleased) render due at ``at``: a cut whose shots are all ready."""
+        query = (
+            update(renders_t)
+            .where(
+                renders_t.c.id == render_id,
+                renders_t.c.status == RenderStatus.QUEUED.value,
+                renders_t.c.lease_owner.is_(None),
+            )
+            .values(next_attempt_at=at)
+        )
+        done = changed(await self.conn.execute(query)) == 1
+        self.queued_renders = self.queued_renders or done
+        return done
 
     async def save_render(self, render: Render, owner: str | None) -> bool:
         values = mapping.render_state(render)

@@ -55,6 +55,9 @@ class ShotDraft(BaseModel):
     description: str = Field(description="What the shot shows.")
     camera: str = Field(description="Framing or camera move, e.g. 'slow dolly-in'.")
     seconds: float = Field(description="Length of the shot in seconds.")
+    continues: bool = Field(
+        default=False, description="True when this shot continues the previous shot's take (no cut)."
+    )
 
 
 class BriefDraft(BaseModel):
@@ -103,10 +106,18 @@ def request_block(data: RefineInput) -> str:
 
 
 def format_rule(data: RefineInput) -> str:
-    return (
+    rule = (
         f"Fixed format, set by clipdesk and not negotiable: {data.seconds} seconds, aspect ratio "
         f"{data.aspect}. Keep `prompt` under {max(200, data.max_prompt_chars // 2)} characters."
     )
+    if data.shot_seconds:
+        # A multi-shot cut: each shot is its own render, at a length the video model makes.
+        lengths = ", ".join(str(n) for n in data.shot_seconds)
+        rule += (
+            f" Write exactly {len(data.shot_seconds)} shots lasting {lengths} seconds, in this order;"
+            " set `continues` on a shot only when it is the same take as the shot before."
+        )
+    return rule
 
 
 def split_seconds(weights: list[float], total: int) -> list[float]:
@@ -190,13 +201,21 @@ class OpenAIRefiner:
                     description=draft.prompt or data.text, camera=draft.camera, seconds=float(data.seconds)
                 )
             ]
-        lengths = split_seconds([s.seconds for s in drafts], data.seconds)
+        if data.shot_seconds:
+            # A cut: the planned lengths win (each one a length the model makes); extra shots go,
+            # missing ones repeat the last shot's words.
+            wanted = len(data.shot_seconds)
+            drafts = [drafts[min(i, len(drafts) - 1)] for i in range(wanted)]
+            lengths = [float(n) for n in data.shot_seconds]
+        else:
+            lengths = split_seconds([s.seconds for s in drafts], data.seconds)
         shots = tuple(
             Shot(
                 index=i + 1,
                 seconds=seconds,
                 description=_clip(s.description, 300),
                 camera=_clip(s.camera, 80) or _clip(draft.camera, 80) or "steady shot",
+                continues=bool(data.shot_seconds) and i > 0 and s.continues,
             )
             for i, (s, seconds) in enumerate(zip(drafts, lengths, strict=True))
         )

@@ -43,6 +43,7 @@ class CutJob:
         dest: where the finished cut goes (``<cut id>.mp4``).
         seconds: the length the user asked for (QC).
         shot_agents: per shot number, what made it ("veo/veo-3.1-generate-001").
+        shot_facts: per shot number, facts for the sidecar (render id, provider, model, seed, cost).
         crossfade: seconds of crossfade between shots (0: hard cuts).
         narration: the voice lines and captions from :func:`narration.narrate`.
         language: the captions' language; ``machine_translated`` marks translated captions.
@@ -57,6 +58,7 @@ class CutJob:
     narration: Narration | None = None
     language: str = "en"
     machine_translated: bool = False
+    shot_facts: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)  # provider, model, seed, cost
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ def _sidecar(
                 "agent": job.shot_agents.get(s.index, ""),
                 "held_frames": s.held_frames,
                 "colour_gains": s.colour_gains,
+                **job.shot_facts.get(s.index, {}),
             }
             for s in cut.shots
         ],

@@ -93,8 +93,10 @@ class AnimaticProvider:
         fps: int = 24,
         executor: concurrent.futures.Executor | None = None,
         title_card: bool = True,
+        workers: int = 1,
     ) -> None:
         self.work_dir = Path(work_dir)
+        self.workers = max(1, workers)  # shots of a cut drawn at once (each encode is one thread)
         self.fps = fps
         self.title_card = title_card
         self._executor = executor
@@ -112,6 +114,7 @@ class AnimaticProvider:
             # it can start from an image (a cut's previous shot), and it is the draft of last resort
             continuity=frozenset({Continuity.FIRST_FRAME}),
             tier=Tier.DRAFT,
+            longest_shot=10,  # a storyboard card reads best at up to 10 s: a 60 s cut is six shots
         )
         return Capabilities(
             provider=NAME,
@@ -220,7 +223,8 @@ class AnimaticProvider:
 
     def _pool(self) -> concurrent.futures.Executor:
         if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="animatic")
+            pool = concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="animatic")
+            self._executor = pool
         return self._executor
 
     def _start(self, folder: Path, record: dict[str, Any]) -> None:

@@ -25,7 +25,16 @@ from bot.outbox import Deliverer, DeliveryConfig, Sink, Subscriptions
 from bot.planner import Planner, ProviderRouter
 from bot.policy import Budgets, Policy
 from bot.policy_file import PolicySet, load_policy
-from bot.ports import ApprovalSealer, ChatPort, Clock, Moderator, PostProcessor, PromptRefiner, VideoProvider
+from bot.ports import (
+    ApprovalSealer,
+    ChatPort,
+    Clock,
+    CutFinisher,
+    Moderator,
+    PostProcessor,
+    PromptRefiner,
+    VideoProvider,
+)
 from bot.refiner import OfflineRefiner
 from bot.render_context import RenderContext, WorkerConfig
 from bot.retry import RetryPolicy
@@ -126,7 +135,7 @@ def build_providers(settings: Settings) -> dict[str, VideoProvider]:
     from adapters.providers.animatic import AnimaticProvider
 
     providers: dict[str, VideoProvider] = {
-        "animatic": AnimaticProvider(settings.media_dir / "animatic"),
+        "animatic": AnimaticProvider(settings.media_dir / "animatic", workers=settings.animatic_workers),
     }
     providers.update(_paid_providers(settings))
     return providers
@@ -175,6 +184,18 @@ def build_postprocessor(
     return postprocessor(settings, media, providers)
 
 
+def build_cut_finisher(
+    settings: Settings, media: LocalMediaStore, providers: ProviderRouter, post: PostProcessor
+) -> CutFinisher:
+    """Stitches cuts with the post-processor's mark and signer (a fresh one if a test injected a fake)."""
+    from adapters.media.cut_finisher import CutMediaFinisher
+    from adapters.media.factory import postprocessor, source_types
+    from adapters.media.postprocess import MediaPostProcessor
+
+    media_post = post if isinstance(post, MediaPostProcessor) else postprocessor(settings, media, providers)
+    return CutMediaFinisher(media_post, lambda render: media.clip_path(render.id), source_types(providers))
+
+
 def build_sealer(settings: Settings) -> ApprovalSealer | None:
     from adapters.media.factory import approval_sealer
 
@@ -206,7 +227,9 @@ async def build_app(
     media = LocalMediaStore(settings.media_dir, settings.public_url, links)
     available = providers if providers is not None else build_providers(settings)
     validate(settings, {name: provider.capabilities() for name, provider in available.items()})
-    router = ProviderRouter(available, provider_order(settings, list(available)))
+    router = ProviderRouter(
+        available, provider_order(settings, list(available)), max_cut_seconds=settings.max_cut_seconds
+    )
     policy_for = policy_resolver(settings, policies)
     warn_if_approval_is_open(settings, policies)
     # Tests that inject their own post-processor get no sealer unless they pass one.
@@ -225,6 +248,7 @@ async def build_app(
             renders=store.renders,
             usage=store.renders,
             audit=store.audit,
+            cuts=store.cuts,
         ),
         planner=planner,
         content=ContentCheck(build_moderator(settings), policy_for, patterns),
@@ -248,6 +272,8 @@ async def build_app(
             post=post,
             clock=clock,
             config=worker_config(settings, owner),
+            cuts=store.cuts,
+            cutter=build_cut_finisher(settings, media, router, post),
         )
     )
     sinks: list[Sink] = [
@@ -332,6 +358,7 @@ def worker_config(settings: Settings, owner: str) -> WorkerConfig:
         render_timeout=settings.render_timeout_seconds,
         call_timeout=settings.provider_call_timeout_seconds,
         qc_regenerate_once=settings.qc_regenerate_once,
+        provider_concurrency=settings.provider_concurrency,
         # Providers that push completion (webhooks, ComfyUI's websocket) are polled only as a net.
         push_providers=push_providers(settings),
         retry=RetryPolicy(

@@ -25,7 +25,10 @@ class Settings(BaseSettings):
 
     # worker
     worker_id: str | None = None
-    worker_concurrency: int = 2
+    worker_concurrency: int = 8  # renders one worker drives at once (mostly waiting on providers)
+    provider_concurrency: int = 4  # jobs one process runs at once on any one provider (a cut's shots)
+    max_cut_seconds: int = 120  # the longest multi-shot cut clipdesk makes
+    animatic_workers: int = 2  # storyboard shots drawn at once (one CPU thread each)
     lease_seconds: float = 60.0
     max_attempts: int = 5
     retry_base_seconds: float = 2.0

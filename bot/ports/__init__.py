@@ -11,7 +11,15 @@ from bot.ports.llm import (
     PromptRefiner,
     RefineInput,
 )
-from bot.ports.media import ApprovalSealer, Clock, MediaStore, PostProcessor, ProcessedClip
+from bot.ports.media import (
+    ApprovalSealer,
+    Clock,
+    CutFinisher,
+    MediaStore,
+    PostProcessor,
+    ProcessedClip,
+    ShotTake,
+)
 from bot.ports.providers import (
     Capabilities,
     Continuity,
@@ -26,6 +34,7 @@ from bot.ports.providers import (
 from bot.ports.storage import (
     AuditLog,
     BudgetLimit,
+    CutRepo,
     IntakeQueue,
     MessageRefs,
     OutboxEntry,
@@ -49,6 +58,8 @@ __all__ = [
     "Clarification",
     "Clock",
     "Continuity",
+    "CutFinisher",
+    "CutRepo",
     "IntakeQueue",
     "MediaStore",
     "MessageRefs",
@@ -69,6 +80,7 @@ __all__ = [
     "RenderSpec",
     "RequestFilter",
     "RequestRepo",
+    "ShotTake",
     "SourceType",
     "Tier",
     "Tx",

@@ -25,6 +25,8 @@ class RefineInput:
     previous: Brief | None = None
     instruction: str | None = None
     max_prompt_chars: int = 4000
+    # A multi-shot cut: the length of each shot (lengths the model makes, summing to ``seconds``).
+    shot_seconds: tuple[int, ...] = ()
 
 
 @runtime_checkable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,3 +50,38 @@ class ApprovalSealer(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class ShotTake:
+    """One rendered shot of a cut, as the stitcher needs it: its file, place, maker and cost."""
+
+    index: int
+    path: Path
+    seconds: float
+    continues: bool
+    render_id: str
+    provider: str
+    model: str
+    seed: int
+    cost: float
+
+
+class CutFinisher(Protocol):
+    """Stitch a cut's shots into one reviewed clip (watermark, QC, C2PA in the same pass)."""
+
+    async def finish(
+        self,
+        render: Render,
+        brief: Brief,
+        request: VideoRequest,
+        shots: Sequence[ShotTake],
+        *,
+        crossfade: float = 0.0,
+    ) -> ProcessedClip:
+        """Raises :class:`bot.errors.MediaError` naming the shot that cannot be used."""
+        ...
+
+    async def last_frame(self, clip: Path, dest: Path) -> Path:
+        """Write the clip's last frame as a PNG at ``dest`` (a continuous shot starts from it)."""
+        ...

@@ -42,6 +42,9 @@ class ModelSpec:
     quality_prices: dict[str, float] = field(default_factory=dict)
     continuity: frozenset[Continuity] = frozenset()
     tier: Tier = Tier.FINAL
+    # The longest shot to aim for in a multi-shot cut, when shorter than the longest clip the
+    # model makes (a storyboard card reads best at 10 s); ``None``: the longest it makes.
+    longest_shot: int | None = None
 
     def size_for(self, aspect: str, quality: str = "standard") -> str:
         return self.quality_sizes.get(quality, {}).get(aspect) or self.sizes[aspect]

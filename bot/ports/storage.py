@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.cuts import Cut
 from bot.domain import Brief, Render, ReplyTarget, RequestStatus, Review, VideoRequest
 from bot.domain_events import DomainEvent
 
@@ -54,6 +55,12 @@ class Tx(Protocol):
     async def add_brief(self, brief: Brief) -> None: ...
 
     async def add_renders(self, request: VideoRequest, renders: Sequence[Render]) -> None: ...
+
+    async def add_cut(self, cut: Cut) -> None: ...
+
+    async def release_render(self, render_id: str, at: datetime) -> bool:
+        """Make a waiting, unleased, queued render due at ``at``; ``False`` if it is not waiting."""
+        ...
 
     async def save_render(self, render: Render, owner: str | None) -> bool:
         """Write the render's fields; with ``owner``, only while that worker holds its lease."""
@@ -216,3 +223,13 @@ class ReadModels(Protocol):
     async def list_requests(self, where: RequestFilter, *, limit: int, cursor: str | None) -> Page:
         """Newest first; ``cursor`` continues after the last item of the previous page."""
         ...
+
+
+class CutRepo(Protocol):
+    """The cuts of multi-shot requests, by id, by the render that stitches them, and the latest."""
+
+    async def get_cut(self, cut_id: str) -> Cut | None: ...
+
+    async def latest_cut(self, request_id: str) -> Cut | None: ...
+
+    async def cuts_for(self, request_id: str) -> list[Cut]: ...

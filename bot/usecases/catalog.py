@@ -12,7 +12,15 @@ from bot.planner import Planner
 from bot.policy import Policy
 from bot.ports.llm import PromptRefiner
 from bot.ports.media import Clock
-from bot.ports.storage import AuditLog, IntakeQueue, RenderQueue, RequestRepo, UnitOfWork, UsageLedger
+from bot.ports.storage import (
+    AuditLog,
+    CutRepo,
+    IntakeQueue,
+    RenderQueue,
+    RequestRepo,
+    UnitOfWork,
+    UsageLedger,
+)
 from bot.queueing import Queueing
 from bot.usecases.appeals import Appeals
 from bot.usecases.cancel import Cancel
@@ -35,6 +43,7 @@ class Ports:
     renders: RenderQueue
     usage: UsageLedger
     audit: AuditLog
+    cuts: CutRepo | None = None  # multi-shot cuts (versions are numbered from the latest)
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ def build_usecases(
     fallback_refiner: PromptRefiner | None = None,
     offline_by_setup: bool = False,
 ) -> UseCases:
-    queueing = Queueing(ports.uow, policy_for, clock)
+    queueing = Queueing(ports.uow, policy_for, clock, ports.cuts)
     writer = BriefWriter(
         uow=ports.uow,
         requests=ports.requests,
