@@ -24,6 +24,8 @@ clip completes.
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 import os
 import re
@@ -35,6 +37,7 @@ import httpx2
 import openai
 from openai import AsyncOpenAI
 from openai.types import Video, VideoSeconds, VideoSize
+from PIL import Image
 
 from adapters.providers import faults
 from adapters.providers.reconcile import IntentLog, single_match
@@ -45,7 +48,7 @@ from bot.errors import (
     ProviderError,
     TransientProviderError,
 )
-from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
+from bot.ports import Capabilities, Continuity, ModelSpec, RemoteState, RemoteStatus, RenderSpec, Tier
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ NAME = "openai"
 LABEL = "the video API"
 HIGH = "high"
 DEFAULT_PRICES: dict[str, float] = {"sora-2": 0.10, "sora-2-pro": 0.30, f"sora-2-pro@{HIGH}": 0.50}
+# A cut's continuous shot starts from an image (``input_reference``) or extends a video.
+CONTINUITY = frozenset({Continuity.FIRST_FRAME, Continuity.EXTEND})
 MAX_PROMPT_CHARS = 4000  # clipdesk's cap: gateways differ, and longer prompts gain little
 DOWNLOAD_CHUNK = 1 << 20
 
@@ -81,6 +86,16 @@ def is_policy_code(code: str | None) -> bool:
         return False
     lowered = code.lower()
     return lowered in _POLICY_CODES or "moderation" in lowered or "policy" in lowered
+
+
+def reference_image(path: Path, size: str) -> bytes:
+    """The first-frame image as PNG bytes at exactly ``size`` (the API refuses any other size)."""
+    width, height = (int(n) for n in size.split("x"))
+    with Image.open(path) as image:
+        fitted = image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    fitted.save(out, format="PNG")
+    return out.getvalue()
 
 
 def compose_prompt(prompt: str, negative_prompt: str, limit: int) -> str:
@@ -185,6 +200,8 @@ class OpenAIVideosProvider:
                     self._prices["sora-2"],
                     audio=True,
                     max_prompt_chars=MAX_PROMPT_CHARS,
+                    continuity=CONTINUITY,
+                    tier=Tier.DRAFT,
                 ),
                 ModelSpec(
                     "sora-2-pro",
@@ -195,6 +212,7 @@ class OpenAIVideosProvider:
                     max_prompt_chars=MAX_PROMPT_CHARS,
                     quality_sizes={HIGH: dict(_HIGH_SIZES)},
                     quality_prices={HIGH: self._prices[f"sora-2-pro@{HIGH}"]},
+                    continuity=CONTINUITY,
                 ),
             ),
             default_model=default_model,
@@ -247,9 +265,26 @@ class OpenAIVideosProvider:
         headers = {"Idempotency-Key": spec.idempotency_key} if spec.idempotency_key else None
         self._intents.mark(spec.idempotency_key)
         try:
-            video = await self._client.videos.create(
-                prompt=prompt, model=model, seconds=seconds, size=size, extra_headers=headers
-            )
+            if spec.extend_remote_id:
+                # A continuous shot of a cut: the API continues the earlier video natively.
+                video = await self._client.videos.extend(
+                    prompt=prompt, seconds=seconds, video={"id": spec.extend_remote_id}, extra_headers=headers
+                )
+            elif spec.first_frame is not None:
+                # A continuous shot starting from the previous shot's last frame (the same size).
+                frame = await asyncio.to_thread(reference_image, spec.first_frame, spec.size)
+                video = await self._client.videos.create(
+                    prompt=prompt,
+                    model=model,
+                    seconds=seconds,
+                    size=size,
+                    input_reference=("first_frame.png", frame, "image/png"),
+                    extra_headers=headers,
+                )
+            else:
+                video = await self._client.videos.create(
+                    prompt=prompt, model=model, seconds=seconds, size=size, extra_headers=headers
+                )
         except openai.OpenAIError as exc:
             raise map_error(exc, action=faults.CREATE) from exc
         if not isinstance(video, Video):  # a proxy's HTML page parses as text, not as a Video

@@ -10,7 +10,8 @@ What it speaks, as the SDK sends and parses it:
   ``GET /v1/videos/{id}`` (queued → in_progress → completed, one step per poll,
   with ``progress`` and the ``openai-poll-after-ms`` header),
   ``GET /v1/videos/{id}/content?variant=video|thumbnail`` (a real H.264 MP4),
-  ``POST /v1/videos/{id}/remix``;
+  ``POST /v1/videos/{id}/remix``, ``POST /v1/videos/extensions`` (``videos.extend``);
+  a create with an ``input_reference`` image (a first frame) must match the requested size;
 - ``POST /v1/chat/completions`` answering with the JSON a scripted "model" writes;
 - ``POST /v1/moderations`` flagging configured words;
 - ``POST /v1/audio/speech`` (wav or pcm): a voice-like sound as long as the words take;
@@ -54,6 +55,7 @@ import aiohttp
 import numpy as np
 from aiohttp import web
 from openai import AsyncOpenAI
+from PIL import Image
 
 from tests.fakes.faults import CreateFaults
 from tests.fakes.media import write_test_mp4
@@ -75,6 +77,7 @@ MODERATION_CATEGORIES = (
 )
 BLOCKED_MESSAGE = "Your request was blocked by our moderation system."
 BODY = web.RequestKey("body", dict[str, Any])
+FILES = web.RequestKey("files", dict[str, bytes])  # multipart uploads by field name
 
 ChatOutput = dict[str, Any] | str | Callable[[dict[str, Any]], "dict[str, Any] | str"]
 
@@ -104,6 +107,8 @@ class FakeVideo:
     polls: int = 0
     error: dict[str, Any] | None = None
     remixed_from: str | None = None
+    input_reference: tuple[int, int] | None = None  # the size of the first-frame image it started from
+    extended_from: str | None = None  # the video ``videos.extend`` continued
     blocked: str | None = None
     expired: bool = False
     completed_at: int | None = None
@@ -259,6 +264,7 @@ class FakeOpenAI:
         app.add_routes(
             [
                 web.post("/v1/videos", self._create_video),
+                web.post("/v1/videos/extensions", self._extend_video),
                 web.get("/v1/videos", self._list_videos),
                 web.get("/v1/videos/{video_id}", self._retrieve_video),
                 web.get("/v1/videos/{video_id}/content", self._video_content),
@@ -442,10 +448,12 @@ class FakeOpenAI:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         body: Any = None
+        files: dict[str, bytes] = {}
         ctype = request.content_type
         if request.method == "POST":
             if ctype == "multipart/form-data":
                 form = await request.post()
+                files = {k: v.file.read() for k, v in form.items() if isinstance(v, web.FileField)}
                 body = {
                     k: (v if isinstance(v, str) else f"<file {getattr(v, 'filename', '')}>")
                     for k, v in form.items()
@@ -465,6 +473,7 @@ class FakeOpenAI:
             )
         )
         request[BODY] = body if isinstance(body, dict) else {}
+        request[FILES] = files
         auth = request.headers.get("authorization", "")
         if not auth.startswith("Bearer ") and not request.headers.get("api-key"):
             return _error(401, "You didn't provide an API key.", "invalid_request_error", None)
@@ -511,6 +520,22 @@ class FakeOpenAI:
             size=str(form.get("size", "720x1280")),
             created_at=int(time.time()),
         )
+        reference = request[FILES].get("input_reference")
+        if reference is not None:
+            # As the API does: the first frame must be an image of exactly the requested size.
+            try:
+                with Image.open(io.BytesIO(reference)) as image:
+                    got = image.size
+            except (OSError, ValueError):
+                return _error(400, "input_reference is not an image.", "invalid_request_error", None)
+            if f"{got[0]}x{got[1]}" != video.size:
+                return _error(
+                    400,
+                    f"Inpaint image must match the requested width and height ({video.size}).",
+                    "invalid_request_error",
+                    "invalid_value",
+                )
+            video.input_reference = got
         video.blocked, self._block_next = self._block_next, None
         self.videos[video.id] = video
         self.faults.remember(key, video.id)
@@ -518,6 +543,27 @@ class FakeOpenAI:
             json.dumps({"error": {"message": "Gateway timeout.", "type": "server_error", "code": None}})
         )
         return late or web.json_response(video.to_wire())
+
+    async def _extend_video(self, request: web.Request) -> web.Response:
+        """``POST /v1/videos/extensions``: a new video continuing a completed one."""
+        body = request[BODY]
+        ref = body.get("video")
+        source = self.videos.get(str(ref.get("id"))) if isinstance(ref, dict) else None
+        if source is None:
+            return _error(404, "Video not found.", "invalid_request_error", "not_found")
+        if source.status != "completed":
+            return _error(400, "Only completed videos can be extended.", "invalid_request_error", None)
+        video = FakeVideo(
+            id=f"video_{uuid.uuid4().hex[:24]}",
+            model=source.model,
+            prompt=str(body.get("prompt", "")),
+            seconds=str(body.get("seconds", "4")),
+            size=source.size,
+            created_at=int(time.time()),
+            extended_from=source.id,
+        )
+        self.videos[video.id] = video
+        return web.json_response(video.to_wire())
 
     async def _list_videos(self, request: web.Request) -> web.Response:
         """``GET /v1/videos?after=&limit=&order=``: a cursor page, newest first by default."""
@@ -734,6 +780,8 @@ def _route_name(request: web.Request) -> str | None:
         return "videos.content"
     if re.fullmatch(r"/v1/videos/[^/]+/remix", path):
         return "videos.remix"
+    if path == "/v1/videos/extensions" and method == "POST":
+        return "videos.extend"
     return {
         "/v1/chat/completions": "chat",
         "/v1/moderations": "moderations",
