@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.outbox import Subscriptions
 from storage.audit import SqlAudit
 from storage.cuts import SqlCuts
+from storage.notify import NOTIFY_CHANNEL
 from storage.outbox import SqlOutbox
 from storage.renders import SqlRenders
 from storage.requests import SqlRequests
@@ -29,7 +30,6 @@ from storage.tx import SqlTx
 
 log = logging.getLogger(__name__)
 
-NOTIFY_CHANNEL = "clipdesk"
 Listener = Callable[[frozenset[str]], None]
 
 

@@ -35,6 +35,7 @@ from bot.ports import (
     PromptRefiner,
     VideoProvider,
 )
+from bot.ports.signals import Topics, WorkSignals
 from bot.refiner import OfflineRefiner
 from bot.render_context import RenderContext, WorkerConfig
 from bot.retry import RetryPolicy
@@ -44,6 +45,7 @@ from bot.worker import RenderWorker
 from storage.database import make_engine, upgrade
 from storage.links import link_signer
 from storage.media import LocalMediaStore
+from storage.notify import PgListener
 from storage.repository import SqlStore
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,9 @@ class App:
     deliverer: Deliverer
     clock: Clock
     policy_for: Callable[[ReplyTarget], Policy]
+    # Wake-ups from other processes (PostgreSQL LISTEN); None on SQLite, where only this process
+    # queues work it can see at once (the tick covers the rest).
+    signals: WorkSignals | None = None
     closers: list[Callable[[], object]] = field(default_factory=list)
 
     async def close(self, grace: float = 0.0) -> None:
@@ -299,7 +304,7 @@ async def build_app(
         clock=clock,
         config=DeliveryConfig(owner=owner, lease_seconds=settings.delivery_lease_seconds),
     )
-    store.on_commit(lambda topics: _wake(topics, worker, deliverer))
+    store.on_commit(lambda topics: wake_on(topics, worker, deliverer))
     closers: list[Callable[[], object]] = []
     for provider in available.values():
         # Providers that hold SDK clients close them on shutdown; the animatic stops its pool.
@@ -322,6 +327,7 @@ async def build_app(
         deliverer=deliverer,
         clock=clock,
         policy_for=policy_for,
+        signals=PgListener(url) if store.postgres else None,
         closers=closers,
     )
 
@@ -370,7 +376,7 @@ def worker_config(settings: Settings, owner: str) -> WorkerConfig:
     )
 
 
-def _wake(topics: frozenset[str], worker: RenderWorker, deliverer: Deliverer) -> None:
+def wake_on(topics: Topics, worker: RenderWorker, deliverer: Deliverer) -> None:
     """Work committed in this process: start on it now instead of at the next tick."""
     if "renders" in topics:
         worker.wake()

@@ -1,7 +1,8 @@
 """The long-running loops of a process: claim and deliver at once when woken, and the periodic sweeps.
 
 The worker and the deliverer run their own loops (they wake the moment work is
-committed in this process, and poll on the tick as a safety net). APScheduler
+committed in this process or, on PostgreSQL, in any other — ``LISTEN``/``NOTIFY``
+through :mod:`storage.notify` — and poll on the tick as a safety net). APScheduler
 drives what is periodic by nature: reaping lapsed leases, resuming asks a dead
 process left behind, expiring reviews and deleting old media.
 """
@@ -15,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from adapters.runtime.container import App
+from adapters.runtime.container import App, wake_on
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,10 @@ def start_loops(app: App, *, render: bool = True) -> Loops:
             app.worker.reap, "interval", seconds=max(app.settings.lease_seconds / 4, 1), id="reap", **common
         )
     loops.tasks.append(asyncio.create_task(app.deliverer.run(tick=tick), name="deliverer"))
+    if app.signals is not None:
+        # Work committed by other processes (NOTIFY) wakes this one's worker and deliverer at once.
+        signals = app.signals.listen(lambda topics: wake_on(topics, app.worker, app.deliverer))
+        loops.tasks.append(asyncio.create_task(signals, name="signals"))
     scheduler.add_job(
         resume_intake,
         "interval",

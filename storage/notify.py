@@ -1,0 +1,73 @@
+"""Cross-process wake-ups on PostgreSQL: ``LISTEN`` for the ``NOTIFY`` a work-queuing transaction sends.
+
+:class:`storage.repository.SqlStore` sends ``pg_notify('clipdesk', 'outbox,renders')``
+inside every transaction that queues renders or writes outbox entries, so the
+notification is delivered when (and only if) the work is committed. Each
+``serve`` and ``worker`` process keeps one extra autocommit psycopg connection
+in ``LISTEN clipdesk`` and wakes its worker and deliverer on each notification.
+A lost connection is reopened with back-off; after every (re)connect everyone is
+woken once, because notifications sent meanwhile are gone. The tick stays as
+the safety net.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.engine import make_url
+
+from bot.ports.signals import ALL_TOPICS, Topics
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "clipdesk"
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL (``postgresql+psycopg://…``) as a libpq connection string."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class PgListener:
+    """:class:`bot.ports.signals.WorkSignals` on PostgreSQL ``LISTEN``/``NOTIFY``."""
+
+    def __init__(self, url: str, *, channel: str = NOTIFY_CHANNEL, retry_cap: float = 10.0) -> None:
+        self.conninfo = libpq_url(url)
+        self.channel = channel
+        self.retry_cap = retry_cap
+        self.connected = asyncio.Event()  # set while LISTENing (tests wait on it)
+
+    async def listen(self, wake: Callable[[Topics], None]) -> None:
+        import psycopg  # the postgres extra; SQLite-only installs never get here
+
+        delay = 0.1
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
+                    await conn.execute(f'LISTEN "{self.channel}"')
+                    self.connected.set()
+                    delay = 0.1
+                    _safe_wake(wake, ALL_TOPICS)  # whatever was signalled while we were away
+                    async for note in conn.notifies():
+                        _safe_wake(wake, parse_topics(note.payload))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.connected.clear()
+                log.warning("LISTEN %s lost (%s); reconnecting in %.1f s", self.channel, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.retry_cap)
+
+
+def parse_topics(payload: str) -> Topics:
+    topics = frozenset(t for t in payload.split(",") if t)
+    return topics or ALL_TOPICS
+
+
+def _safe_wake(wake: Callable[[Topics], None], topics: Topics) -> None:
+    try:
+        wake(topics)
+    except Exception:
+        log.exception("waking on %s failed", sorted(topics))
