@@ -26,9 +26,10 @@ from bot.event_payloads import (
     RequestClarifying,
     RequestFailed,
 )
+from bot.explainers import Translation, is_explainer_ask
 from bot.planner import Planner
 from bot.policy import Policy
-from bot.ports.llm import Clarification, ModerationResult, PromptRefiner, RefineInput
+from bot.ports.llm import Clarification, ModerationResult, PromptRefiner, RefineInput, ScriptTranslator
 from bot.ports.media import Clock
 from bot.ports.storage import RequestRepo, UnitOfWork
 from bot.queueing import Queueing
@@ -53,6 +54,7 @@ class BriefWriter:
         clock: Clock,
         fallback: PromptRefiner | None = None,
         offline_by_setup: bool = False,
+        translator: ScriptTranslator | None = None,
     ) -> None:
         self.uow = uow
         self.requests = requests
@@ -64,6 +66,7 @@ class BriefWriter:
         self.policy_for = policy_for
         self.clock = clock
         self.offline_by_setup = offline_by_setup  # the thread hears once that no LLM is configured
+        self.translator = translator  # captions in another language; None: the script's language only
 
     async def write(
         self,
@@ -96,6 +99,10 @@ class BriefWriter:
             .model(plan.model)
             .max_prompt_chars,
             shot_seconds=plan.shot_seconds,
+            explainer=is_explainer_ask(request.raw_text)
+            or request.options.audience is not None
+            or bool(previous and previous.explainer),
+            audience=request.options.audience,
         )
         fallback = False
         try:
@@ -107,10 +114,56 @@ class BriefWriter:
         if isinstance(result, Clarification):
             await self._move(request, RequestClarifying(question=result.question))
             return None
-        brief = replace(fit_shots(result, plan), plan=plan, created_at=self.clock.now())
+        brief = await self.translated(
+            request, replace(fit_shots(result, plan), plan=plan, created_at=self.clock.now())
+        )
         if not await self._passes_checks(request, actor, brief, waived_by):
             return None
         return await self.present(request, actor, brief, fallback=fallback)
+
+    async def translated(self, request: VideoRequest, brief: Brief) -> Brief:
+        """The brief with its script translated for captions, when another language was asked for.
+
+        A translation that fails leaves captions in the script's language (the brief says so);
+        it never stops the clip.
+        """
+        explainer, language = brief.explainer, request.options.captions
+        if explainer is None or language in (None, "on", "burn", "off") or language == explainer.language:
+            return brief
+        if explainer.translation is not None and explainer.translation.language == language:
+            return brief
+        if self.translator is None or not any(explainer.script):
+            return brief
+        try:
+            lines = await self.translator.translate(
+                explainer.script, source=explainer.language, target=language
+            )
+        except Exception as exc:  # captions in the script's language are still captions
+            log.warning("could not translate the script of %s to %s: %s", request.id, language, exc)
+            return brief
+        translation = Translation(language, lines)
+        return replace(brief, explainer=replace(explainer, translation=translation))
+
+    async def rescript(
+        self, request: VideoRequest, actor: Actor, previous: Brief, script: tuple[str, ...]
+    ) -> Brief | None:
+        """The same pictures with the narration the teacher wrote (Edit script), checked like any prompt."""
+        explainer = previous.explainer
+        if explainer is None:
+            return await self.write(request, actor, text=request.raw_text, previous=previous)
+        brief = replace(
+            previous,
+            version=previous.version + 1,
+            note="script edited",
+            id=new_id("brf"),
+            created_at=self.clock.now(),
+            explainer=explainer.with_script(script),
+            plan=previous.plan or self.planner.plan(request.target, request.options),
+        )
+        brief = await self.translated(request, brief)
+        if not await self._passes_checks(request, actor, brief, None):
+            return None
+        return await self.present(request, actor, brief)
 
     async def regenerate(self, request: VideoRequest, actor: Actor, previous: Brief) -> Brief | None:
         """The same brief as a new version: a fresh attempt that keeps what the reviewer saw."""

@@ -65,6 +65,7 @@ class Revision(StrEnum):
     EDIT = "edit"  # a new prompt (Edit prompt)
     REGENERATE = "regenerate"  # the same brief, a fresh attempt
     REPLY = "reply"  # an instruction written in the thread while the brief waits
+    SCRIPT = "script"  # an explainer's narration rewritten (Edit script)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class ReviseBrief:
     text: str | None = None
     instruction: str | None = None
     options: RequestOptions | None = None
+    script: tuple[str, ...] | None = None  # Edit script: one narration line per shot
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,10 @@ def provider_text(brief: Brief) -> str:
     if brief.negative_prompt.strip():
         parts.append(f"Avoid: {brief.negative_prompt.strip()}")
     parts.extend(shot.description for shot in brief.shots)
+    if brief.explainer is not None:  # what the narrator will say is checked like any prompt
+        parts.extend(line for line in brief.explainer.script if line.strip())
+        if brief.explainer.translation is not None:
+            parts.extend(line for line in brief.explainer.translation.lines if line.strip())
     return "\n".join(parts)
 
 

@@ -41,6 +41,7 @@ from bot.events import (
     VideoCommand,
     subcommand_of,
 )
+from bot.explainers import script_lines_from_form
 from bot.messages import Action, Message
 from bot.options import parse_ask
 from bot.ports.storage import RequestRepo, UnitOfWork
@@ -147,6 +148,13 @@ class Conversation:
             await self.chat.for_target(event.target).open_form(
                 event.trigger, views.edit_form(request, brief, event.render_id)
             )
+        elif event.action == Action.EDIT_SCRIPT:
+            request, brief = await uc.queries.edit_draft(caller, rid)
+            if brief is None or brief.explainer is None:
+                raise UserError(texts.NO_SCRIPT)
+            await self.chat.for_target(event.target).open_form(
+                event.trigger, views.edit_script_form(brief, event.render_id)
+            )
         elif event.action == Action.REJECT:
             request = await uc.queries.reject_draft(caller, rid)
             await self.chat.for_target(event.target).open_form(
@@ -169,10 +177,24 @@ class Conversation:
             ask = parse_ask(text)
             revise = ReviseBrief(caller, event.request_id, Revision.EDIT, text=ask.text, options=ask.options)
             await self.usecases.revise.revise(revise)
+        elif event.action == Action.EDIT_SCRIPT:
+            await self._edit_script(caller, event)
         elif event.action == Action.REJECT:
             reason = clean_text(event.values.get("reason"), what="reason")
             decide = Decide(caller, event.request_id, Decision.REJECTED, event.render_id, reason)
             await self.usecases.decisions.decide(decide)
+
+    async def _edit_script(self, caller: Caller, event: FormSubmitted) -> None:
+        """Edit script: the teacher's narration, one line per shot; empty is a friendly error."""
+        text = clean_text(event.values.get("script"), what="script")
+        if not text or not any(ch.isalnum() for ch in text):
+            raise UserError(texts.EMPTY_SCRIPT)
+        _, brief = await self.usecases.queries.edit_draft(caller, event.request_id)
+        if brief is None or brief.explainer is None:
+            raise UserError(texts.NO_SCRIPT)
+        script = script_lines_from_form(text, len(brief.shots))
+        revise = ReviseBrief(caller, event.request_id, Revision.SCRIPT, script=script)
+        await self.usecases.revise.revise(revise)
 
     async def _reply(self, event: ThreadReply) -> None:
         if not await self._first_time(event):

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.explainers import Explainer
+
 
 def new_id(prefix: str) -> str:
     """A short, sortable-enough, globally unique id such as ``req_3f9a…``."""
@@ -104,6 +106,8 @@ class RequestOptions:
     quality: str = "standard"
     shots: int | None = None  # a multi-shot cut of this many shots (``--shots N``)
     draft: bool | None = None  # render at the draft tier first; ``None``: the workspace's default
+    audience: str | None = None  # an explainer's viewers ("age 14")
+    captions: str | None = None  # "on" (files), "burn", "off", or a language tag to translate to
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -119,6 +123,10 @@ class RequestOptions:
             data["shots"] = self.shots
         if self.draft is not None:
             data["draft"] = self.draft
+        if self.audience is not None:
+            data["audience"] = self.audience
+        if self.captions is not None:
+            data["captions"] = self.captions
         return data
 
     @classmethod
@@ -132,6 +140,8 @@ class RequestOptions:
             quality=str(data.get("quality") or "standard"),
             shots=int(data["shots"]) if data.get("shots") else None,
             draft=data.get("draft"),
+            audience=data.get("audience"),
+            captions=data.get("captions"),
         )
 
     def merged_over(self, base: RequestOptions) -> RequestOptions:
@@ -145,6 +155,8 @@ class RequestOptions:
             quality=self.quality if self.quality != "standard" else base.quality,
             shots=self.shots if self.shots is not None else base.shots,
             draft=self.draft if self.draft is not None else base.draft,
+            audience=self.audience or base.audience,
+            captions=self.captions or base.captions,
         )
 
 
@@ -280,22 +292,23 @@ class Brief:
     refiner: str = "offline"
     note: str = ""
     plan: Plan | None = None
+    explainer: Explainer | None = None  # the narration script, key terms and goal of an explainer
     id: str = field(default_factory=lambda: new_id("brf"))
     created_at: datetime = field(default_factory=utcnow)
 
     @property
     def digest(self) -> str:
         """A stable hash of what the provider is asked to make (for provenance and audit)."""
-        payload = json.dumps(
-            {
-                "prompt": self.prompt,
-                "negative_prompt": self.negative_prompt,
-                "seconds": self.seconds,
-                "aspect": self.aspect,
-                "shots": [s.to_dict() for s in self.shots],
-            },
-            sort_keys=True,
-        )
+        facts: dict[str, Any] = {
+            "prompt": self.prompt,
+            "negative_prompt": self.negative_prompt,
+            "seconds": self.seconds,
+            "aspect": self.aspect,
+            "shots": [s.to_dict() for s in self.shots],
+        }
+        if self.explainer is not None:  # what is said is part of what is made
+            facts["script"] = list(self.explainer.script)
+        payload = json.dumps(facts, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
 
 

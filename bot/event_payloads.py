@@ -104,11 +104,12 @@ class RequestRevised(Payload):
     """Edit prompt, Regenerate or a reply in the thread: the request goes back to refining."""
 
     KIND = K.REQUEST_REVISED
-    revision: str  # "edit" | "regenerate" | "reply"
+    revision: str  # "edit" | "regenerate" | "reply" | "script"
     text: str | None = None
     instruction: str | None = None
     options: dict[str, Any] | None = None
     previous_brief_id: str | None = None
+    script: list[str] | None = None  # Edit script: the new narration, one line per shot
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -265,6 +266,8 @@ class RenderReady(RenderFacts):
     cost_actual: float | None
     qc_findings: list[str] = field(default_factory=list)
     provenance: str | None = None
+    attachments: list[str] = field(default_factory=list)  # files beside the clip (captions)
+    notes: list[str] = field(default_factory=list)  # shown with the clip ("captions only: …")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,6 +24,7 @@ class Action(StrEnum):
     APPEAL = "appeal"
     APPEAL_ALLOW = "appeal_allow"
     APPEAL_DENY = "appeal_deny"
+    EDIT_SCRIPT = "edit_script"
 
 
 class Style(StrEnum):

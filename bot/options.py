@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import texts
 from bot.domain import RequestOptions
@@ -35,7 +35,19 @@ _SECONDS_PHRASE = re.compile(r"\b(\d{1,3})\s*(?:-\s*)?(?:s|sec|secs|second|secon
 _ASPECT_PHRASE = re.compile(r"\b(16:9|9:16|1:1)\b")
 _WORD_PHRASE = re.compile(r"\b(" + "|".join(_ASPECT_WORDS) + r")\b", re.IGNORECASE)
 _FLAG = re.compile(r"^--?([a-z][a-z-]*)(?:=(.*))?$")
-_KNOWN_FLAGS = {"seconds", "duration", "aspect", "provider", "model", "variants", "quality"}
+_KNOWN_FLAGS = {
+    "seconds",
+    "duration",
+    "aspect",
+    "provider",
+    "model",
+    "variants",
+    "quality",
+    "audience",
+    "captions",
+}
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$", re.IGNORECASE)
+MAX_AUDIENCE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,8 @@ _EXAMPLES = {
     "model": "--model sora-2",
     "variants": "--variants 2",
     "quality": "--quality high",
+    "audience": '--audience "age 14"',
+    "captions": "--captions burn",
 }
 
 
@@ -114,6 +128,8 @@ def parse_ask(text: str, *, given: RequestOptions | None = None) -> ParsedAsk:
         model=flags.get("model", "").strip() or None,
         variants=_parse_variants(flags.get("variants")),
         quality=_parse_quality(flags.get("quality")),
+        audience=flags.get("audience", "").strip() or None,
+        captions=flags.get("captions", "").strip() or None,
     )
     options = given.merged_over(stated) if given is not None else stated
     return ParsedAsk(text=prose.strip(), options=check_options(options))
@@ -129,6 +145,16 @@ def check_options(options: RequestOptions) -> RequestOptions:
         raise InvalidOptions(texts.bad_quality(options.quality, QUALITIES))
     if options.seconds is not None and options.seconds <= 0:
         raise InvalidOptions(texts.bad_seconds(str(options.seconds)))
+    if options.captions is not None:
+        captions = options.captions.strip()
+        if captions.lower() in ("on", "burn", "off"):
+            captions = captions.lower()
+        elif not _LANGUAGE_TAG.match(captions):
+            raise InvalidOptions(texts.bad_captions(options.captions))
+        options = replace(options, captions=captions)
+    if options.audience is not None:
+        audience = " ".join(options.audience.split())[:MAX_AUDIENCE_CHARS]
+        options = replace(options, audience=audience or None)
     return options
 
 

@@ -26,6 +26,7 @@ from bot.event_payloads import (
     BriefCreated,
     RenderFailover,
     RenderQcRegenerate,
+    RenderReady,
     RequestAppealed,
     RequestBlocked,
     RequestCancelled,
@@ -155,8 +156,8 @@ class ThreadPresenter:
             )
         if isinstance(p, RenderQcRegenerate):
             return await self._post(request, views.notice(texts.qc_regenerating(p.findings)), key)
-        if kind == K.RENDER_READY:
-            return await self._clip(request, event.render_id, key)
+        if isinstance(p, RenderReady):
+            return await self._clip(request, event.render_id, key, p)
         if isinstance(p, RequestFailed):
             return await self._failed(request, p, key)
         if isinstance(p, ReviewDecision):
@@ -232,7 +233,9 @@ class ThreadPresenter:
         await self._replace(request, "status", views.status_message(render, note=note), post=False)
         return None
 
-    async def _clip(self, request: VideoRequest, render_id: str | None, key: str) -> str | None:
+    async def _clip(
+        self, request: VideoRequest, render_id: str | None, key: str, ready: RenderReady
+    ) -> str | None:
         render = await self.renders.get_render(render_id or "")
         assert render is not None and render.clip_path is not None
         brief = await self.requests.get_brief(render.brief_id)
@@ -241,9 +244,15 @@ class ThreadPresenter:
         target = await self._thread(request)
         if target is None:
             return None
-        ref = await self._chat(request).upload_clip(
-            target, Path(render.clip_path), views.clip_message(render, brief, request, disclosure), key=key
-        )
+        message = views.clip_message(render, brief, request, disclosure, ready.notes)
+        attachments = [Path(name) for name in ready.attachments]
+        chat = self._chat(request)
+        if attachments:  # captions go with the clip; an adapter without files still gets the clip
+            ref = await chat.upload_clip(
+                target, Path(render.clip_path), message, key=key, attachments=attachments
+            )
+        else:
+            ref = await chat.upload_clip(target, Path(render.clip_path), message, key=key)
         await self.refs.remember_ref(request.id, f"clip:{render.id}", ref)
         try:
             await self._status(request, render.id, note="review below")

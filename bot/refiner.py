@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from bot.domain import Brief, Shot
+from bot.explainers import Explainer, is_explainer_ask, shorten
 from bot.ports import Clarification, RefineInput
 
 SECONDS_PER_SHOT = 4.0
@@ -170,6 +171,7 @@ _GENRE_LEAD = re.compile(
     r"cinematic\s+scene|scene|video|clip|film|animation)(?:\s+video)?\s+(?:of|about|on|showing|for)\s+",
     re.IGNORECASE,
 )
+_EXPLAIN_VERB = re.compile(r"^(?:explain|teach\s+me|teach)\s+(?:(?:to\s+me|me)\s+)?", re.IGNORECASE)
 _OPTION_WORDS = re.compile(
     r"\b(\d{1,3}\s*(?:-\s*)?(?:s|sec|secs|second|seconds)|vertical|horizontal|portrait|landscape|"
     r"square|widescreen|16:9|9:16|1:1)\b",
@@ -210,6 +212,7 @@ def _clean_subject(text: str) -> str:
     subject = _FILLER.sub("", without_options, count=1).strip(" ,.;:-")
     # The genre goes into the prompt once ("a product demo of …"), so drop it from the subject.
     subject = _GENRE_LEAD.sub("", subject, count=1).strip(" ,.;:-")
+    subject = _EXPLAIN_VERB.sub("", subject, count=1).strip(" ,.;:-")  # "explain X": an explainer of X
     subject = re.sub(r"\s*,\s*(?:,\s*)+", ", ", subject)
     return subject or without_options or text.strip()
 
@@ -302,6 +305,13 @@ class OfflineRefiner:
         )
         if len(prompt) > data.max_prompt_chars:
             prompt = prompt[: data.max_prompt_chars - 1].rstrip() + "…"
+        explainer = None
+        if data.explainer or is_explainer_ask(data.text) or (data.previous and data.previous.explainer):
+            explainer = outline(short_subject, [s.seconds for s in shots], data.audience)
+            shots = tuple(
+                Shot(s.index, s.seconds, _outline_picture(i, len(shots), explainer), s.camera)
+                for i, s in enumerate(shots)
+            )
         return Brief(
             request_id=data.request_id,
             version=data.version,
@@ -317,4 +327,82 @@ class OfflineRefiner:
             shots=shots,
             refiner=self.name,
             note=data.instruction or "",
+            explainer=explainer,
         )
+
+
+# ------------------------------------------------------------------ explainer outlines
+
+_AUDIENCE = re.compile(
+    r"[,;]?\s+(?:for|to)\s+((?:\d{1,2}[- ]?(?:to|-)?\s*\d{0,2}[- ]?years?[- ]olds?|"
+    r"ages?\s+\d+(?:\s*-\s*\d+)?|"
+    r"(?:year|grade|class)\s+\d+|(?:\w+\s+)?(?:pupils|students|kids|children|beginners|teenagers|teens|adults|"
+    r"teachers|schoolchildren))\b.*)$",
+    re.IGNORECASE,
+)
+_EXPLAIN_WORDS = re.compile(
+    r"^(?:(?:please\s+)?(?:explain(?:er)?|teach(?:\s+me)?)\s+(?:(?:of|on|about|how|why)\s+)?)", re.IGNORECASE
+)
+_JOINERS = re.compile(r"\s+(?:vs\.?|versus|and|or|compared\s+(?:to|with))\s+|\s*,\s*", re.IGNORECASE)
+
+
+def split_audience(subject: str) -> tuple[str, str]:
+    """ "laminar flow for 14-year-olds" → ("laminar flow", "14-year-olds")."""
+    match = _AUDIENCE.search(subject)
+    if not match:
+        return subject, ""
+    return subject[: match.start()].strip(" ,.;:"), match.group(1).strip(" ,.;:")
+
+
+def key_terms(topic: str) -> tuple[str, ...]:
+    """The ask's own terms: "laminar vs turbulent flow" → ("laminar flow", "turbulent flow")."""
+    parts = [p.strip(" .") for p in _JOINERS.split(topic) if p and p.strip(" .")]
+    if len(parts) < 2:
+        return (topic,)
+    tail = parts[-1].split()
+    # "laminar vs turbulent flow": the shared noun is said once, after the last term
+    if len(tail) > 1 and all(len(p.split()) == 1 for p in parts[:-1]):
+        parts = [f"{p} {tail[-1]}" for p in parts[:-1]] + [parts[-1]]
+    return tuple(dict.fromkeys(parts))
+
+
+def outline(subject: str, seconds: list[float], audience: str | None) -> Explainer:
+    """An honest outline from the ask's own words: it names the topic and its terms, and invents nothing."""
+    topic, asked_for = split_audience(_EXPLAIN_WORDS.sub("", subject).strip() or subject)
+    terms = key_terms(topic)
+    title = topic[:1].upper() + topic[1:]
+    middle = [f"First, {terms[0]}." if len(terms) > 1 else f"{title}."]
+    middle += [f"Next, {term}." for term in terms[1:]]
+    if len(terms) > 1:
+        middle.append(f"{' and '.join(terms)}, side by side.".capitalize())
+    lines = [f"{title}."]
+    count = len(seconds)
+    if count == 2:
+        lines.append(f"That was {topic}.")
+    elif count > 2:
+        body = count - 2
+        lines += [
+            middle[i % len(middle)] if i < len(middle) else f"Look again: {terms[i % len(terms)]}."
+            for i in range(body)
+        ]
+        lines.append(f"That was {topic}.")
+    script = tuple(shorten(line, s) for line, s in zip(lines, seconds, strict=True))
+    goal = f"Tell {' and '.join(terms)} apart." if len(terms) > 1 else f"Recognise {topic}."
+    return Explainer(
+        script=script,
+        key_terms=terms,
+        goal=goal,
+        audience=audience or asked_for,
+        language="en",
+        outline_only=True,
+    )
+
+
+def _outline_picture(index: int, count: int, explainer: Explainer) -> str:
+    """What an outline shot shows: its line as a labelled diagram (the animatic draws the words)."""
+    line = explainer.script[index].rstrip(".…") if index < len(explainer.script) else ""
+    if index == 0:
+        return f"Title card introducing {line.lower() if line else 'the topic'}"
+    if index == count - 1:
+        return f"Summary frame recapping {', '.join(explainer.key_terms)}"
+    return f"Labelled diagram: {line}" if line else "Labelled diagram"

@@ -265,6 +265,8 @@ async def _postprocess(ctx: RenderContext, render: Render, request: VideoRequest
         cost_actual=render.cost_actual,
         qc_findings=render.qc_findings,
         provenance=render.provenance_digest,
+        attachments=[str(path) for path in processed.attachments],
+        notes=list(processed.notes),
     )
     async with ctx.uow.transaction() as tx:
         await ctx.move(tx, render, request, ready)

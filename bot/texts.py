@@ -261,3 +261,51 @@ def chain_broken(index: int, previous: int) -> str:
 NOT_A_CUT = "This clip is a single shot; use Regenerate or Edit prompt for it."
 VARIANT_CUTS = "Variants of a multi-shot cut are not offered yet: ask for one cut, or a shorter clip."
 OLDER_CUT = "A newer cut of this brief was posted since; decide on the newest one."
+
+
+# ------------------------------------------------------------------------- explainers
+
+NO_SCRIPT = "This request has no narration script to edit (it is not an explainer)."
+EMPTY_SCRIPT = "The script can't be empty. Write what the narrator says, one line per shot."
+OUTLINE_ONLY = (
+    "ℹ️ This script is an outline made from your own words, not an explanation: writing a real "
+    "script (with facts) needs the AI prompt writer (set OPENAI_API_KEY). "
+    "Press Edit script to write it yourself."
+)
+
+
+def bad_captions(value: str) -> str:
+    return f"`--captions {value}` must be burn, off, on or a language such as es or zh-CN."
+
+
+def script_shortened(shots: Sequence[int]) -> str:
+    listed = ", ".join(str(s) for s in shots)
+    return f"✂️ The script was too long for the clip, so I shortened shot {listed} to fit."
+
+
+def script_too_long(needs: float, seconds: int) -> str:
+    return (
+        f"The script needs about {needs:.0f} s of speech but the clip is {seconds} s. "
+        f"Shall I make it longer (reply `--seconds {max(seconds + 5, round(needs * 1.15))}`) "
+        "or cover fewer points?"
+    )
+
+
+def no_translation(language: str) -> str:
+    return (
+        f"ℹ️ Captions in {language} need the AI prompt writer to translate them (set OPENAI_API_KEY); "
+        "the captions are in the script's language."
+    )
+
+
+def machine_translated(language: str) -> str:
+    return f"🌐 Captions in {language} are machine-translated."
+
+
+def no_voice(language: str) -> str:
+    return f"🔇 No voice speaks {language}, so this clip has captions only."
+
+
+NARRATION_FAILED = (
+    "🔇 The narration could not be made this time, so this clip has captions only. Retry narration?"
+)

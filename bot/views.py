@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot import texts
 from bot.domain import Brief, Plan, Render, RenderStatus, VideoRequest
+from bot.explainers import script_form_text
 from bot.messages import Action, Button, Field, Form, FormField, Message, Style
 from bot.texts import money
 from bot.usecases.queries import OpenRequest, UsageLine
@@ -15,6 +17,9 @@ HELP_TEXT = (
     "• `/video <what you want>`: e.g. `/video a 12s product demo of our steel water bottle, vertical`\n"
     "• options: `--seconds 8`, `--aspect 16:9|9:16|1:1` (or say vertical / square), "
     "`--provider NAME`, `--model NAME`, `--variants 1-4`, `--quality standard|high`\n"
+    '• explainers: `/video explain laminar vs turbulent flow --audience "age 14" --seconds 30` '
+    "writes a narration script (shown first, **Edit script** to change it), reads it aloud and "
+    "captions it; `--captions burn|off|es` burns captions in, leaves them out, or translates them\n"
     "• `/video status`: your open requests · `/video usage`: your spend this month · "
     "`/video cancel`: cancel your latest open request\n"
     "A team lead approves each clip with **Approve**; **Regenerate**, **Edit prompt** and **Reject** "
@@ -50,12 +55,14 @@ def brief_message(brief: Brief, plan: Plan, request: VideoRequest, *, awaiting: 
         buttons = (
             Button("Render", Action.RENDER, request.id, Style.PRIMARY),
             Button("Edit prompt", Action.EDIT, request.id),
+            *((Button("Edit script", Action.EDIT_SCRIPT, request.id),) if brief.explainer else ()),
             Button("Cancel", Action.CANCEL, request.id, Style.DANGER),
         )
     note = f"\n_Change: {brief.note}_" if brief.note else ""
     return Message(
         text=f"📝 Brief v{brief.version}",
-        body=f"*Your ask:* {request.raw_text}\n*Prompt:* {brief.prompt}\n*Shot list:*\n{shots}{note}",
+        body=f"*Your ask:* {request.raw_text}\n*Prompt:* {brief.prompt}\n*Shot list:*\n{shots}{note}"
+        + script_section(brief, request),
         fields=fields,
         buttons=buttons,
         context=(
@@ -63,6 +70,39 @@ def brief_message(brief: Brief, plan: Plan, request: VideoRequest, *, awaiting: 
         )
         + f" Refined by {brief.refiner}.",
     )
+
+
+def script_section(brief: Brief, request: VideoRequest) -> str:
+    """An explainer's words, shown before anything is rendered so a teacher can correct them."""
+    explainer = brief.explainer
+    if explainer is None:
+        return ""
+    lines = "\n".join(
+        f"{i}. ({s.seconds:g}s) {line or '—'}"
+        for i, (s, line) in enumerate(zip(brief.shots, explainer.script, strict=False), start=1)
+    )
+    parts = [f"\n*Narration script* ({explainer.language}):\n{lines}"]
+    if explainer.key_terms:
+        parts.append(f"*Key terms:* {', '.join(explainer.key_terms)}")
+    if explainer.goal:
+        parts.append(f"*Learning goal:* {explainer.goal}")
+    if explainer.audience:
+        parts.append(f"*For:* {explainer.audience}")
+    captions = request.options.captions or "on"
+    if captions == "off":
+        parts.append("*Captions:* off")
+    elif captions == "burn":
+        parts.append("*Captions:* burned in, and as .vtt/.srt files")
+    elif captions != "on":
+        if explainer.translation is not None:
+            parts.append(f"*Captions:* {explainer.language}, and {captions} " + "(machine-translated)")
+        else:
+            parts.append(texts.no_translation(captions))
+    if explainer.shortened:
+        parts.append(texts.script_shortened(explainer.shortened))
+    if explainer.outline_only:
+        parts.append(texts.OUTLINE_ONLY)
+    return "\n".join(parts)
 
 
 def status_message(render: Render, *, position: int | None = None, note: str = "") -> Message:
@@ -93,7 +133,13 @@ def status_message(render: Render, *, position: int | None = None, note: str = "
     )
 
 
-def clip_message(render: Render, brief: Brief, request: VideoRequest, disclosure: str = "") -> Message:
+def clip_message(
+    render: Render,
+    brief: Brief,
+    request: VideoRequest,
+    disclosure: str = "",
+    notes: Sequence[str] = (),
+) -> Message:
     fields = [
         Field("Provider", f"{render.provider} · {render.model}"),
         Field("Length", f"{render.seconds}s"),
@@ -103,9 +149,12 @@ def clip_message(render: Render, brief: Brief, request: VideoRequest, disclosure
             "Version", f"v{brief.version}" + (f" · variant {render.variant}" if render.variant > 1 else "")
         ),
     ]
-    body = ""
-    if render.qc_findings:
-        body = "\n".join(f"⚠ {finding}" for finding in render.qc_findings)
+    body = "\n".join([*(f"⚠ {finding}" for finding in render.qc_findings), *notes])
+    script_button = (
+        (Button("Edit script", Action.EDIT_SCRIPT, request.id, render_id=render.id),)
+        if brief.explainer
+        else ()
+    )
     return Message(
         text=f"🎬 Your clip is ready for review (v{brief.version})",
         body=body,
@@ -114,6 +163,7 @@ def clip_message(render: Render, brief: Brief, request: VideoRequest, disclosure
             Button("Approve", Action.APPROVE, request.id, Style.PRIMARY, render.id),
             Button("Regenerate", Action.REGENERATE, request.id, render_id=render.id),
             Button("Edit prompt", Action.EDIT, request.id, render_id=render.id),
+            *script_button,
             Button("Reject", Action.REJECT, request.id, Style.DANGER, render.id),
         ),
         # The workspace's disclosure goes with every clip, so a forwarded screenshot still says it.
@@ -186,6 +236,26 @@ def edit_form(request: VideoRequest, brief: Brief | None, render_id: str | None 
         request_id=request.id,
         render_id=render_id,
         fields=(FormField("prompt", "Prompt", current[:3000], multiline=True),),
+        submit_label="Save",
+    )
+
+
+def edit_script_form(brief: Brief, render_id: str | None = None) -> Form:
+    """Edit script: the narration as one numbered line per shot."""
+    assert brief.explainer is not None
+    return Form(
+        title="Edit script",
+        action=Action.EDIT_SCRIPT,
+        request_id=brief.request_id,
+        render_id=render_id,
+        fields=(
+            FormField(
+                "script",
+                f"Narration, one line per shot ({len(brief.shots)} shots)",
+                script_form_text(brief.explainer.script)[:3000],
+                multiline=True,
+            ),
+        ),
         submit_label="Save",
     )
 

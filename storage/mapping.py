@@ -20,6 +20,7 @@ from bot.domain import (
     VideoRequest,
 )
 from bot.domain_events import DomainEvent, restore
+from bot.explainers import Explainer
 from bot.policy import budget_key
 
 Row = Mapping[Any, Any]  # a RowMapping, or a plain dict (outbox documents)
@@ -78,6 +79,7 @@ def brief_values(brief: Brief) -> dict[str, Any]:
         "note": brief.note,
         "digest": brief.digest,
         "plan": brief.plan.to_dict() if brief.plan else None,
+        "explainer": brief.explainer.to_dict() if brief.explainer else None,
         "created_at": brief.created_at,
     }
 
@@ -100,6 +102,7 @@ def to_brief(row: Row) -> Brief:
         refiner=row["refiner"],
         note=row["note"],
         plan=Plan.from_dict(row["plan"]) if row["plan"] else None,
+        explainer=Explainer.from_dict(row["explainer"]) if row.get("explainer") else None,
         created_at=row["created_at"],
     )
 

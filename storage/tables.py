@@ -81,6 +81,7 @@ class BriefRow(SQLModel, table=True):
     note: str = ""
     digest: str = Field(max_length=64)
     plan: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    explainer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = _ts(nullable=False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ class Posted:
     clip: Path | None = None
     private_to: str | None = None
     updates: list[Message] = field(default_factory=list)
+    attachments: tuple[Path, ...] = ()  # captions that went with a clip
 
 
 class ConsoleChat:
@@ -89,16 +91,24 @@ class ConsoleChat:
         self._print(message, "  ↻ ")
 
     async def upload_clip(
-        self, target: ReplyTarget, clip: Path, message: Message, *, key: str | None = None
+        self,
+        target: ReplyTarget,
+        clip: Path,
+        message: Message,
+        *,
+        key: str | None = None,
+        attachments: Sequence[Path] = (),
     ) -> str:
         if key and key in self._keys:
             return self._keys[key]
         ref = self._ref()
-        self.posts[ref] = Posted(ref, "clip", message, clip=clip)
+        self.posts[ref] = Posted(ref, "clip", message, clip=clip, attachments=tuple(attachments))
         if key:
             self._keys[key] = ref
         self._print(message, "  ↳ ")
         self.console.print(f"  📎 {clip}")
+        for path in attachments:
+            self.console.print(f"  📎 {path}")
         return ref
 
     async def notify(self, target: ReplyTarget, user_id: str, message: Message) -> None:

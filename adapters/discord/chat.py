@@ -16,6 +16,7 @@ import hashlib
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -140,14 +141,23 @@ class DiscordChat:
         self.remember_buttons(ref, buttons, disabled=disabled)
 
     async def upload_clip(
-        self, target: ReplyTarget, clip: Path, message: Message, *, key: str | None = None
+        self,
+        target: ReplyTarget,
+        clip: Path,
+        message: Message,
+        *,
+        key: str | None = None,
+        attachments: Sequence[Path] = (),
     ) -> str:
-        """Attach the MP4; over the upload limit, attach a re-encode that fits, else link it."""
+        """Attach the MP4 and its captions; over the upload limit, a re-encode that fits, else a link."""
         limit = self.upload_limit(target)
         size = (await asyncio.to_thread(clip.stat)).st_size
-        if size <= limit:
+        extra = tuple(attachments)
+        if size + sum([(await asyncio.to_thread(p.stat)).st_size for p in extra]) <= limit:
             try:
-                return await self._send(target, render(message), message.buttons, key=key, file=clip)
+                return await self._send(
+                    target, render(message), message.buttons, key=key, file=clip, extra=extra
+                )
             except discord.HTTPException as exc:
                 if not _too_large(exc):
                     raise
@@ -222,13 +232,16 @@ class DiscordChat:
         *,
         key: str | None = None,
         file: Path | None = None,
+        extra: Sequence[Path] = (),
     ) -> str:
         where = self._messageable(target)
         kwargs = rendered.send_kwargs()
         if key:
             # Discord drops a second message with the same nonce from the same author (enforce_nonce).
             kwargs["nonce"] = nonce_of(key)
-        if file is not None:
+        if file is not None and extra:  # the clip and its captions in one message
+            kwargs["files"] = [discord.File(p, filename=p.name) for p in (file, *extra)]
+        elif file is not None:
             kwargs["file"] = discord.File(file, filename=file.name)
         sent = await where.send(**kwargs)
         ref = message_ref(where.id, sent.id)

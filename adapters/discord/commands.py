@@ -23,7 +23,7 @@ from discord import app_commands
 from adapters.discord.events import video_options
 from adapters.discord.handlers import InteractionHandlers
 from bot.events import Subcommand
-from bot.options import MAX_VARIANTS
+from bot.options import MAX_AUDIENCE_CHARS, MAX_VARIANTS
 from bot.planner import ProviderRouter
 from bot.text_input import MAX_TEXT_CHARS
 
@@ -94,8 +94,17 @@ def video_command(
         aspect: str | None = None,
         provider: str | None = None,
         variants: app_commands.Range[int, 1, MAX_VARIANTS] | None = None,
+        audience: app_commands.Range[str, 1, MAX_AUDIENCE_CHARS] | None = None,
+        captions: app_commands.Range[str, 2, 20] | None = None,
     ) -> None:
-        options = video_options(seconds=seconds, aspect=aspect, provider=provider, variants=variants)
+        options = video_options(
+            seconds=seconds,
+            aspect=aspect,
+            provider=provider,
+            variants=variants,
+            audience=audience,
+            captions=captions,
+        )
         await handlers.video(interaction, prompt, options)
 
     callback = app_commands.describe(
@@ -104,6 +113,8 @@ def video_command(
         aspect="The clip's shape",
         provider="Which video model renders it",
         variants="How many takes to render side by side",
+        audience="Explainers: who it is for, e.g. age 14",
+        captions="Explainers: burn (into the picture), off, or a language to translate to, e.g. es",
     )(video)
     callback = app_commands.choices(
         seconds=_choices([(f"{s} seconds", s) for s in choices.seconds]),

@@ -44,10 +44,17 @@ def video_options(
     aspect: str | None = None,
     provider: str | None = None,
     variants: int | None = None,
+    audience: str | None = None,
+    captions: str | None = None,
 ) -> RequestOptions:
     """``/video``'s typed options as the core's options: typed in, typed through, never text."""
     return RequestOptions(
-        seconds=seconds, aspect=aspect or None, provider=provider or None, variants=variants or 1
+        seconds=seconds,
+        aspect=aspect or None,
+        provider=provider or None,
+        variants=variants or 1,
+        audience=audience or None,
+        captions=captions or None,
     )
 
 

@@ -83,7 +83,7 @@ def speech_synthesizer(
 ) -> SpeechSynthesizer:
     """The narration engine: ``espeak`` (keyless, offline), ``openai`` (``client`` is an
     ``AsyncOpenAI``), or ``auto`` (OpenAI when a client is given, else eSpeak NG)."""
-    if engine not in ("auto", "espeak", "openai"):
+    if engine not in ("auto", "espeak", "openai"):  # "off" is decided by build_speech
         raise ValueError(f"unknown speech engine {engine!r}: use auto, espeak or openai")
     if engine == "espeak" or (engine == "auto" and client is None):
         return EspeakSynthesizer()
@@ -92,6 +92,24 @@ def speech_synthesizer(
     from adapters.media.speech_openai import MODEL, VOICE, OpenAISpeech  # openai is an optional extra
 
     return OpenAISpeech(client, model=model or MODEL, voice=voice or VOICE, instructions=instructions)
+
+
+def build_speech(settings: Settings) -> SpeechSynthesizer | None:
+    """The narration engine the settings ask for (``CLIPDESK_SPEECH``); ``None`` when it is off."""
+    if settings.speech == "off":
+        return None
+    client = None
+    if settings.speech in ("auto", "openai") and settings.openai_api_key:
+        from adapters.llm.factory import llm_client  # openai is an optional extra
+
+        client = llm_client(settings)
+    return speech_synthesizer(
+        settings.speech,
+        client=client,
+        model=settings.speech_model,
+        voice=settings.speech_voice,
+        instructions=settings.speech_instructions,
+    )
 
 
 def postprocessor(
@@ -127,6 +145,7 @@ def postprocessor(
         audio_for=wants_audio,
         source_type_for=source_types(providers),
         keep_original=keep_originals,
+        speech=build_speech(settings),
     )
 
 

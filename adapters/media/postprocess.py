@@ -26,9 +26,12 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from adapters.media.cut import CutJob, ProcessedCut, finish_cut
+from adapters.media.explained import ExplainerTrack, explain, finish_explainer
 from adapters.media.provenance import (
+    Ingredient,
     ProvenanceFacts,
     SignedClip,
     SignerConfig,
@@ -38,6 +41,7 @@ from adapters.media.provenance import (
     write_sidecar,
 )
 from adapters.media.qc import QcLimits, QcReport, inspect_clip
+from adapters.media.speech import SpeechSynthesizer
 from adapters.media.watermark import (
     DEFAULT_TEXT,
     PREVIEW_TEXT,
@@ -92,8 +96,10 @@ class MediaPostProcessor:
         keep_original: bool = False,
         qc_limits: QcLimits | None = None,
         executor: concurrent.futures.Executor | None = None,
+        speech: SpeechSynthesizer | None = None,
     ) -> None:
         self.output_dir = Path(output_dir)
+        self.speech = speech  # narrates explainer briefs; None: explainers get captions only
         self._clip_path = clip_path or (lambda render: self.output_dir / f"{render.id}.mp4")
         self.watermark: Watermark | None = None
         self.preview_mark: Watermark | None = None
@@ -119,8 +125,16 @@ class MediaPostProcessor:
     async def process(self, render: Render, brief: Brief, request: VideoRequest, clip: Path) -> ProcessedClip:
         """Run :meth:`process_now` in the pool."""
         loop = asyncio.get_running_loop()
-        work = functools.partial(self.process_now, render, brief, request, clip)
-        return await loop.run_in_executor(self._pool(), work)
+        track = None
+        if brief.explainer is not None and await asyncio.to_thread(clip.exists):
+            # the voice is made first (a TTS API is I/O); mixing happens in the one pool pass
+            track = await explain(brief, request, render, self.speech, self._work_dir(render))
+        work = functools.partial(self.process_now, render, brief, request, clip, track)
+        try:
+            return await loop.run_in_executor(self._pool(), work)
+        finally:
+            if track is not None:
+                await asyncio.to_thread(shutil.rmtree, self._work_dir(render), True)
 
     async def process_cut(self, job: CutJob) -> ProcessedCut:
         """Finish a multi-shot cut (stitch + mark + narration + QC in one pass, C2PA, sidecar) in the pool."""
@@ -128,7 +142,17 @@ class MediaPostProcessor:
         work = functools.partial(finish_cut, job, watermark=mark, signer=self.signer, limits=self._limits)
         return await asyncio.get_running_loop().run_in_executor(self._pool(), work)
 
-    def process_now(self, render: Render, brief: Brief, request: VideoRequest, clip: Path) -> ProcessedClip:
+    def _work_dir(self, render: Render) -> Path:
+        return self.output_dir / ".narration" / render.id
+
+    def process_now(
+        self,
+        render: Render,
+        brief: Brief,
+        request: VideoRequest,
+        clip: Path,
+        track: ExplainerTrack | None = None,
+    ) -> ProcessedClip:
         """Mark and check, sign and file one clip (blocking); then drop the provider's copy.
 
         Raises:
@@ -146,7 +170,10 @@ class MediaPostProcessor:
         marked = final.with_name(f".{final.stem}.marked.mp4")
         staged = final.with_name(f".{final.stem}.staged.mp4")
         facts = provenance_facts(render, brief, request, source_type=source_type)
+        narrated = final.with_name(f".{final.stem}.narrated.mp4")
         signed: SignedClip | None = None
+        ingredients: list[Ingredient] = []
+        explained = None
         try:
             current = clip
             if mark is not None:
@@ -154,31 +181,41 @@ class MediaPostProcessor:
                 current = marked
             else:
                 report = self._checked(render, clip)
+            if track is not None:
+                explained = finish_explainer(track, current, narrated, final, seconds=report.seconds)
+                current = explained.clip
+                ingredients = list(explained.ingredients)
             if self.signer is not None:
-                signed = sign_clip(current, staged, facts, self.signer)
+                signed = sign_clip(current, staged, facts, self.signer, ingredients)
             else:
                 shutil.copyfile(current, staged)
             os.replace(staged, final)  # the final name only ever holds a finished clip
         finally:
             marked.unlink(missing_ok=True)
             staged.unlink(missing_ok=True)
+            narrated.unlink(missing_ok=True)
         if signed is not None:
             signed = SignedClip(final, signed.manifest_label, signed.sha256)
-        extra = {
-            "qc": [asdict(f) for f in report.findings],
+        findings = [*report.findings, *(explained.findings if explained else ())]
+        extra: dict[str, Any] = {
+            "qc": [asdict(f) for f in findings],
             "qc_hard_failure": report.hard_failure,
             "seconds": report.seconds,
             "watermark": _watermark_facts(mark),
         }
-        write_sidecar(final, facts, signed, extra)
+        if explained is not None:
+            extra.update(explained.sidecar())
+        write_sidecar(final, facts, signed, extra, ingredients)
         if not self.keep_original and clip.resolve() != final.resolve():
             clip.unlink(missing_ok=True)  # one copy of each clip: the final one
         return ProcessedClip(
             path=final,
-            findings=report.messages,
+            findings=tuple(f.message for f in findings),
             hard_failure=report.hard_failure,
             provenance_digest=signed.sha256 if signed else sha256_file(final),
             seconds=report.seconds,
+            attachments=explained.attachments if explained else (),
+            notes=explained.notes if explained else (),
         )
 
     def mark_for(self, source_type: SourceType) -> Watermark | None:
@@ -275,6 +312,8 @@ def _filed_before(final: Path, render: Render) -> ProcessedClip | None:
         hard_failure=bool(data.get("qc_hard_failure")),
         provenance_digest=str(data["sha256"]),
         seconds=float(data.get("seconds", render.seconds)),
+        attachments=tuple(final.with_name(str(n)) for n in data.get("attachments") or ()),
+        notes=tuple(str(n) for n in data.get("notes") or ()),
     )
 
 

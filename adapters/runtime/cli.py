@@ -87,6 +87,10 @@ def demo(
     variants: Annotated[int | None, typer.Option(help="How many takes to render (1-4).")] = None,
     quality: Annotated[str | None, typer.Option(help="standard or high.")] = None,
     model: Annotated[str | None, typer.Option(help="The provider's model, e.g. sora-2-pro.")] = None,
+    audience: Annotated[str | None, typer.Option(help='Explainers: who it is for, e.g. "age 14".')] = None,
+    captions: Annotated[
+        str | None, typer.Option(help="Explainers: burn, off, or a language to translate captions to (es).")
+    ] = None,
 ) -> None:
     """Run one request end to end in this terminal and print the MP4's path last.
 
@@ -109,6 +113,8 @@ def demo(
         model=model,
         variants=variants or 1,
         quality=quality or "standard",
+        audience=audience,
+        captions=captions,
     )
 
     async def main() -> Path | None:

@@ -25,7 +25,11 @@ from bot.options import QUALITIES
 from bot.ports import Capabilities
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-MODES = {"refiner": ("auto", "offline", "openai"), "moderation": ("auto", "local", "openai")}
+MODES = {
+    "refiner": ("auto", "offline", "openai"),
+    "moderation": ("auto", "local", "openai"),
+    "speech": ("auto", "espeak", "openai", "off"),
+}
 
 
 class ConfigError(Exception):

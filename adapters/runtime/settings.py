@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     refiner_model: str = "gpt-4.1-mini"
     moderation: str = "auto"  # auto | local | openai
     moderation_model: str = "omni-moderation-latest"
+    # Explainer narration: auto (OpenAI audio.speech with a key, else eSpeak NG) | espeak | openai | off
+    speech: str = "auto"
+    speech_model: str = "gpt-4o-mini-tts"
+    speech_voice: str = "alloy"
+    speech_instructions: str | None = None
 
     # Google Veo
     gemini_api_key: str | None = Field(

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -135,7 +135,13 @@ class SlackChat:
         )
 
     async def upload_clip(
-        self, target: ReplyTarget, clip: Path, message: Message, *, key: str | None = None
+        self,
+        target: ReplyTarget,
+        clip: Path,
+        message: Message,
+        *,
+        key: str | None = None,
+        attachments: Sequence[Path] = (),
     ) -> str:
         """Upload the MP4 into the thread, then post the details and buttons under it.
 
@@ -154,7 +160,7 @@ class SlackChat:
             )
         elif not (key and key in self._uploaded):
             try:
-                await self._upload(target, clip, message)
+                await self._upload(target, clip, message, attachments)
             except (SlackApiError, SlackRequestError) as exc:
                 if not is_too_large(exc):
                     raise
@@ -251,15 +257,25 @@ class SlackChat:
         )
         return str(response.get("channel") or channel), str(response["ts"])
 
-    async def _upload(self, target: ReplyTarget, clip: Path, message: Message) -> None:
+    async def _upload(
+        self, target: ReplyTarget, clip: Path, message: Message, attachments: Sequence[Path] = ()
+    ) -> None:
         # files_upload_v2 reads a path synchronously; read it off the event loop instead.
         data = await asyncio.to_thread(clip.read_bytes)
         kwargs: dict[str, Any] = {}
         if target.thread:
             kwargs["thread_ts"] = target.thread
-        await self._uploads.files_upload_v2(
-            file=data, filename=clip.name, title=message.text, channel=target.channel, **kwargs
-        )
+        if not attachments:
+            await self._uploads.files_upload_v2(
+                file=data, filename=clip.name, title=message.text, channel=target.channel, **kwargs
+            )
+            return
+        # the clip and its captions as one upload, so they share one message in the thread
+        uploads = [{"content": data, "filename": clip.name, "title": message.text}]
+        for path in attachments:
+            content = await asyncio.to_thread(path.read_bytes)
+            uploads.append({"content": content, "filename": path.name, "title": _caption_title(path)})
+        await self._uploads.files_upload_v2(file_uploads=uploads, channel=target.channel, **kwargs)
 
     def _link(self, clip: Path) -> str | None:
         if self.link_for is None:
@@ -278,3 +294,11 @@ class SlackChat:
             while len(memory) > _KEYS_KEPT:
                 memory.popitem(last=False)
         return value
+
+
+def _caption_title(path: Path) -> str:
+    """ "rnd_1.es.vtt" → "Captions (es, WebVTT)"."""
+    parts = path.name.split(".")
+    language = parts[-2] if len(parts) >= 3 else ""
+    kind = {"vtt": "WebVTT", "srt": "SRT"}.get(parts[-1], parts[-1])
+    return f"Captions ({language}, {kind})" if language else f"Captions ({kind})"

@@ -10,6 +10,7 @@ from bot.ports.llm import (
     Moderator,
     PromptRefiner,
     RefineInput,
+    ScriptTranslator,
 )
 from bot.ports.media import (
     ApprovalSealer,
@@ -80,6 +81,7 @@ __all__ = [
     "RenderSpec",
     "RequestFilter",
     "RequestRepo",
+    "ScriptTranslator",
     "ShotTake",
     "SourceType",
     "Tier",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -33,9 +34,18 @@ class ChatPort(Protocol):
     async def update(self, target: ReplyTarget, ref: str, message: Message) -> None: ...
 
     async def upload_clip(
-        self, target: ReplyTarget, clip: Path, message: Message, *, key: str | None = None
+        self,
+        target: ReplyTarget,
+        clip: Path,
+        message: Message,
+        *,
+        key: str | None = None,
+        attachments: Sequence[Path] = (),
     ) -> str:
-        """Upload the MP4 into the thread with the message beside it; return the message ref."""
+        """Upload the MP4 into the thread with the message beside it; return the message ref.
+
+        ``attachments`` go with the clip (an explainer's .vtt and .srt captions).
+        """
         ...
 
     async def notify(self, target: ReplyTarget, user_id: str, message: Message) -> None:

@@ -27,6 +27,8 @@ class RefineInput:
     max_prompt_chars: int = 4000
     # A multi-shot cut: the length of each shot (lengths the model makes, summing to ``seconds``).
     shot_seconds: tuple[int, ...] = ()
+    explainer: bool = False  # write a narration script per shot, key terms and a learning goal
+    audience: str | None = None  # who the explainer is for ("age 14")
 
 
 @runtime_checkable
@@ -34,6 +36,15 @@ class PromptRefiner(Protocol):
     name: str
 
     async def refine(self, data: RefineInput) -> Brief | Clarification: ...
+
+
+@runtime_checkable
+class ScriptTranslator(Protocol):
+    """Translates an explainer's script line by line, for captions in another language."""
+
+    async def translate(self, lines: tuple[str, ...], *, source: str, target: str) -> tuple[str, ...]:
+        """The same number of lines, in ``target`` (a BCP 47 tag)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ class ProcessedClip:
     hard_failure: bool = False
     provenance_digest: str | None = None
     seconds: float = 0.0
+    attachments: tuple[Path, ...] = ()  # files that go with the clip into the thread (captions)
+    notes: tuple[str, ...] = ()  # what the thread should know about them ("captions only: …")
 
 
 class PostProcessor(Protocol):

@@ -10,7 +10,7 @@ from bot.content import ContentCheck
 from bot.domain import ReplyTarget
 from bot.planner import Planner
 from bot.policy import Policy
-from bot.ports.llm import PromptRefiner
+from bot.ports.llm import PromptRefiner, ScriptTranslator
 from bot.ports.media import Clock
 from bot.ports.storage import (
     AuditLog,
@@ -84,6 +84,8 @@ def build_usecases(
         policy_for=policy_for,
         clock=clock,
         offline_by_setup=offline_by_setup,
+        # the prompt writer translates scripts for captions when it can (the OpenAI refiner does)
+        translator=refiner if isinstance(refiner, ScriptTranslator) else None,
     )
     refining = Refining(
         writer=writer,

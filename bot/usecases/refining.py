@@ -76,6 +76,9 @@ class Refining:
             if payload.revision == "regenerate" and previous is not None:
                 await self.writer.regenerate(request, actor, previous)
                 return
+            if payload.revision == "script" and previous is not None and payload.script is not None:
+                await self.writer.rescript(request, actor, previous, tuple(payload.script))
+                return
             await self.writer.write(
                 request,
                 actor,

@@ -76,6 +76,7 @@ class Revise:
                 instruction=command.instruction,
                 options=options.to_dict() if options else None,
                 previous_brief_id=previous.id if previous else None,
+                script=list(command.script) if command.script is not None else None,
             ),
             caller.user_id,
             at=self.clock.now(),
@@ -107,7 +108,7 @@ class Revise:
         actor = command.caller.actor
         if (
             request.status != R.IN_REVIEW
-            or command.revision != Revision.EDIT
+            or command.revision not in (Revision.EDIT, Revision.SCRIPT)
             or actor.user_id == request.requester
         ):
             return None
@@ -120,7 +121,7 @@ class Revise:
             Decision.CHANGES_REQUESTED,
             actor.user_id,
             actor.mention,
-            reason=command.text or command.instruction or "",
+            reason=command.text or command.instruction or ("script edited" if command.script else ""),
             created_at=self.clock.now(),
         )
 

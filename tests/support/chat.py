@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ class Said:
     user: str | None = None
     clip: Path | None = None
     updates: list[Message] = field(default_factory=list)
+    attachments: tuple[Path, ...] = ()
 
 
 class RecordingChat:
@@ -54,12 +56,19 @@ class RecordingChat:
         self._by_ref[ref].updates.append(message)
 
     async def upload_clip(
-        self, target: ReplyTarget, clip: Path, message: Message, *, key: str | None = None
+        self,
+        target: ReplyTarget,
+        clip: Path,
+        message: Message,
+        *,
+        key: str | None = None,
+        attachments: Sequence[Path] = (),
     ) -> str:
         if self.fail_uploads:
             self.fail_uploads -= 1
             raise ConnectionError("upload failed")
-        return self._add(Said("clip", target, message, f"c{next(self._ids)}", clip=clip))
+        said = Said("clip", target, message, f"c{next(self._ids)}", clip=clip, attachments=tuple(attachments))
+        return self._add(said)
 
     async def notify(self, target: ReplyTarget, user_id: str, message: Message) -> None:
         self._add(Said("notice", target, message, f"n{next(self._ids)}", user=user_id))
