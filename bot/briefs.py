@@ -101,6 +101,7 @@ class BriefWriter:
             shot_seconds=plan.shot_seconds,
             explainer=is_explainer_ask(request.raw_text)
             or request.options.audience is not None
+            or request.options.captions is not None
             or bool(previous and previous.explainer),
             audience=request.options.audience,
         )

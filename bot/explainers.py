@@ -20,10 +20,10 @@ WORDS_PER_SECOND = 2.5  # 150 words a minute: unhurried, for pupils and second-l
 CJK_CHARS_PER_SECOND = 4.0  # Chinese and Japanese are read and spoken by the character
 LEAD_IN, TAIL = 0.25, 0.2  # quiet before and after each shot's line (as the narration mixer places it)
 CAPTION_MODES = ("on", "burn", "off")  # files beside the clip; files + burned in; none
+# The verb, not the noun: "explain X" asks for the words too; "an explainer of X" stays a picture
+# (storyboard) unless --audience or --captions asks for the words.
 _EXPLAIN_LEAD = re.compile(
-    r"^\s*(?:please\s+)?(?:(?:can|could)\s+you\s+)?(?:(?:make|create|give\s+me|i\s+need|i\s+want)\s+)?"
-    r"(?:(?:a|an)\s+)?(?:short\s+|quick\s+|simple\s+)?(?:explain(?:er)?|teach(?:\s+me)?)\b",
-    re.IGNORECASE,
+    r"^\s*(?:please\s+)?(?:(?:can|could)\s+you\s+)?(?:explain|teach(?:\s+me)?)\b", re.IGNORECASE
 )
 
 
@@ -116,7 +116,7 @@ class Pacing:
 
 
 def is_explainer_ask(text: str) -> bool:
-    """An ask that opens with "explain …" (or "an explainer of …", "teach me …")."""
+    """An ask that opens with the verb: "explain …", "teach me …", "can you explain …"."""
     return bool(_EXPLAIN_LEAD.match(text))
 
 

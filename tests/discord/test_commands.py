@@ -39,12 +39,16 @@ async def test_commands_sync_to_the_configured_guild_with_choices_from_the_provi
 
     video = fake.command("video", fake.guild.id)
     options = options_of(video)
-    assert list(options) == ["prompt", "seconds", "aspect", "provider", "variants"]
+    assert list(options) == ["prompt", "seconds", "aspect", "provider", "variants", "audience", "captions"]
     assert options["prompt"]["required"] is True and options["prompt"]["type"] == 3
     assert [c["value"] for c in options["seconds"]["choices"]] == [2, 4, 8, 12]  # FileJobProvider's durations
     assert [c["value"] for c in options["aspect"]["choices"]] == ["16:9", "1:1", "9:16"]
     assert [c["value"] for c in options["provider"]["choices"]] == ["filejob"]
     assert (options["variants"]["min_value"], options["variants"]["max_value"]) == (1, 4)
+    assert options["audience"]["type"] == 3 and options["audience"]["max_length"] == 80
+    assert (
+        options["captions"]["type"] == 3 and "choices" not in options["captions"]
+    )  # burn, off or a language
 
 
 async def test_without_guild_ids_commands_sync_globally(
