@@ -135,6 +135,8 @@ async def _stitch(ctx: RenderContext, render: Render, request: VideoRequest, bri
         cost_actual=render.cost_actual,
         qc_findings=render.qc_findings,
         provenance=render.provenance_digest,
+        attachments=[str(path) for path in processed.attachments],  # an explainer's captions
+        notes=list(processed.notes),
     )
     async with ctx.uow.transaction() as tx:
         await ctx.move(tx, render, request, ready)

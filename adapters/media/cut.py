@@ -58,6 +58,8 @@ class CutJob:
     narration: Narration | None = None
     language: str = "en"
     machine_translated: bool = False
+    burn_captions: bool = False  # draw the narration's captions into the picture (--captions burn)
+    write_captions: bool = True  # .vtt/.srt beside the cut (not with --captions off)
     shot_facts: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)  # provider, model, seed, cost
 
 
@@ -93,6 +95,7 @@ def finish_cut(
         crossfade=job.crossfade,
         watermark=watermark,
         narration=narration.voices if narration else (),
+        captions=tuple(narration.cues()) if narration and job.burn_captions else (),
         qc_limits=limits or QcLimits(),
     )
     try:
@@ -110,7 +113,7 @@ def finish_cut(
     cut = replace(cut, path=job.dest)
     findings = _findings(job, cut)
     captions = None
-    if narration is not None and narration.lines:
+    if narration is not None and narration.lines and job.write_captions:
         cues = narration.cues()
         findings += check_captions(cues, cut.seconds)
         stem = job.dest.with_suffix("")

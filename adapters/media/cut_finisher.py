@@ -9,7 +9,9 @@ previous shot's last frame, which :meth:`CutMediaFinisher.last_frame` writes as 
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -17,8 +19,9 @@ from PIL import Image
 
 from adapters.media.cut import CutJob
 from adapters.media.encoding import reason_of
+from adapters.media.explained import explain, translated_captions
 from adapters.media.postprocess import MediaPostProcessor, provenance_facts
-from adapters.media.stitch import ShotClip, ShotUnusable
+from adapters.media.stitch import ShotClip, ShotUnusable, StitchOptions, planned_spans
 from bot import texts
 from bot.domain import Brief, Render, VideoRequest
 from bot.errors import MediaError
@@ -46,9 +49,15 @@ class CutMediaFinisher:
         crossfade: float = 0.0,
     ) -> ProcessedClip:
         facts = provenance_facts(render, brief, request, source_type=self.source_type_for(render))
+        clips = tuple(ShotClip(s.path, s.index, s.seconds, s.continues) for s in shots)
+        track = None
+        workdir = self.clip_path(render).parent / ".narration" / render.id
+        if brief.explainer is not None:  # narrate each shot of the cut where the stitch will put it
+            spans = planned_spans(clips, StitchOptions(crossfade=crossfade))
+            track = await explain(brief, request, render, self.post.speech, workdir, spans)
         job = CutJob(
             facts=facts,
-            shots=tuple(ShotClip(s.path, s.index, s.seconds, s.continues) for s in shots),
+            shots=clips,
             dest=self.clip_path(render),
             seconds=float(sum(s.seconds for s in shots)),
             shot_agents={s.index: f"{s.provider}/{s.model}" for s in shots},
@@ -65,16 +74,39 @@ class CutMediaFinisher:
             },
             crossfade=crossfade,
         )
+        if track is not None:
+            job = replace(
+                job,
+                narration=track.narration,
+                language=track.language,
+                burn_captions=track.captions == "burn",
+                write_captions=track.captions != "off",
+            )
         try:
             done = await self.post.process_cut(job)
         except ShotUnusable as exc:
             raise MediaError(texts.shot_unusable(exc.index, exc.reason)) from exc
+        finally:
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+        attachments: tuple[Path, ...] = ()
+        notes: tuple[str, ...] = ()
+        if track is not None:
+            notes = track.notes
+            if done.captions is not None:
+                attachments = (done.captions.vtt, done.captions.srt)
+                stem = done.path.with_suffix("")
+                translated = await asyncio.to_thread(translated_captions, track, stem)
+                if translated is not None:
+                    attachments += (translated.vtt, translated.srt)
+                    notes += (texts.machine_translated(translated.language),)
         return ProcessedClip(
             path=done.path,
             findings=done.findings,
             hard_failure=done.hard_failure,
             provenance_digest=done.provenance_digest,
             seconds=done.seconds,
+            attachments=attachments,
+            notes=notes,
         )
 
     async def last_frame(self, clip: Path, dest: Path) -> Path:

@@ -88,12 +88,18 @@ async def explain(
     render: Render,
     speech: SpeechSynthesizer | None,
     workdir: Path,
+    spans: tuple[ShotSpan, ...] | None = None,
 ) -> ExplainerTrack:
-    """Speak ``brief``'s script, one line per shot, placed at the shots of ``render``'s clip."""
+    """Speak ``brief``'s script, one line per shot, placed at the shots of ``render``'s clip.
+
+    ``spans``: where the shots sit (a cut's planned spans); by default the brief's timing
+    scaled to the render's length (a provider's nearest length).
+    """
     explainer = brief.explainer
     assert explainer is not None
-    scale = render.seconds / brief.seconds if brief.seconds else 1.0  # a provider's nearest length
-    spans = spans_of([s.seconds * scale for s in brief.shots])
+    if spans is None:
+        scale = render.seconds / brief.seconds if brief.seconds else 1.0
+        spans = spans_of([s.seconds * scale for s in brief.shots])
     script = [ScriptLine(i, line) for i, line in enumerate(explainer.script, start=1) if i <= len(spans)]
     captions = request.options.captions or "on"
     notes: list[str] = []
@@ -150,19 +156,10 @@ def finish_explainer(
     stem = final.with_suffix("")
     if track.captions != "off" and cues:
         written.append(write_captions(cues, stem, language=track.language))
-        if track.translation is not None:
-            lines = track.translation.lines
-            timed = [
-                TimedLine(line.shot, lines[line.shot - 1], line.start, line.end)
-                for line in narration.lines
-                if line.shot <= len(lines) and lines[line.shot - 1].strip()
-            ]
-            translated = write_captions(
-                cues_for(timed), stem, language=track.translation.language, machine_translated=True
-            )
-            _mark_machine_translated(translated.vtt)
+        translated = translated_captions(track, stem)
+        if translated is not None:
             written.append(translated)
-            notes.append(texts.machine_translated(track.translation.language))
+            notes.append(texts.machine_translated(translated.language))
     ingredients = tuple(
         Ingredient(
             speech.path, f"narration of shot {voice.shot}", "audio/wav", speech.source_type, speech.engine
@@ -171,6 +168,24 @@ def finish_explainer(
     )
     lufs = loudness.integrated if loudness is not None else None
     return Explained(clip, tuple(findings), ingredients, tuple(written), tuple(notes), lufs, track)
+
+
+def translated_captions(track: ExplainerTrack, stem: Path) -> Captions | None:
+    """The translation's captions, timed like the script's lines, marked machine-translated."""
+    if track.translation is None or track.captions == "off":
+        return None
+    lines = track.translation.lines
+    timed = [
+        TimedLine(line.shot, lines[line.shot - 1], line.start, line.end)
+        for line in track.narration.lines
+        if line.shot <= len(lines) and lines[line.shot - 1].strip()
+    ]
+    if not timed:
+        return None
+    language = track.translation.language
+    translated = write_captions(cues_for(timed), stem, language=language, machine_translated=True)
+    _mark_machine_translated(translated.vtt)
+    return translated
 
 
 def _mark_machine_translated(vtt: Path) -> None:

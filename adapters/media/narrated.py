@@ -18,19 +18,14 @@ from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image
 
+from adapters.media.burnin import CaptionBurner
 from adapters.media.captions import Cue
 from adapters.media.encoding import Demux, add_h264, planes_frame, reason_of, yuv_planes
-from adapters.media.fonts import load_fonts
 from adapters.media.loudness import Loudness
 from adapters.media.soundtrack import RATE, Soundtrack, load_voice, shot_sound
 from adapters.media.stitch import ShotSpan, VoiceLine
-from adapters.media.watermark import YuvMark
 from bot.errors import MediaError
-
-BAND = (0, 0, 0, 170)  # the band behind burned captions: legible on any picture
-TEXT_SHARE = 0.052  # caption text height as a share of the picture's height
 
 
 def spans_of(seconds: Sequence[float]) -> tuple[ShotSpan, ...]:
@@ -116,51 +111,14 @@ def _burn(
     time_base = video.time_base or Fraction(1, 90000)
     stream = add_h264(out, width, height, rate, time_base)
     video.thread_type = "AUTO"
-    overlays: dict[int, YuvMark] = {}
+    burner = CaptionBurner(cues, width, height)
     frames = 0
     for item in Demux(container, [video]):
         if not isinstance(item, av.VideoFrame):
             continue
         planes = yuv_planes(item)
-        at = float(item.time) if item.time is not None else frames / float(rate)
-        shown = next((i for i, cue in enumerate(cues) if cue.start <= at < cue.end), None)
-        if shown is not None:
-            if shown not in overlays:
-                overlays[shown] = caption_overlay(cues[shown].text, width, height)
-            overlays[shown].blend(planes, width, height)
+        burner.blend(planes, float(item.time) if item.time is not None else frames / float(rate))
         pts = item.pts if item.pts is not None else round(frames / float(rate) / float(time_base))
         out.mux(stream.encode(planes_frame(planes, pts, item.time_base or time_base)))
         frames += 1
     out.mux(stream.encode(None))
-
-
-def caption_image(text: str, width: int, height: int) -> tuple[Image.Image, list[tuple[str, int, int]]]:
-    """A cue drawn as the viewer sees it: white lines on a dark band, centred; and where each line went."""
-    fonts = load_fonts(max(14, round(height * TEXT_SHARE)), 600)
-    lines = [part for row in text.split("\n") for part in fonts.wrap(row, width * 0.86)]
-    pad = fonts.size // 2
-    band_w = min(width, round(max(fonts.measure(line) for line in lines)) + 2 * pad)
-    band_h = fonts.line_height * len(lines) + pad
-    image = Image.new("RGBA", (band_w, band_h), BAND)
-    placed = []
-    for i, line in enumerate(lines):
-        x = round((band_w - fonts.measure(line)) / 2)
-        y = pad // 2 + i * fonts.line_height
-        fonts.draw(image, (x, y), line)
-        placed.append((line, x, y))
-    return image, placed
-
-
-def caption_position(band: Image.Image, width: int, height: int) -> tuple[int, int]:
-    """Where a caption band goes: centred, above the bottom edge (and the watermark's row)."""
-    left = max(0, (width - band.width) // 2)
-    top = max(0, height - band.height - round(height * 0.09))
-    return left - left % 2, top - top % 2
-
-
-def caption_overlay(text: str, width: int, height: int) -> YuvMark:
-    """The cue as YUV planes to blend into frames (the watermark's blending, placed at the bottom)."""
-    band, _ = caption_image(text, width, height)
-    overlay = YuvMark(band, width, height, "bottom-left", height >= 720)
-    overlay.left, overlay.top = caption_position(band, width, height)
-    return overlay

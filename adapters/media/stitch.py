@@ -26,6 +26,8 @@ from typing import Any
 import av
 import numpy as np
 
+from adapters.media.burnin import CaptionBurner
+from adapters.media.captions import Cue
 from adapters.media.colour import ColourMatch, shot_stats
 from adapters.media.encoding import Demux, add_h264, planes_frame, reason_of, yuv_planes
 from adapters.media.loudness import Loudness
@@ -68,6 +70,7 @@ class StitchOptions:
     fps: Fraction | int | None = None  # default: the first shot's
     watermark: Watermark | None = None
     narration: tuple[VoiceLine, ...] = ()
+    captions: tuple[Cue, ...] = ()  # burned into the picture (explainers asked with --captions burn)
     duck_db: float = -12.0
     qc_limits: QcLimits = field(default_factory=QcLimits)
 
@@ -234,6 +237,7 @@ class _CutPass:
         self.mark = (
             YuvMark(render_mark(mark, *size), *size, str(mark.position), height >= 720) if mark else None
         )
+        self.burner = CaptionBurner(opts.captions, width, height) if opts.captions else None
         self.meter = FrameMeter(float(fps), self.limits)
         self.tail: deque[np.ndarray] = deque()  # the previous shot's last frames, waiting to fade
         self.frames = 0
@@ -293,6 +297,8 @@ class _CutPass:
         self.meter.add_plane(planes[:height], float(self.frames / self.fps))
         if self.mark is not None:
             self.mark.blend(planes, width, height)
+        if self.burner is not None:
+            self.burner.blend(planes, float(self.frames / self.fps))
         self.out.mux(self.stream.encode(planes_frame(planes, self.frames, 1 / self.fps)))
         self.frames += 1
 

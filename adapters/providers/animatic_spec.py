@@ -20,7 +20,7 @@ from bot.ports import RenderSpec
 
 NAME = "animatic"
 MODEL = "animatic-v1"
-DURATIONS = (4, 6, 8, 10, 12, 16, 20, 24, 30, 45, 60)  # explainers run longer than ads
+DURATIONS = (4, 6, 8, 10, 12, 16, 20)
 SIZES = {"16:9": "1280x720", "9:16": "720x1280", "1:1": "720x720"}
 HIGH_SIZES = {"16:9": "1920x1080", "9:16": "1080x1920", "1:1": "1080x1080"}
 MAX_PROMPT_CHARS = 4000

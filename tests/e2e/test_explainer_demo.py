@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -14,9 +15,7 @@ import pysubs2
 import pytest
 
 from adapters.media.provenance import read_provenance
-from bot.domain import Brief
-from bot.ports import RefineInput
-from bot.refiner import OfflineRefiner
+from bot.explainers import Explainer
 from tests.fakes.media import decode_to_end
 from tests.support.cli_run import clean_environment
 
@@ -61,10 +60,14 @@ async def test_a_keyless_explainer_demo_is_narrated_and_captioned_inside_the_cli
     sound, rate = decoded_sound(clip)
     assert len(sound) / rate == pytest.approx(video.seconds, abs=0.05)  # a track as long as the clip
 
-    # The script the offline refiner writes for this ask (deterministic): the captions say it.
-    brief = OfflineRefiner().refine_now(RefineInput("r", 1, ASK, 30, "16:9"))
-    assert isinstance(brief, Brief) and brief.explainer is not None and brief.explainer.outline_only
-    script = [line for line in brief.explainer.script if line]
+    # The script as stored with the brief (the offline outline of the ask's own words): the captions say it.
+    [row] = (
+        sqlite3.connect(tmp_path / "data" / "clipdesk.db").execute("SELECT explainer FROM briefs").fetchall()
+    )
+    explainer = Explainer.from_dict(json.loads(row[0]))
+    assert explainer.outline_only and explainer.key_terms == ("laminar flow", "turbulent flow")
+    script = [line for line in explainer.script if line]
+    assert len(script) >= 3
     vtt, srt = clip.with_name(f"{clip.stem}.en.vtt"), clip.with_name(f"{clip.stem}.en.srt")
     for path in (vtt, srt):
         subs = pysubs2.load(str(path))
@@ -84,8 +87,8 @@ async def test_a_keyless_explainer_demo_is_narrated_and_captioned_inside_the_cli
 
     # Provenance names each voice line; eSpeak NG is no trained model, so not "trainedAlgorithmicMedia".
     sidecar = json.loads(clip.with_name(f"{clip.stem}.provenance.json").read_text())
-    titles = [i["title"] for i in sidecar["ingredients"]]
-    assert titles == [f"narration of shot {i}" for i in range(1, len(brief.shots) + 1)]
-    assert {i["agent"] for i in sidecar["ingredients"]} == {"espeak-ng"}
+    voices = [i for i in sidecar["ingredients"] if i["title"].startswith("narration")]
+    assert [i["title"] for i in voices] == [f"narration of shot {i}" for i in range(1, len(script) + 1)]
+    assert {i["agent"] for i in voices} == {"espeak-ng"}
     assert sidecar["qc"] == [] and -20 <= sidecar["loudness_lufs"] <= -12
     assert read_provenance(clip).validates

@@ -358,7 +358,7 @@ def test_capabilities_are_free_and_offer_the_standard_and_high_sizes(
     assert caps.source_type == SourceType.ALGORITHMIC
     assert model.tier == Tier.DRAFT and model.continuity == frozenset({Continuity.FIRST_FRAME})
     assert model.price_per_second == 0 and model.audio is False
-    assert model.durations == (4, 6, 8, 10, 12, 16, 20, 24, 30, 45, 60)
+    assert model.durations == (4, 6, 8, 10, 12, 16, 20)
     assert model.size_for("9:16") == "720x1280"
     assert model.size_for("1:1", "high") == "1080x1080"
     assert job_from_spec(make_spec("1920x1080", "16:9"), 24).width == 1920
