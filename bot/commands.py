@@ -137,3 +137,18 @@ class Lookup:
 
     caller: Caller
     request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RerenderShot:
+    """Render one shot of a cut again (``text``: with new words for it); the other shots are reused.
+
+    ``shot_render_id`` names the shot by the render that made it (what a shot picker carries);
+    ``shot`` by its number in the latest cut (what a person types).
+    """
+
+    caller: Caller
+    request_id: str
+    shot: int | None = None
+    shot_render_id: str | None = None
+    text: str | None = None

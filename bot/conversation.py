@@ -26,6 +26,7 @@ from bot.commands import (
     Decide,
     DecideAppeal,
     OpenRequest,
+    RerenderShot,
     RetryRequest,
     ReviseBrief,
     Revision,
@@ -167,6 +168,13 @@ class Conversation:
             await self._tell(event, views.appeal_sent())
         elif event.action in (Action.APPEAL_ALLOW, Action.APPEAL_DENY):
             await uc.appeals.decide(DecideAppeal(caller, rid, event.action == Action.APPEAL_ALLOW))
+        elif event.action == Action.REGENERATE_SHOT and uc.shots is not None:
+            await uc.shots.rerender(RerenderShot(caller, rid, shot_render_id=event.render_id))
+        elif event.action == Action.EDIT_SHOT and uc.shots is not None:
+            request, index, words = await uc.shots.edit_draft(caller, rid, event.render_id)
+            await self.chat.for_target(event.target).open_form(
+                event.trigger, views.edit_shot_form(request, index, words, event.render_id)
+            )
 
     async def _form(self, event: FormSubmitted) -> None:
         caller = self._caller(event)
@@ -179,6 +187,12 @@ class Conversation:
             await self.usecases.revise.revise(revise)
         elif event.action == Action.EDIT_SCRIPT:
             await self._edit_script(caller, event)
+        elif event.action == Action.EDIT_SHOT and self.usecases.shots is not None:
+            text = clean_text(event.values.get("shot"), what="shot")
+            if not text:
+                raise UserError(texts.EMPTY_PROMPT)
+            rerender = RerenderShot(caller, event.request_id, shot_render_id=event.render_id, text=text)
+            await self.usecases.shots.rerender(rerender)
         elif event.action == Action.REJECT:
             reason = clean_text(event.values.get("reason"), what="reason")
             decide = Decide(caller, event.request_id, Decision.REJECTED, event.render_id, reason)

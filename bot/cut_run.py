@@ -116,7 +116,7 @@ async def _stitch(ctx: RenderContext, render: Render, request: VideoRequest, bri
                 render_id=made.id,
                 provider=made.provider,
                 model=made.model,
-                seed=shot.seed or shot_seed(made.brief_id, shot.index),
+                seed=shot_seed(made.brief_id, shot.index, made.variant),
                 cost=made.cost_actual if made.cost_actual is not None else made.cost_estimate,
             )
         )

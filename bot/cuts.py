@@ -85,9 +85,11 @@ class Cut:
         raise InvalidOptions(texts.no_such_shot(index, len(self.shots)))
 
 
-def shot_seed(brief_id: str, index: int) -> int:
-    """The seed of a shot: fixed by the brief and the shot, so a final repeats its draft's shot."""
-    return int.from_bytes(hashlib.sha256(f"{brief_id}:shot:{index}".encode()).digest()[:4], "big") % 2**31
+def shot_seed(brief_id: str, index: int, take: int = 1) -> int:
+    """The seed of a shot: fixed by the brief, the shot and its take (a re-render is a new take),
+    so a final repeats its draft's shots exactly."""
+    key = f"{brief_id}:shot:{index}" + (f":take:{take}" if take > 1 else "")
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") % 2**31
 
 
 def needs_cut(seconds: int | None, shots: int | None, durations: Sequence[int]) -> bool:
@@ -235,6 +237,7 @@ def _render(
     cut_id: str,
     shot: int | None,
 ) -> Render:
+    # ``variant`` of a shot render is its take: 1 here, one more for each re-render of the shot.
     return Render(
         id=new_id("rnd"),
         request_id=request.id,

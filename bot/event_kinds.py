@@ -59,6 +59,7 @@ class EventKind(StrEnum):
     # multi-shot cuts
     SHOT_READY = "shot.ready"
     CUT_STITCHING = "cut.stitching"
+    SHOT_RERENDER = "cut.shot_rerender"
     # delivery
     DELIVERY_ABANDONED = "delivery.abandoned"
 
@@ -87,6 +88,7 @@ REQUEST_TARGETS: dict[EventKind, RequestStatus] = {
     K.REVIEW_REJECTED: R.REJECTED,
     K.REVIEW_CHANGES_REQUESTED: R.CHANGES_REQUESTED,
     K.REVIEW_EXPIRED: R.EXPIRED,
+    K.SHOT_RERENDER: R.QUEUED,  # one shot of the cut again: cut v2 is queued
 }
 
 # The state a render moves to with an event of this kind.

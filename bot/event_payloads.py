@@ -291,6 +291,19 @@ class CutStitching(RenderFacts):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ShotRerender(Payload):
+    """One shot of a cut is rendered again; the next cut version reuses the other shots."""
+
+    KIND = K.SHOT_RERENDER
+    cut_id: str
+    version: int
+    shot: int
+    render_ids: list[str]
+    cost_estimate: float
+    edited: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class RenderFailed(RenderFacts):
     KIND = K.RENDER_FAILED
     reason: str

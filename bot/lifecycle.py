@@ -24,7 +24,8 @@ REQUEST_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     R.QUEUED: frozenset({R.RENDERING, R.FAILED, R.CANCELLED}),
     R.RENDERING: frozenset({R.IN_REVIEW, R.FAILED}),
     # Regenerate from review goes back through refining to make a new brief version.
-    R.IN_REVIEW: frozenset({R.APPROVED, R.REJECTED, R.CHANGES_REQUESTED, R.REFINING, R.EXPIRED}),
+    # Re-rendering one shot of a cut queues the next cut version directly (no new brief needed).
+    R.IN_REVIEW: frozenset({R.APPROVED, R.REJECTED, R.CHANGES_REQUESTED, R.REFINING, R.EXPIRED, R.QUEUED}),
     # An expired review can be revived by regenerating or editing.
     R.EXPIRED: frozenset({R.REFINING}),
     R.CHANGES_REQUESTED: frozenset({R.REFINING, R.CANCELLED}),

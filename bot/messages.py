@@ -25,6 +25,8 @@ class Action(StrEnum):
     APPEAL_ALLOW = "appeal_allow"
     APPEAL_DENY = "appeal_deny"
     EDIT_SCRIPT = "edit_script"
+    REGENERATE_SHOT = "regenerate_shot"  # a shot picker: the chosen option names the shot's render
+    EDIT_SHOT = "edit_shot"
 
 
 class Style(StrEnum):
@@ -45,6 +47,25 @@ class Button:
     def value(self) -> str:
         """The opaque value the platform carries back: ``{request_id}`` or ``{request_id}:{render_id}``."""
         return f"{self.request_id}:{self.render_id}" if self.render_id else self.request_id
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    render_id: str  # the render the option names (a shot of a cut)
+
+
+@dataclass(frozen=True)
+class Picker:
+    """A menu of options (a shot picker); choosing one acts like a button with that option's render."""
+
+    placeholder: str
+    action: Action
+    request_id: str
+    options: tuple[Option, ...]
+
+    def value(self, option: Option) -> str:
+        return f"{self.request_id}:{option.render_id}"
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,7 @@ class Message:
     context: str = ""
     progress: int | None = None
     mentions: tuple[str, ...] | None = ()
+    pickers: tuple[Picker, ...] = ()
 
     def plain(self) -> str:
         """The whole message as plain text, for notifications, logs and the console."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot import texts, views
 from bot.chat import ChatRouter
+from bot.cuts import Cut
 from bot.domain import ReplyTarget, RequestStatus, VideoRequest
 from bot.domain_events import DomainEvent
 from bot.errors import DeliveryRefused, UserError
@@ -36,12 +37,13 @@ from bot.event_payloads import (
     RequestRevised,
     ReviewDecision,
     ReviewExpired,
+    ShotRerender,
 )
 from bot.messages import Message
 from bot.outbox import Subscription
 from bot.policy import Policy
 from bot.ports.chat import ChatPort
-from bot.ports.storage import MessageRefs, OutboxEntry, RenderQueue, RequestRepo
+from bot.ports.storage import CutRepo, MessageRefs, OutboxEntry, RenderQueue, RequestRepo
 
 log = logging.getLogger(__name__)
 K = EventKind
@@ -72,6 +74,7 @@ SHOWN = frozenset(
         K.REQUEST_APPEALED,
         K.APPEAL_ALLOWED,
         K.APPEAL_DENIED,
+        K.SHOT_RERENDER,
         *_STATUS_KINDS,
     }
 )
@@ -101,7 +104,9 @@ class ThreadPresenter:
         refs: MessageRefs,
         policy_for: Callable[[ReplyTarget], Policy],
         unreachable: Unreachable | None = None,
+        cuts: CutRepo | None = None,
     ) -> None:
+        self.cuts = cuts
         self.chat = chat
         self.requests = requests
         self.renders = renders
@@ -154,6 +159,8 @@ class ThreadPresenter:
             return await self._post(
                 request, views.notice(texts.failover_note(p.from_provider, p.reason, p.provider)), key
             )
+        if isinstance(p, ShotRerender):
+            return await self._shot_rerender(request, p, key)
         if isinstance(p, RenderQcRegenerate):
             return await self._post(request, views.notice(texts.qc_regenerating(p.findings)), key)
         if isinstance(p, RenderReady):
@@ -245,6 +252,10 @@ class ThreadPresenter:
         if target is None:
             return None
         message = views.clip_message(render, brief, request, disclosure, ready.notes)
+        cut = await self._cut(render.cut_id)
+        if cut is not None:
+            shots = [r for r in await self.renders.renders_for(request.id) if r.cut_id is not None]
+            message = views.cut_clip_message(render, brief, request, cut, shots, disclosure, ready.notes)
         attachments = [Path(name) for name in ready.attachments]
         chat = self._chat(request)
         if attachments:  # captions go with the clip; an adapter without files still gets the clip
@@ -275,8 +286,16 @@ class ThreadPresenter:
         verb = {K.REVIEW_APPROVED: "approved", K.REVIEW_REJECTED: "rejected"}.get(
             event.kind, "changes requested"
         )
+        cut = await self._cut(render.cut_id)
         decided = views.decided_message(
-            render, brief, verb, p.reviewer_name, event.at, p.reason, reviewer=event.actor
+            render,
+            brief,
+            verb,
+            p.reviewer_name,
+            event.at,
+            p.reason,
+            reviewer=event.actor,
+            cut_version=cut.version if cut else None,
         )
         return await self._replace(request, f"clip:{render.id}", decided)
 
@@ -295,6 +314,21 @@ class ThreadPresenter:
         ref = await self._chat(request).post(request.target, appeal, key=key)
         await self.refs.remember_ref(request.id, "appeal", ref)
         return ref
+
+    async def _shot_rerender(self, request: VideoRequest, p: ShotRerender, key: str) -> str | None:
+        """Say which shot renders again, and move the status line to it."""
+        note = texts.shot_rerendering(p.shot, p.version, texts.money(p.cost_estimate))
+        await self._post(request, views.notice(note), f"{key}:note")
+        render = await self.renders.get_render(p.render_ids[0])
+        if render is None:
+            return None
+        ref = await self._post(request, views.status_message(render), key)
+        if ref is not None:
+            await self.refs.remember_ref(request.id, "status", ref)
+        return ref
+
+    async def _cut(self, cut_id: str | None) -> Cut | None:
+        return await self.cuts.get_cut(cut_id) if cut_id and self.cuts is not None else None
 
     # ------------------------------------------------------------------ helpers
 

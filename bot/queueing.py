@@ -51,7 +51,7 @@ class Queueing:
         limits = self.policy_for(request.target).budget_limits(request.target, request.requester, now)
         try:
             async with self.uow.transaction() as tx:
-                await _check_budgets(tx, limits, plan.cost_estimate)
+                await check_budgets(tx, limits, plan.cost_estimate)
                 await tx.add_renders(request, renders)
                 if cut is not None:
                     await tx.add_cut(cut)
@@ -113,7 +113,7 @@ class Queueing:
         ]
 
 
-async def _check_budgets(tx: Tx, limits: list[BudgetLimit], adding: float) -> None:
+async def check_budgets(tx: Tx, limits: list[BudgetLimit], adding: float) -> None:
     for limit in sorted(limits, key=lambda b: b.key):  # one lock order, so checks never deadlock
         spent = await tx.spent(limit, lock=True)
         if spent + adding > limit.limit + 1e-9:

@@ -56,7 +56,7 @@ def spec_for(render: Render, brief: Brief, link: ShotLink | None = None) -> Rend
         size=render.size,
         aspect=brief.aspect,
         # fixed by the brief and shot: a final repeats its draft's shot, a re-render varies by attempt
-        seed=shot_seed(render.brief_id, render.shot),
+        seed=shot_seed(render.brief_id, render.shot, render.variant),
         idempotency_key=render.submit_key or render.idempotency_key,
         prompt=shot_prompt(brief, render.shot),
         first_frame=link.first_frame if link else None,

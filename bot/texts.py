@@ -309,3 +309,11 @@ def no_voice(language: str) -> str:
 NARRATION_FAILED = (
     "🔇 The narration could not be made this time, so this clip has captions only. Retry narration?"
 )
+
+
+def shot_edited(index: int) -> str:
+    return f"shot {index} rewritten"
+
+
+def shot_rerendering(index: int, version: int, cost: str) -> str:
+    return f"🔁 Rendering shot {index} again ({cost}); the other shots are reused. Cut v{version} follows."

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot import texts
+from bot.cuts import Cut
 from bot.domain import Brief, Plan, Render, RenderStatus, VideoRequest
 from bot.explainers import script_form_text
-from bot.messages import Action, Button, Field, Form, FormField, Message, Style
+from bot.messages import Action, Button, Field, Form, FormField, Message, Option, Picker, Style
 from bot.texts import money
 from bot.usecases.queries import OpenRequest, UsageLine
 
@@ -38,7 +39,13 @@ def parent_message(request: VideoRequest) -> Message:
 
 
 def brief_message(brief: Brief, plan: Plan, request: VideoRequest, *, awaiting: bool) -> Message:
-    shots = "\n".join(f"{s.index}. ({s.seconds:g}s · {s.camera}) {s.description}" for s in brief.shots)
+    shots = "\n".join(
+        f"{s.index}. ({s.seconds:g}s · {s.camera}"
+        + (f" · {money(plan.price_per_second * s.seconds)}" if plan.is_cut else "")
+        + (" · continues" if s.continues else "")
+        + f") {s.description}"
+        for s in brief.shots
+    )
     fields = (
         Field("Duration", f"{brief.seconds}s"),
         Field("Aspect", f"{brief.aspect} ({plan.size})"),
@@ -182,9 +189,11 @@ def decided_message(
     reason: str = "",
     *,
     reviewer: str = "",
+    cut_version: int | None = None,
 ) -> Message:
     icon = {"approved": "✅", "rejected": "⛔", "changes requested": "↩️"}.get(verb, "•")
-    text = f"{icon} {verb} by {who} at {at:%Y-%m-%d %H:%M} UTC (v{brief.version})"
+    version = f"v{brief.version}" + (f" · cut v{cut_version}" if cut_version else "")
+    text = f"{icon} {verb} by {who} at {at:%Y-%m-%d %H:%M} UTC ({version})"
     return Message(
         text=text,
         body=f"Reason: {reason}" if reason else "",
@@ -348,3 +357,76 @@ def appeal_denied(request: VideoRequest, by: str, by_id: str) -> Message:
 
 def appeal_denied_notice(by: str, by_id: str) -> Message:
     return Message(text=f"{by} kept your request blocked.", mentions=(by_id,))
+
+
+# ----------------------------------------------------------------------------- cuts
+
+
+def cut_clip_message(
+    render: Render,
+    brief: Brief,
+    request: VideoRequest,
+    cut: Cut,
+    shots: Sequence[Render],
+    disclosure: str = "",
+    notes: Sequence[str] = (),
+) -> Message:
+    """A cut ready for review: its shots with maker, seed and cost, and a picker to redo one."""
+    by_id = {s.id: s for s in shots}
+    lines, total = [], 0.0
+    words = {s.index: s.description for s in brief.shots}
+    for shot in cut.shots:
+        made = by_id.get(shot.render_id)
+        cost = (made.cost_actual if made.cost_actual is not None else made.cost_estimate) if made else 0.0
+        total += cost
+        maker = f"{made.provider}/{made.model}" if made else "?"
+        lines.append(
+            f"{shot.index}. {shot.seconds}s · {maker} · seed {shot.seed} · {money(cost)}"
+            + (" · reused" if shot.reused else "")
+            + (" · continues" if shot.continues else "")
+        )
+    findings = "\n".join([*(f"⚠ {finding}" for finding in render.qc_findings), *notes])
+    body = "*Shots:*\n" + "\n".join(lines) + (f"\n{findings}" if findings else "")
+    options = tuple(
+        Option(f"Shot {s.index} · {s.seconds}s · {words.get(s.index, '')}"[:75], s.render_id)
+        for s in cut.shots
+    )
+    return Message(
+        text=f"🎬 Cut v{cut.version} is ready for review ({len(cut.shots)} shots, brief v{brief.version})",
+        body=body,
+        fields=(
+            Field("Provider", f"{render.provider} · {render.model}"),
+            Field("Length", f"{cut.seconds}s"),
+            Field("Size", render.size),
+            Field("Cost", money(total)),
+            Field("Version", f"v{brief.version} · cut v{cut.version}"),
+        ),
+        buttons=(
+            Button("Approve", Action.APPROVE, request.id, Style.PRIMARY, render.id),
+            Button("Regenerate", Action.REGENERATE, request.id, render_id=render.id),
+            Button("Edit prompt", Action.EDIT, request.id, render_id=render.id),
+            *(
+                (Button("Edit script", Action.EDIT_SCRIPT, request.id, render_id=render.id),)
+                if brief.explainer
+                else ()
+            ),
+            Button("Reject", Action.REJECT, request.id, Style.DANGER, render.id),
+        ),
+        pickers=(
+            Picker("Regenerate one shot…", Action.REGENERATE_SHOT, request.id, options),
+            Picker("Edit one shot…", Action.EDIT_SHOT, request.id, options),
+        ),
+        context=(f"{disclosure} · " if disclosure else "")
+        + "An approver decides here; pick a shot to render only that one again.",
+    )
+
+
+def edit_shot_form(request: VideoRequest, index: int, words: str, render_id: str | None) -> Form:
+    return Form(
+        title=f"Edit shot {index}",
+        action=Action.EDIT_SHOT,
+        request_id=request.id,
+        render_id=render_id,
+        fields=(FormField("shot", f"What shot {index} shows", words[:3000], multiline=True),),
+        submit_label="Render this shot",
+    )

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from adapters.console.markup import to_rich
 from bot.domain import ReplyTarget
-from bot.messages import Form, Message
+from bot.messages import Action, Form, Message
 
 PLATFORM = "console"
 
@@ -60,6 +60,9 @@ class ConsoleChat:
         if message.buttons:
             labels = "  ".join(f"[reverse] {escape(b.label)} [/reverse]" for b in message.buttons)
             self.console.print(f"  {labels}")
+        for picker in message.pickers:  # typed here: `regenerate shot 3`, `edit shot 3 <words>`
+            verb = "edit shot N <words>" if picker.action == Action.EDIT_SHOT else "regenerate shot N"
+            self.console.print(f"  [dim]{escape(picker.placeholder)} type `{verb}`[/dim]")
         if message.context:
             self.console.print(f"  [dim]{to_rich(message.context)}[/dim]")
 

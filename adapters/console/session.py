@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import re
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from rich.console import Console
 from adapters.console.chat import PLATFORM, ConsoleChat
 from adapters.console.targeting import Pick, parse_pick
 from adapters.runtime.container import App
+from bot import texts
 from bot.domain import ReplyTarget, RequestOptions, RequestStatus, VideoRequest, new_id
 from bot.events import Actor, ButtonPressed, FormSubmitted, ThreadReply, VideoCommand
 from bot.messages import Action
@@ -187,6 +189,7 @@ async def run_demo(
 
 HELP = """Type `/video <what you want>` to start a request; it becomes the current one.
   render · approve · reject <reason> · regenerate · edit <new prompt> · cancel · retry
+  in a multi-shot cut: regenerate shot 3 · edit shot 3 <what it shows>
   name another request with its id or number: `approve req_3f9a…`, `approve #2`, `approve v2`
   /video status · /video usage · /video help · quit"""
 
@@ -224,6 +227,10 @@ async def _one_line(session: ConsoleSession, console: Console, line: str) -> Non
         if request is not None:
             await session.settle(request.id)
         return
+    shot = _SHOT_COMMAND.match(line)
+    if shot is not None:
+        await _shot_command(session, console, int(shot["number"]), shot["verb"].lower(), shot["words"])
+        return
     word, _, rest = line.partition(" ")
     word = word.lower()
     if word not in (*ACTIONS, "edit", "reject"):
@@ -255,6 +262,38 @@ async def _one_line(session: ConsoleSession, console: Console, line: str) -> Non
         await session.submit(Action.EDIT, request, {"prompt": rest})
     else:
         await session.submit(Action.REJECT, request, {"reason": rest}, render_id)
+    await session.settle(request.id)
+
+
+_SHOT_COMMAND = re.compile(
+    r"^(?P<verb>regenerate|edit)\s+shot\s+(?P<number>\d{1,3})(?:\s+(?P<words>.+))?$", re.I
+)
+
+
+async def _shot_command(
+    session: ConsoleSession, console: Console, number: int, verb: str, words: str | None
+) -> None:
+    """`regenerate shot 3` / `edit shot 3 <words>`: the current request's latest cut, that shot."""
+    request, why = await session.resolve(Pick())
+    if request is None:
+        console.print(why)
+        return
+    cut = await session.app.store.cuts.latest_cut(request.id)
+    if cut is None:
+        console.print(texts.NOT_A_CUT)
+        return
+    shot = next((s for s in cut.shots if s.index == number), None)
+    if shot is None:
+        console.print(texts.no_such_shot(number, len(cut.shots)))
+        return
+    if verb == "edit" and not words:
+        console.print("Say what the shot should show: `edit shot 3 a close-up of the cap`.")
+        return
+    console.print(f"[dim]→ {verb} shot {number} of {label(request)} cut v{cut.version}[/dim]")
+    if verb == "edit":
+        await session.submit(Action.EDIT_SHOT, request, {"shot": words or ""}, shot.render_id)
+    else:
+        await session.press(Action.REGENERATE_SHOT, request, shot.render_id)
     await session.settle(request.id)
 
 

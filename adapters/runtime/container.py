@@ -288,6 +288,7 @@ async def build_app(
             renders=store.renders,
             refs=store.outbox,
             policy_for=policy_for,
+            cuts=store.cuts,
             unreachable=ThreadUnreachable(uow=store, requests=store.requests, clock=clock),
         )
     ]

@@ -31,6 +31,7 @@ from bot.usecases.intake import Intake
 from bot.usecases.queries import Queries
 from bot.usecases.refining import Refining
 from bot.usecases.revise import Revise
+from bot.usecases.shots import Shots
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class UseCases:
     expiry: ExpireReviews
     queries: Queries
     refining: Refining
+    shots: Shots | None = None  # per-shot re-render of multi-shot cuts (needs the cuts store)
 
 
 def build_usecases(
@@ -133,4 +135,7 @@ def build_usecases(
         expiry=ExpireReviews(uow=u, requests=q, policy_for=p, clock=c),
         queries=Queries(requests=q, renders=ports.renders, usage=ports.usage, policy_for=p, clock=c),
         refining=refining,
+        shots=Shots(uow=u, requests=q, renders=ports.renders, cuts=ports.cuts, policy_for=p, clock=c)
+        if ports.cuts is not None
+        else None,
     )
