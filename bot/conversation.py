@@ -201,12 +201,12 @@ class Conversation:
     async def _edit_script(self, caller: Caller, event: FormSubmitted) -> None:
         """Edit script: the teacher's narration, one line per shot; empty is a friendly error."""
         text = clean_text(event.values.get("script"), what="script")
-        if not text or not any(ch.isalnum() for ch in text):
-            raise UserError(texts.EMPTY_SCRIPT)
         _, brief = await self.usecases.queries.edit_draft(caller, event.request_id)
         if brief is None or brief.explainer is None:
             raise UserError(texts.NO_SCRIPT)
         script = script_lines_from_form(text, len(brief.shots))
+        if not any(any(ch.isalnum() for ch in line) for line in script):  # "1.\n2." says nothing
+            raise UserError(texts.EMPTY_SCRIPT)
         revise = ReviseBrief(caller, event.request_id, Revision.SCRIPT, script=script)
         await self.usecases.revise.revise(revise)
 

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from adapters.discord.platform import DiscordPlatform, discord_platform
+from adapters.media.factory import postprocessor
 from adapters.runtime.container import App, build_app
 from adapters.runtime.settings import Settings
 from bot.domain import RequestStatus, VideoRequest
@@ -144,6 +145,7 @@ async def start_bot(
     db_url: str,
     *,
     providers: dict[str, VideoProvider] | None = None,
+    real_media: bool = False,
     **overrides: object,
 ) -> Bot:
     fake = world.fake
@@ -161,7 +163,8 @@ async def start_bot(
         settings,
         chat_ports=[platform.port],
         providers=providers if providers is not None else {"filejob": FileJobProvider(tmp_path / "jobs")},
-        postprocessor=FilingPostProcessor(media),
+        # real_media: watermark, narration, captions and C2PA as in production
+        postprocessor=postprocessor(settings, media) if real_media else FilingPostProcessor(media),
         migrate=False,
     )
     await platform.start(app, FastAPI())

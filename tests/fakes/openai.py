@@ -177,9 +177,35 @@ def default_reply(body: dict[str, Any]) -> dict[str, Any]:
     """A deterministic stand-in for the chat model: a question if the ask is vague, else a brief.
 
     It does not read the fixed format, so its ``seconds``/``aspect`` and shot lengths
-    are deliberately off; the refiner has to correct them.
+    are deliberately off; the refiner has to correct them. Asked for an explainer (the request
+    says ``"explainer": true``) it writes a short narration line per shot, key terms and a
+    goal; asked to translate lines (``"translate_to"``) it answers one line per line, each
+    tagged with the language (a stand-in's honest "translation").
     """
     request = extract_request(body)
+    if "translate_to" in request:
+        target = str(request["translate_to"])
+        return {"lines": [f"[{target}] {line}" if line else "" for line in request.get("lines", [])]}
+    reply = _brief_reply(request)
+    if request.get("explainer") and reply["result"]["kind"] == "brief":
+        reply["result"].update(
+            key_terms=["laminar flow", "turbulent flow"],
+            learning_goal="Tell smooth, layered flow from chaotic, mixing flow.",
+            script_language="en",
+        )
+        for shot, line in zip(reply["result"]["shots"], EXPLAINER_LINES, strict=False):
+            shot["narration"] = line
+    return reply
+
+
+EXPLAINER_LINES = (
+    "Laminar flow moves in smooth layers.",
+    "Turbulent flow swirls and mixes.",
+    "Speed decides which one you get.",
+)
+
+
+def _brief_reply(request: dict[str, Any]) -> dict[str, Any]:
     text = str(request.get("text") or "")
     words = re.findall(r"\w+", text.lower())
     if len([w for w in words if w not in {"a", "an", "the", "make", "video", "me", "please"}]) < 2:

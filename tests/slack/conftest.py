@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from adapters.media.factory import postprocessor
 from adapters.runtime.container import App, build_app
 from adapters.slack.platform import EVENTS_PATH, SlackPlatform, slack_platform
 from adapters.web.app import create_web_app
@@ -117,6 +118,7 @@ async def start_bed(
     provider: FileJobProvider | None = None,
     max_upload_bytes: int | None = None,
     refiner: PromptRefiner | None = None,
+    real_media: bool = False,
     **settings: object,
 ) -> Bed:
     """Build a clipdesk process like ``clipdesk serve`` does, with the Slack platform at its edge."""
@@ -139,7 +141,8 @@ async def start_bed(
         config,
         chat_ports=[platform.port],
         providers={provider.name: provider},
-        postprocessor=FilingPostProcessor(media),
+        # real_media: watermark, narration, captions and C2PA as in production
+        postprocessor=postprocessor(config, media) if real_media else FilingPostProcessor(media),
         refiner=refiner,
         migrate=False,
     )
