@@ -14,7 +14,7 @@ from typing import Any
 
 import discord
 
-from adapters.discord.components import FORM_TEMPLATE, ClipButton, ClipRef
+from adapters.discord.components import FORM_TEMPLATE, ClipButton, ClipPicker, ClipRef
 from adapters.discord.handlers import InteractionHandlers
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class ClipdeskClient(_Clipdesk, discord.Client):
         self._init_clipdesk()
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(ClipButton)
+        self.add_dynamic_items(ClipButton, ClipPicker)
 
     def _me(self) -> discord.ClientUser | None:
         return self.user
@@ -108,7 +108,7 @@ class ClipdeskShardedClient(_Clipdesk, discord.AutoShardedClient):
         self._identify_lock = asyncio.Lock()
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(ClipButton)
+        self.add_dynamic_items(ClipButton, ClipPicker)
         _, _, limits = await self.http.get_bot_gateway()
         self._max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
 

@@ -17,7 +17,7 @@ import discord
 from discord import ui
 
 from adapters.discord.escaping import allowed_mentions, inert_markdown
-from bot.messages import Action, Button, Form, Message, Style
+from bot.messages import Action, Button, Form, Message, Option, Picker, Style
 
 CONTENT_LIMIT = 2000
 EMBED_DESCRIPTION_LIMIT = 4096
@@ -38,6 +38,10 @@ _ID = r"[A-Za-z0-9_\-]{1,40}"
 _ACTIONS = "|".join(sorted(action.value for action in Action))
 BUTTON_TEMPLATE = re.compile(rf"{BUTTON_PREFIX}:(?P<request>{_ID}):(?P<render>{_ID}):(?P<action>{_ACTIONS})")
 FORM_TEMPLATE = re.compile(rf"{FORM_PREFIX}:(?P<request>{_ID}):(?P<render>{_ID}):(?P<action>{_ACTIONS})")
+PICKER_PREFIX = "clippick"
+# A select menu (a shot picker): the chosen option's value is the render it names.
+PICKER_TEMPLATE = re.compile(rf"{PICKER_PREFIX}:(?P<request>{_ID}):(?P<action>{_ACTIONS})")
+SELECT_OPTIONS_LIMIT = 25
 
 _STYLES = {
     Style.PRIMARY: discord.ButtonStyle.primary,
@@ -121,6 +125,42 @@ class ClipButton(ui.DynamicItem[ui.Button[ui.View]], template=BUTTON_TEMPLATE):
             await client.clip_clicked(interaction, self.ref)
 
 
+class ClipPicker(ui.DynamicItem[ui.Select[ui.View]], template=PICKER_TEMPLATE):
+    """A core :class:`~bot.messages.Picker` as a select menu; a choice reaches the core like a click."""
+
+    def __init__(self, picker: Picker) -> None:
+        super().__init__(
+            ui.Select(
+                custom_id=f"{PICKER_PREFIX}:{picker.request_id}:{picker.action.value}",
+                placeholder=clip(picker.placeholder, 150),
+                options=[
+                    discord.SelectOption(label=clip(o.label, 100), value=o.render_id)
+                    for o in picker.options[:SELECT_OPTIONS_LIMIT]
+                ],
+            )
+        )
+        self.picker = picker
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
+    ) -> ClipPicker:
+        options = tuple(Option(o.label, o.value) for o in getattr(item, "options", []))
+        picker = Picker(
+            getattr(item, "placeholder", "") or "", Action(match["action"]), match["request"], options
+        )
+        return cls(picker)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        data: dict[str, Any] = dict(interaction.data or {})
+        chosen = [str(v) for v in data.get("values") or []] or list(self.item.values)
+        client = interaction.client
+        if chosen and isinstance(client, ClickHandler):
+            await client.clip_clicked(
+                interaction, ClipRef(self.picker.action, self.picker.request_id, chosen[0])
+            )
+
+
 # --------------------------------------------------------------------------- messages
 
 
@@ -166,6 +206,12 @@ def render(
         # A lone context line reads better as Discord's subtext than as an almost empty embed.
         content = clip(f"{content}\n-# {_markdown(message, message.context)}", CONTENT_LIMIT)
     view = button_view(shown, disabled=disabled) if shown else None
+    if message.pickers and not disabled:
+        view = view or ui.View(timeout=None)
+        for row, picker in enumerate(message.pickers[:3], start=2):  # buttons fill rows 0-1
+            item = ClipPicker(picker)
+            item.row = row
+            view.add_item(item)
     return Rendered(content, embed, view, allowed_mentions(message.mentions))
 
 

@@ -40,7 +40,7 @@ from bot.messages import Action
 
 log = logging.getLogger(__name__)
 
-FORM_ACTIONS = frozenset({Action.EDIT, Action.REJECT, Action.EDIT_SCRIPT})
+FORM_ACTIONS = frozenset({Action.EDIT, Action.REJECT, Action.EDIT_SCRIPT, Action.EDIT_SHOT})
 FORM_DEADLINE = 2.0  # of Discord's 3 s, leaving room for the network both ways
 ON_IT = "🎬 On it — I'm opening a thread for this request."
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from adapters.slack.escaping import inert_mrkdwn
 from bot.domain import ReplyTarget
-from bot.messages import Action, Form, Message, Style
+from bot.messages import Action, Form, Message, Picker, Style
 
 ACTION_PREFIX = "clipdesk_"
 FORM_BLOCK_PREFIX = "field_"
@@ -32,6 +32,7 @@ BODY_SECTIONS_MAX = 10  # Slack allows 50 blocks per message
 CONTEXT_TEXT_MAX = 3000
 BUTTON_LABEL_MAX = 75
 BUTTON_VALUE_MAX = 2000
+SELECT_OPTIONS_MAX = 100  # Block Kit's limit on a static_select's options
 FALLBACK_TEXT_MAX = 4000
 MODAL_TITLE_MAX = 24
 METADATA_MAX = 3000
@@ -120,9 +121,30 @@ def message_blocks(message: Message) -> list[Block]:
                 "elements": [_button(b.label, b.action, b.value, b.style) for b in message.buttons],
             }
         )
+    if message.pickers:
+        # A shot picker is a static_select: choosing an option acts like its button would.
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "clipdesk_pickers",
+                "elements": [_select(picker) for picker in message.pickers],
+            }
+        )
     if message.context:
         blocks.append({"type": "context", "elements": [_mrkdwn(inert(message.context), CONTEXT_TEXT_MAX)]})
     return blocks
+
+
+def _select(picker: Picker) -> Block:
+    return {
+        "type": "static_select",
+        "action_id": action_id(picker.action),
+        "placeholder": _plain(picker.placeholder, BUTTON_LABEL_MAX),
+        "options": [
+            {"text": _plain(option.label, BUTTON_LABEL_MAX), "value": picker.value(option)[:150]}
+            for option in picker.options[:SELECT_OPTIONS_MAX]
+        ],
+    }
 
 
 def _button(label: str, action: Action, value: str, style: Style) -> Block:

@@ -68,12 +68,14 @@ def command_event(body: Payload) -> VideoCommand:
 
 
 def button_event(body: Payload) -> ButtonPressed | None:
-    """The first ``clipdesk_*`` button of a ``block_actions`` payload, or ``None``."""
+    """The first ``clipdesk_*`` button (or shot picker choice) of a ``block_actions`` payload, or ``None``."""
     for item in body.get("actions") or []:
         action = action_from_id(str(item.get("action_id", "")))
-        if action is None or "value" not in item:
+        # a static_select carries its choice in selected_option, a button in value
+        value = item.get("value") or (item.get("selected_option") or {}).get("value")
+        if action is None or not value:
             continue
-        request_id, render_id = parse_button_value(str(item["value"]))
+        request_id, render_id = parse_button_value(str(value))
         container = body.get("container") or {}
         message = body.get("message") or {}
         channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")

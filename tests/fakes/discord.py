@@ -494,6 +494,21 @@ class FakeDiscord:
         data = {"custom_id": button["custom_id"], "component_type": 2}
         return self._interaction(3, user, channel, data, message)
 
+    async def choose(
+        self, message: StoredMessage, placeholder: str, option: str, user: User
+    ) -> FakeInteraction:
+        """A member picks the option whose label starts with ``option`` in the select menu
+        ``placeholder`` on ``message`` (a component of type 3; sent now)."""
+        menus = [c for c in message.buttons() if c.get("type") == 3 and c.get("placeholder") == placeholder]
+        if not menus:
+            raise AssertionError(f"no select menu {placeholder!r} on message {message.id}")
+        values = [o["value"] for o in menus[0]["options"] if str(o["label"]).startswith(option)]
+        if len(values) != 1:
+            raise AssertionError(f"{len(values)} options start with {option!r} in {placeholder!r}")
+        channel = self.channels[message.channel_id]
+        data = {"custom_id": menus[0]["custom_id"], "component_type": 3, "values": values}
+        return await self.send_interaction(self._interaction(3, user, channel, data, message))
+
     async def click(self, message: StoredMessage, label: str, user: User) -> FakeInteraction:
         """A member presses the button labelled ``label`` on ``message`` (sent now)."""
         return await self.send_interaction(self.click_interaction(message, label, user))

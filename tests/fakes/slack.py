@@ -103,6 +103,16 @@ class Posted:
             if element.get("type") == "button"
         ]
 
+    def menus(self) -> list[dict[str, Any]]:
+        """The message's select menus (``static_select`` elements)."""
+        return [
+            element
+            for block in self.blocks
+            if block.get("type") == "actions"
+            for element in block.get("elements", [])
+            if element.get("type") == "static_select"
+        ]
+
     def button(self, action_id: str) -> dict[str, Any]:
         for button in self.buttons():
             if button["action_id"] == action_id:
@@ -504,6 +514,22 @@ class FakeSlack:
     def build_click(self, message: Posted, action_id: str, *, user: str) -> SlackRequest:
         """A ``block_actions`` payload for a click on ``action_id`` in ``message``."""
         button = message.button(action_id)
+        payload = self.build_click_payload(message, user)
+        payload["actions"] = [
+            {
+                "action_id": button["action_id"],
+                "block_id": "clipdesk_actions",
+                "text": button["text"],
+                "value": button["value"],
+                "style": button.get("style"),
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ]
+        return self._interactive(payload)
+
+    def build_click_payload(self, message: Posted, user: str) -> dict[str, Any]:
+        """A ``block_actions`` payload from ``user`` on ``message`` without its ``actions``."""
         container: dict[str, Any] = {
             "type": "message",
             "message_ts": message.ts,
@@ -535,19 +561,26 @@ class FakeSlack:
             "message": wire_message,
             "state": {"values": {}},
             "response_url": f"{self.url}/commands/{uuid.uuid4().hex}",
-            "actions": [
-                {
-                    "action_id": button["action_id"],
-                    "block_id": "clipdesk_actions",
-                    "text": button["text"],
-                    "value": button["value"],
-                    "style": button.get("style"),
-                    "type": "button",
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
         }
-        return self._interactive(payload)
+        return payload
+
+    def build_choice(self, message: Posted, action_id: str, option: str, *, user: str) -> SlackRequest:
+        """A ``block_actions`` payload for choosing the option whose label starts with ``option``
+        in the ``static_select`` ``action_id`` of ``message``."""
+        [menu] = [m for m in message.menus() if m["action_id"] == action_id]
+        [chosen] = [o for o in menu["options"] if o["text"]["text"].startswith(option)]
+        request = self.build_click_payload(message, user)
+        request["actions"] = [
+            {
+                "type": "static_select",
+                "action_id": action_id,
+                "block_id": "clipdesk_pickers",
+                "selected_option": chosen,
+                "placeholder": menu["placeholder"],
+                "action_ts": f"{time.time():.6f}",
+            }
+        ]
+        return self._interactive(request)
 
     def build_submission(
         self, view: dict[str, Any], values: dict[str, str | None], *, user: str
@@ -700,10 +733,22 @@ def _content(params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         if len(str((block.get("text") or {}).get("text", ""))) > 3000 or len(block.get("fields", [])) > 10:
             raise _ApiError("invalid_blocks")
         for element in block.get("elements", []) if block["type"] == "actions" else []:
-            if element["action_id"] in action_ids or len(element["text"]["text"]) > 75:
+            if element["action_id"] in action_ids or not _element_ok(element):
                 raise _ApiError("invalid_blocks")
             action_ids.add(element["action_id"])
     return text, blocks
+
+
+def _element_ok(element: dict[str, Any]) -> bool:
+    """A button (label ≤ 75) or a static_select (placeholder ≤ 150; 1–100 options, text ≤ 75, value ≤ 150)."""
+    if element.get("type") == "static_select":
+        options = element.get("options") or []
+        return (
+            len(element.get("placeholder", {}).get("text", "")) <= 150
+            and 1 <= len(options) <= 100
+            and all(len(o["text"]["text"]) <= 75 and len(o["value"]) <= 150 for o in options)
+        )
+    return element.get("type") == "button" and len(element["text"]["text"]) <= 75
 
 
 def _check_modal(view: dict[str, Any]) -> None:
