@@ -81,8 +81,12 @@ SHOWN = frozenset(
 
 
 def thread_route(event: DomainEvent) -> str | None:
-    """The presenter wants events it shows, on the request's chat platform."""
-    return event.platform if event.kind in SHOWN and event.platform and event.request_id else None
+    """The presenter wants events it shows, on the request's chat platform.
+
+    A request made through the REST API without a channel has no thread: nothing to show.
+    """
+    wanted = event.kind in SHOWN and event.platform and event.channel and event.request_id
+    return event.platform if wanted else None
 
 
 SUBSCRIPTION = Subscription(NAME, thread_route)

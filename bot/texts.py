@@ -317,3 +317,24 @@ def shot_edited(index: int) -> str:
 
 def shot_rerendering(index: int, version: int, cost: str) -> str:
     return f"🔁 Rendering shot {index} again ({cost}); the other shots are reused. Cut v{version} follows."
+
+
+# ----------------------------------------------------------------------------- REST API and webhooks
+
+API_NO_TOKEN = (
+    "Send an API token as `Authorization: Bearer <token>` (make one with `clipdesk tokens create`)."
+)
+API_BAD_TOKEN = "That API token is unknown or was revoked; ask an operator for a new one."
+API_RATE_LIMITED = "Too many calls with this token; wait a moment and try again."
+API_IDEMPOTENCY_REUSED = "This Idempotency-Key was already used for a different request body; use a new key."
+API_IDEMPOTENCY_BUSY = "A request with this Idempotency-Key is still being recorded; retry in a moment."
+API_BAD_CURSOR = "That page cursor is not one this API gave out; start again from the first page."
+WEBHOOK_NOT_FOUND = "I can't find that webhook endpoint in this workspace."
+
+
+def api_scope_missing(scope: str) -> str:
+    return f"This API token may not do that: it needs the `{scope}` scope."
+
+
+def webhook_target_refused(reason: str) -> str:
+    return f"That webhook URL can't be used: {reason}."

@@ -17,7 +17,10 @@ from storage.repository import SqlStore
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 PG_URL = os.environ.get("CLIPDESK_TEST_POSTGRES_URL", DEFAULT_PG)
 REQUIRE_PG = os.environ.get("CLIPDESK_REQUIRE_POSTGRES") == "1"
-TABLES = "seen_events, audit_events, outbox, reviews, renders, briefs, requests"
+TABLES = (
+    "seen_events, audit_events, outbox, reviews, renders, briefs, requests, "
+    "api_tokens, api_idempotency, webhook_endpoints, webhook_deliveries"
+)
 
 _pg_state: dict[str, str | None] = {"url": None, "error": None}
 

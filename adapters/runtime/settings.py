@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     link_secret: str | None = None  # signs clip links (same on every replica); default: one in the data dir
     link_ttl_seconds: float = 7 * 24 * 3600  # how long a clip link works
 
+    # REST API, outgoing webhooks, review page (README "REST API, webhooks and review page")
+    api_rate_per_minute: float = 120.0  # calls a minute per API token (each replica counts its own)
+    api_rate_burst: int = 60  # calls a token may make at once before the rate applies
+    webhook_timeout_seconds: float = 15.0  # one delivery attempt, connect to last byte
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"  # seconds between attempts
+    webhook_allow_private: bool = False  # allow private, loopback and link-local targets (SSRF guard off)
+    webhook_disable_after_hours: float = 120.0  # an endpoint failing this long is disabled (and audited)
+
     # OpenAI-compatible video endpoints, refiner, moderation
     openai_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "CLIPDESK_OPENAI_API_KEY")

@@ -54,6 +54,9 @@ def create_web_app(app: App, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI
 
     web_app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     web_app.include_router(media_router(app.media, web_app.state.refusals))
+    from adapters.web.api.routes import add_api
+
+    add_api(app, web_app)  # /api/v1: bearer tokens, the chat's use cases, problem+json
     from adapters.providers.webhook_bridge import add_engine_webhooks, add_openai_webhook
 
     add_engine_webhooks(app, web_app)  # fal, Replicate, Luma when configured; ComfyUI pokes

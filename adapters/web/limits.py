@@ -27,15 +27,20 @@ def client_of(scope: Scope) -> str | None:
     return str(client[0]) if client else None
 
 
-async def send_error(send: Send, status: int, error: str) -> None:
-    """A short JSON error answer, for refusals made before any route runs."""
-    body = json.dumps({"error": error}).encode()
+async def send_error(send: Send, status: int, error: str, *, problem: bool = False) -> None:
+    """A short JSON error answer, for refusals made before any route runs.
+
+    ``problem``: answer as ``application/problem+json`` (RFC 9457), as the REST API does.
+    """
+    content_type = b"application/problem+json" if problem else b"application/json"
+    document = {"type": "about:blank", "title": "Body too large", "status": status, "detail": error}
+    body = json.dumps(document if problem else {"error": error}).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],
@@ -108,4 +113,5 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, send: Send, reason: str) -> None:
         self.refusals.refused(scope.get("method", "?"), scope.get("path", "?"), client_of(scope), 413, reason)
-        await send_error(send, 413, "request body too large")
+        api = str(scope.get("path", "")).startswith("/api/")
+        await send_error(send, 413, "request body too large", problem=api)

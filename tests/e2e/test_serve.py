@@ -71,5 +71,5 @@ async def test_db_upgrade_reports_what_it_applied(tmp_path: Path) -> None:
         assert proc.returncode == 0, err.decode()
         return out.decode()
 
-    assert "2 migration(s) applied" in await upgrade()
+    assert "5 migration(s) applied" in await upgrade()
     assert "0 migration(s) applied" in await upgrade()
