@@ -62,6 +62,7 @@ class EventKind(StrEnum):
     SHOT_RERENDER = "cut.shot_rerender"
     # delivery
     DELIVERY_ABANDONED = "delivery.abandoned"
+    WEBHOOK_DISABLED = "webhook.disabled"  # an outgoing webhook endpoint was switched off (410, failures)
 
 
 K = EventKind

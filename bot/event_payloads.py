@@ -372,3 +372,13 @@ class DeliveryAbandoned(Payload):
     key: str
     sink: str
     error: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookDisabled(Payload):
+    """An outgoing webhook endpoint stopped receiving: it answered 410 Gone, or kept failing."""
+
+    KIND = K.WEBHOOK_DISABLED
+    endpoint_id: str
+    url: str
+    reason: str

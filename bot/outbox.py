@@ -195,7 +195,8 @@ class Deliverer:
                 return
 
     async def _failed(self, entry: OutboxEntry, sink: Sink, exc: Exception) -> None:
-        policy = self.config.retry
+        # A sink may bring its own schedule (outgoing webhooks retry for hours, as Svix does).
+        policy: RetryPolicy = getattr(sink, "retry", None) or self.config.retry
         attempts = entry.attempts + 1
         give_up = not policy.retries(exc) or policy.exhausted(attempts)
         delay = policy.delay(attempts, rng=self._rng)

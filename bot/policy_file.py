@@ -58,7 +58,7 @@ _NUMBERS = {"auto_render_max_cost", "review_expiry_hours"}
 _STRINGS = {"disclosure", "default_provider"}
 _BUDGETS = {"user_monthly", "channel_monthly", "workspace_monthly"}
 KEYS = _LISTS | _BOOLS | _NUMBERS | _STRINGS | {"budgets"}
-SECTIONS = {"defaults", "workspaces", "channels"}
+SECTIONS = {"defaults", "workspaces", "channels", "webhooks"}  # [[webhooks]]: adapters.webhooks_out
 
 
 @dataclass(frozen=True)

@@ -298,6 +298,12 @@ async def build_app(
                 sealer=sealer, uow=store, requests=store.requests, renders=store.renders, clock=clock
             )
         )
+    # Outgoing webhooks (Standard Webhooks): one more sink, for every process that records events.
+    from adapters.webhooks_out.sink import SUBSCRIPTION as WEBHOOKS
+    from adapters.webhooks_out.wiring import webhook_sink
+
+    subscriptions.add(WEBHOOKS)
+    sinks.append(await webhook_sink(settings, store, media, clock))
     deliverer = Deliverer(
         outbox=store.outbox,
         uow=store,
