@@ -37,6 +37,7 @@ lint: $(STAMP) $(LINT_STAMP)
 	$(BIN)/yamllint --strict -c deploy/.yamllint.yaml deploy
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:

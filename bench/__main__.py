@@ -10,6 +10,7 @@ import sys
 # Each module exposes `async def run() -> list[str]`. Optional ones are skipped if absent.
 MODULES = [
     "queue",
+    "procrastinate_ref",
     "animatic",
     "latency",
     "providers",

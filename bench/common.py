@@ -26,8 +26,8 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def fresh_postgres(base: str, name: str) -> str | None:
-    """A new, migrated database on the PostgreSQL server at ``base``; ``None`` if unreachable."""
+def fresh_postgres(base: str, name: str, *, migrate: bool = True) -> str | None:
+    """A new (migrated) database on the PostgreSQL server at ``base``; ``None`` if unreachable."""
     try:
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -37,7 +37,8 @@ def fresh_postgres(base: str, name: str) -> str | None:
     except Exception:
         return None
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
+    if migrate:
+        upgrade(url)
     return url
 
 

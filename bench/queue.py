@@ -96,8 +96,13 @@ class Workers:
     async def stop(self) -> list[WorkerStats]:
         for proc in self.procs:
             proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            await asyncio.to_thread(proc.wait, 60)
+        for name, proc in zip(self.names, self.procs, strict=True):
+            try:
+                await asyncio.to_thread(proc.wait, 60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                tail = (self.tmp / f"{name}.log").read_text()[-2000:]
+                raise RuntimeError(f"worker {name} did not stop within 60 s on SIGTERM:\n{tail}") from None
         stats = []
         for name in self.names:
             data = json.loads((self.tmp / f"{name}.json").read_text())

@@ -121,8 +121,16 @@ class Deliverer:
         self.sinks[sink.name] = sink
 
     def wake(self) -> None:
-        """New entries were committed in this process: deliver now instead of at the next tick."""
+        """New entries were committed: deliver now instead of at the next tick."""
         self._wake.set()
+
+    def serves(self, sink: str, route: str) -> bool:
+        """Whether this process delivers entries of ``sink`` on ``route`` (``""``: any process)."""
+        found = self.sinks.get(sink)
+        if found is None:
+            return False
+        routes = found.routes
+        return routes is None or route == "" or route in routes
 
     async def deliver_once(self) -> int:
         """Deliver every due entry this process has a sink for; return how many went out."""

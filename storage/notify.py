@@ -71,3 +71,47 @@ def _safe_wake(wake: Callable[[Topics], None], topics: Topics) -> None:
         wake(topics)
     except Exception:
         log.exception("waking on %s failed", sorted(topics))
+
+
+class SqliteWatcher:
+    """:class:`bot.ports.signals.WorkSignals` on SQLite: wake when another connection commits.
+
+    SQLite has no ``NOTIFY``, but ``PRAGMA data_version`` changes whenever a
+    connection other than the asking one commits to the file, and reading it
+    costs microseconds (no I/O in WAL mode). Polling it every ``interval``
+    lets a ``worker`` process pick up a render that ``serve`` queued in
+    milliseconds instead of at its next tick. It cannot tell what changed, nor
+    which process committed (this one's own pooled connections count too), so it
+    wakes both the worker and the deliverer, at most once per ``cooldown``: an
+    idle process wakes within ``interval``, a busy one is not spun by its own
+    commits.
+    """
+
+    def __init__(self, path: str, *, interval: float = 0.005, cooldown: float = 0.05) -> None:
+        self.path = path
+        self.interval = interval
+        self.cooldown = cooldown
+        self.connected = asyncio.Event()
+
+    async def listen(self, wake: Callable[[Topics], None]) -> None:
+        import sqlite3
+
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            seen = conn.execute("PRAGMA data_version").fetchone()[0]
+            self.connected.set()
+            _safe_wake(wake, ALL_TOPICS)
+            while True:
+                await asyncio.sleep(self.interval)
+                try:
+                    version = conn.execute("PRAGMA data_version").fetchone()[0]
+                except sqlite3.Error as exc:  # e.g. the file is being replaced; try again next time
+                    log.warning("watching %s for commits failed: %s", self.path, exc)
+                    continue
+                if version != seen:
+                    seen = version
+                    _safe_wake(wake, ALL_TOPICS)
+                    await asyncio.sleep(self.cooldown)
+        finally:
+            self.connected.clear()
+            conn.close()

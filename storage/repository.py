@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.outbox import Subscriptions
+from bot.ports.signals import RENDERS, outbox_topic
 from storage.audit import SqlAudit
 from storage.cuts import SqlCuts
 from storage.notify import NOTIFY_CHANNEL
@@ -48,7 +49,7 @@ class SqlStore:
         self._listeners: list[Listener] = []
 
     def on_commit(self, listener: Listener) -> None:
-        """Call ``listener({"renders", "outbox"} ∩ what changed)`` after such a transaction commits."""
+        """Call ``listener(topics)`` after a transaction that queued work commits (see :func:`_topics`)."""
         self._listeners.append(listener)
 
     @contextlib.asynccontextmanager
@@ -74,9 +75,9 @@ class SqlStore:
 
 
 def _topics(tx: SqlTx) -> frozenset[str]:
-    found = set()
-    if tx.wrote_outbox:
-        found.add("outbox")
+    """What the transaction queued: ``renders`` and ``outbox:<sink>:<route>`` per kind of entry, so
+    a process wakes its deliverer only for entries it can deliver (see :func:`bot.ports.signals`)."""
+    found = {outbox_topic(sink, route) for sink, route in tx.outbox_for}
     if tx.queued_renders:
-        found.add("renders")
+        found.add(RENDERS)
     return frozenset(found)

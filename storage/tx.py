@@ -58,6 +58,7 @@ class SqlTx:
         self.postgres = conn.dialect.name == "postgresql"
         self.wrote_outbox = False
         self.queued_renders = False
+        self.outbox_for: set[tuple[str, str]] = set()  # (sink, route) of the entries written
 
     async def remember_event(self, key: str) -> bool:
         dialect_insert = postgresql.insert if self.postgres else sqlite.insert
@@ -191,6 +192,7 @@ class SqlTx:
             ],
         )
         self.wrote_outbox = True
+        self.outbox_for.update(wanted)
 
 
 async def spent(conn: AsyncConnection, scope: str, key: str, since: Any) -> float:

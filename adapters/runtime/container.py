@@ -35,17 +35,17 @@ from bot.ports import (
     PromptRefiner,
     VideoProvider,
 )
-from bot.ports.signals import Topics, WorkSignals
+from bot.ports.signals import RENDERS, Topics, WorkSignals, outbox_targets
 from bot.refiner import OfflineRefiner
 from bot.render_context import RenderContext, WorkerConfig
 from bot.retry import RetryPolicy
 from bot.usecases.catalog import Ports, UseCases, build_usecases
 from bot.usecases.unreachable import ThreadUnreachable
 from bot.worker import RenderWorker
-from storage.database import make_engine, upgrade
+from storage.database import is_sqlite, make_engine, upgrade
 from storage.links import link_signer
 from storage.media import LocalMediaStore
-from storage.notify import PgListener
+from storage.notify import PgListener, SqliteWatcher
 from storage.repository import SqlStore
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,7 @@ class App:
     deliverer: Deliverer
     clock: Clock
     policy_for: Callable[[ReplyTarget], Policy]
-    # Wake-ups from other processes (PostgreSQL LISTEN); None on SQLite, where only this process
-    # queues work it can see at once (the tick covers the rest).
+    # Wake-ups when other processes commit work (PostgreSQL LISTEN, a SQLite commit watcher).
     signals: WorkSignals | None = None
     closers: list[Callable[[], object]] = field(default_factory=list)
 
@@ -334,7 +333,7 @@ async def build_app(
         deliverer=deliverer,
         clock=clock,
         policy_for=policy_for,
-        signals=PgListener(url) if store.postgres else None,
+        signals=work_signals(url),
         closers=closers,
     )
 
@@ -383,9 +382,26 @@ def worker_config(settings: Settings, owner: str) -> WorkerConfig:
     )
 
 
+def work_signals(url: str) -> WorkSignals | None:
+    """How this process learns that others committed work: LISTEN on PostgreSQL, a commit watcher on a
+    SQLite file (an in-memory database has no other process)."""
+    from sqlalchemy.engine import make_url
+
+    if not is_sqlite(url):
+        return PgListener(url)
+    database = make_url(url).database
+    return SqliteWatcher(database) if database and database != ":memory:" else None
+
+
 def wake_on(topics: Topics, worker: RenderWorker, deliverer: Deliverer) -> None:
-    """Work committed in this process: start on it now instead of at the next tick."""
-    if "renders" in topics:
+    """Work was committed (here or in another process): start on it now instead of at the next tick.
+
+    The deliverer wakes only for entries it can deliver: every state change writes an entry for
+    the thread presenter's platform, and waking every process's deliverer for each would turn the
+    wake-ups into a busy loop of empty claims.
+    """
+    if RENDERS in topics:
         worker.wake()
-    if "outbox" in topics:
+    targets = outbox_targets(topics)
+    if targets is None or any(deliverer.serves(sink, route) for sink, route in targets):
         deliverer.wake()

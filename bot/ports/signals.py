@@ -10,11 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-# What changed: a subset of {"renders", "outbox"}.
+# What changed: "renders" (renders were queued), "outbox:<sink>:<route>" (entries for that sink
+# and route were written) or "outbox" (some entries, whichever: wake every deliverer).
 Topics = frozenset[str]
 RENDERS = "renders"
 OUTBOX = "outbox"
 ALL_TOPICS: Topics = frozenset({RENDERS, OUTBOX})
+
+
+def outbox_topic(sink: str, route: str) -> str:
+    return f"{OUTBOX}:{sink}:{route}"
+
+
+def outbox_targets(topics: Topics) -> list[tuple[str, str]] | None:
+    """``(sink, route)`` the topics name; ``None`` when one of them says "any outbox entry"."""
+    targets: list[tuple[str, str]] = []
+    for topic in topics:
+        if topic == OUTBOX:
+            return None
+        if topic.startswith(OUTBOX + ":"):
+            sink, _, route = topic[len(OUTBOX) + 1 :].partition(":")
+            targets.append((sink, route))
+    return targets
 
 
 class WorkSignals(Protocol):
