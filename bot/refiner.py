@@ -370,6 +370,19 @@ def outline(subject: str, seconds: list[float], audience: str | None) -> Explain
     """An honest outline from the ask's own words: it names the topic and its terms, and invents nothing."""
     topic, asked_for = split_audience(_EXPLAIN_WORDS.sub("", subject).strip() or subject)
     terms = key_terms(topic)
+    language = script_language(topic)
+    if language != "en":  # no English connectives in another script: the ask's own words alone
+        stop = "。" if language in ("zh", "ja") else "."
+        words = [f"{w.rstrip('。.')}{stop}" for w in (topic, *terms)]
+        lines_cjk = [words[i % len(words)] for i in range(max(0, len(seconds) - 1))] + [words[0]]
+        return Explainer(
+            script=tuple(shorten(line, s) for line, s in zip(lines_cjk, seconds, strict=False)),
+            key_terms=terms,
+            goal=topic,
+            audience=audience or asked_for,
+            language=language,
+            outline_only=True,
+        )
     title = topic[:1].upper() + topic[1:]
     middle = [f"First, {terms[0]}." if len(terms) > 1 else f"{title}."]
     middle += [f"Next, {term}." for term in terms[1:]]
@@ -396,6 +409,19 @@ def outline(subject: str, seconds: list[float], audience: str | None) -> Explain
         language="en",
         outline_only=True,
     )
+
+
+def script_language(text: str) -> str:
+    """The language an outline is spoken in, from its script: Chinese, Japanese, Korean, else English."""
+    letters = sum(1 for c in text if c.isalpha()) or 1
+    han = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    kana = sum(1 for c in text if "\u3040" <= c <= "\u30ff")
+    hangul = sum(1 for c in text if "\uac00" <= c <= "\ud7af")
+    if kana and (kana + han) / letters > 0.3:
+        return "ja"
+    if hangul / letters > 0.3:
+        return "ko"
+    return "zh" if han / letters > 0.3 else "en"
 
 
 def _outline_picture(index: int, count: int, explainer: Explainer) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from adapters.media.captions import Captions, TimedLine, check_captions, cues_for, write_captions
 from adapters.media.narrated import mix_narration, spans_of
 from adapters.media.narration import LEAD_IN, TAIL, Narration, ScriptLine, check_mix, narrate
-from adapters.media.provenance import Ingredient
+from adapters.media.provenance import Ingredient, sha256_file
 from adapters.media.qc import Finding
 from adapters.media.speech import SpeechSynthesizer
 from adapters.media.stitch import ShotSpan
@@ -72,6 +72,8 @@ class Explained:
                     "srt": c.srt.name,
                     "language": c.language,
                     "machine_translated": c.machine_translated,
+                    # the approval covers these files too: the sealed sidecar carries their hashes
+                    "sha256": {c.vtt.name: sha256_file(c.vtt), c.srt.name: sha256_file(c.srt)},
                 }
                 for c in self.captions
             ],

@@ -28,7 +28,18 @@ from bot.ports import ProcessedClip, SourceType
 from storage.media import LocalMediaStore
 
 log = logging.getLogger(__name__)
-_REVIEWED_FACTS = ("qc", "qc_hard_failure", "seconds", "watermark")  # carried into the sealed sidecar
+# carried into the sealed sidecar: what the approver saw and heard, explainers' voice and captions too
+_REVIEWED_FACTS = (
+    "qc",
+    "qc_hard_failure",
+    "seconds",
+    "watermark",
+    "narration",
+    "captions",
+    "captions_burned",
+    "loudness_lufs",
+    "attachments",
+)
 
 
 def dev_credentials(folder: Path) -> DevCredentials:

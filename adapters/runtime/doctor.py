@@ -81,8 +81,8 @@ def provider_check(name: str) -> Callable[[Check], Check]:
 
 async def run_checks(settings: Settings) -> list[CheckResult]:
     """Every check that applies to ``settings``, run at once, each within :data:`CHECK_SECONDS`."""
-    import adapters.runtime.doctor_remote  # noqa: F401  (registers the provider, LLM and platform checks)
     from adapters.providers.registry import is_configured
+    from adapters.runtime import doctor_remote, doctor_speech  # noqa: F401  (importing registers their checks)
 
     try:
         validate_static(settings)

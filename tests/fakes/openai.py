@@ -266,6 +266,7 @@ class FakeOpenAI:
         self.moderation_scores: dict[str, float] = {}  # category -> score of a flagged category
         self.content_file: Path | None = None
         self._chat_script: list[ChatOutput | ChatRefusal] = []
+        self.missing_models: set[str] = set()  # GET /v1/models/{id} answers 404 for these
         self._failures: list[_Failure] = []
         self._stalls: dict[str, int] = {}
         self._block_next: str | None = None
@@ -298,6 +299,7 @@ class FakeOpenAI:
                 web.post("/v1/chat/completions", self._chat_completions),
                 web.post("/v1/moderations", self._moderations),
                 web.post("/v1/audio/speech", self._audio_speech),  # see the audio.speech section
+                web.get("/v1/models/{model}", self._model),
             ]
         )
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
@@ -725,6 +727,15 @@ class FakeOpenAI:
                 "results": results,
             }
         )
+
+    async def _model(self, request: web.Request) -> web.Response:
+        """``GET /v1/models/{model}``: every model is served except those in ``missing_models``."""
+        model = request.match_info["model"]
+        if model in self.missing_models:
+            return _error(
+                404, f"The model '{model}' does not exist", "invalid_request_error", "model_not_found"
+            )
+        return web.json_response({"id": model, "object": "model", "created": 0, "owned_by": "openai"})
 
     # ------------------------------------------------------------------ audio.speech
     # POST /v1/audio/speech (JSON: model, input, voice, response_format, speed): a WAV (or raw

@@ -38,6 +38,7 @@ EVERY_CHECK = {
     "provider runway",
     "refiner",
     "moderation",
+    "speech engine",
     "slack",
     "slack scopes",
     "discord",
@@ -231,3 +232,19 @@ async def test_what_is_down_or_soon_due_warns_without_stopping_serve(world: Worl
 def test_doctor_wants_exactly_the_scopes_of_the_slack_manifest() -> None:
     manifest = yaml.safe_load((ROOT / "deploy" / "slack" / "manifest.yaml").read_text())
     assert set(SLACK_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"]) == set(MANIFEST_SCOPES)
+
+
+async def test_the_speech_engine_is_checked_keyless_with_espeak_and_by_model_with_openai(
+    world: World,
+) -> None:
+    keyless = by_name(await run_checks(world.settings.model_copy(update={"speech": "espeak"})))
+    assert keyless["speech engine"].level is Level.OK and "eSpeak NG" in keyless["speech engine"].detail
+
+    results = by_name(await run_checks(world.settings))
+    assert results["speech engine"].level is Level.OK and "gpt-4o-mini-tts" in results["speech engine"].detail
+    openai_server(world).missing_models.add("gpt-4o-mini-tts")
+    missing = by_name(await run_checks(world.settings))["speech engine"]
+    assert missing.level is Level.WARN and missing.variable == "CLIPDESK_SPEECH_MODEL"  # serve still starts
+    await refuse_to_start_on_fatal(world.settings)
+    off = by_name(await run_checks(world.settings.model_copy(update={"speech": "off"})))
+    assert "speech engine" not in off
