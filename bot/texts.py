@@ -338,3 +338,12 @@ def api_scope_missing(scope: str) -> str:
 
 def webhook_target_refused(reason: str) -> str:
     return f"That webhook URL can't be used: {reason}."
+
+
+# ----------------------------------------------------------------------------- review page
+
+REVIEW_LINK_EXPIRED = "This sign-in link has expired. Press “Open review page” in the thread for a new one."
+REVIEW_LINK_USED = "This sign-in link was already used. Press “Open review page” in the thread for a new one."
+REVIEW_LINK_INVALID = "This sign-in link is not valid. Press “Open review page” in the thread for a new one."
+REVIEW_SIGN_IN = "Sign in first: press “Open review page” on a clip in the thread."
+REVIEW_CSRF = "This form did not come from the review page (its security token is missing); reload and retry."

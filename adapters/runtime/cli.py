@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from adapters.runtime.cli_tokens import tokens_app
+from adapters.runtime.cli_tokens import review_app, tokens_app
 from adapters.runtime.config_check import (
     ConfigError,
     explain,
@@ -40,6 +40,7 @@ app.add_typer(db_app, name="db")
 audit_app = typer.Typer(help="The audit trail: export it, summarise a month.")
 app.add_typer(audit_app, name="audit")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(review_app, name="review")
 console = Console(highlight=False)
 _debug = {"on": False}  # --debug, or DEBUG logging: show tracebacks instead of one-line errors
 

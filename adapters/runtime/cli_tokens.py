@@ -129,3 +129,27 @@ def tokens_revoke(
         console.print(f"no active token {token_id}")
         raise typer.Exit(1)
     console.print(f"revoked {token_id}")
+
+
+review_app = typer.Typer(help="The review page.")
+
+
+@review_app.command("link")
+def review_link(
+    workspace: Annotated[str, typer.Option(help="The chat workspace (Slack team id, Discord guild id).")],
+    user: Annotated[str, typer.Option(help="The chat user id the link signs in.")],
+    platform: Annotated[str, typer.Option(help="slack, discord or console.")] = "slack",
+    name: Annotated[str, typer.Option(help="The user's display name.")] = "",
+    request: Annotated[str | None, typer.Option(help="Open this request's page (req_…).")] = None,
+    minutes: Annotated[
+        float | None, typer.Option(help="How long the link works (default: the setting).")
+    ] = None,
+) -> None:
+    """Print a one-time sign-in link to the review page for a chat user (what the thread's button sends)."""
+    from adapters.web.review.links import login_link
+    from adapters.web.review.signing import Reviewer
+
+    settings = _settings()
+    # Chat platforms write a mention as <@id>; the thread then names the reviewer as a click would.
+    reviewer = Reviewer(platform, workspace, user, name or (f"<@{user}>" if platform != "console" else user))
+    typer.echo(login_link(settings, reviewer, SystemClock().now(), request, minutes))

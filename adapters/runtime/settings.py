@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"  # seconds between attempts
     webhook_allow_private: bool = False  # allow private, loopback and link-local targets (SSRF guard off)
     webhook_disable_after_hours: float = 120.0  # an endpoint failing this long is disabled (and audited)
+    review_link_minutes: float = 10.0  # how long a one-time review page sign-in link works
 
     # OpenAI-compatible video endpoints, refiner, moderation
     openai_api_key: str | None = Field(

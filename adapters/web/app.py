@@ -57,6 +57,9 @@ def create_web_app(app: App, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI
     from adapters.web.api.routes import add_api
 
     add_api(app, web_app)  # /api/v1: bearer tokens, the chat's use cases, problem+json
+    from adapters.web.review.routes import add_review
+
+    add_review(app, web_app)  # /review: the review page, signed in by one-time links from the thread
     from adapters.providers.webhook_bridge import add_engine_webhooks, add_openai_webhook
 
     add_engine_webhooks(app, web_app)  # fal, Replicate, Luma when configured; ComfyUI pokes
