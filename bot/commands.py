@@ -152,3 +152,11 @@ class RerenderShot:
     shot: int | None = None
     shot_render_id: str | None = None
     text: str | None = None
+
+
+@dataclass(frozen=True)
+class MakeFinal:
+    """Render a draft's shots again, same brief and seeds, at the final tier."""
+
+    caller: Caller
+    request_id: str

@@ -25,6 +25,7 @@ from bot.commands import (
     ConfirmRender,
     Decide,
     DecideAppeal,
+    MakeFinal,
     OpenRequest,
     RerenderShot,
     RetryRequest,
@@ -168,6 +169,8 @@ class Conversation:
             await self._tell(event, views.appeal_sent())
         elif event.action in (Action.APPEAL_ALLOW, Action.APPEAL_DENY):
             await uc.appeals.decide(DecideAppeal(caller, rid, event.action == Action.APPEAL_ALLOW))
+        elif event.action == Action.MAKE_FINAL and uc.shots is not None:
+            await uc.shots.make_final(MakeFinal(caller, rid))
         elif event.action == Action.REGENERATE_SHOT and uc.shots is not None:
             await uc.shots.rerender(RerenderShot(caller, rid, shot_render_id=event.render_id))
         elif event.action == Action.EDIT_SHOT and uc.shots is not None:

@@ -263,8 +263,8 @@ def fit_shots(brief: Brief, plan: Plan) -> Brief:
     Refiners are asked for these lengths; a model that answers with others (or another number
     of shots) is corrected here, so what the brief shows is what is rendered and paid for.
     """
-    if not plan.is_cut:
-        return brief
+    if not plan.is_cut or len(plan.shot_seconds) == 1:
+        return brief  # a one-shot draft renders the whole brief as its one shot
     shots = tuple(shot for shot, _ in shot_lengths(brief, plan))
     return replace(brief, shots=shots, seconds=plan.seconds)
 

@@ -180,10 +180,12 @@ class Plan:
     # A multi-shot cut: each shot's length, each a length the model makes, summing to ``seconds``.
     shot_seconds: tuple[int, ...] = ()
     draft: bool = False  # the draft tier of the provider: a cheap preview before the final
+    final_cost: float | None = None  # a draft's: what Make final will cost (shown before spending)
 
     @property
     def is_cut(self) -> bool:
-        return len(self.shot_seconds) > 1
+        """Rendered as a cut: several shots, or a draft (its final repeats its shots by their seeds)."""
+        return len(self.shot_seconds) > 1 or (self.draft and len(self.shot_seconds) == 1)
 
     @property
     def cost_per_render(self) -> float:
@@ -206,6 +208,7 @@ class Plan:
             "quality": self.quality,
             **({"shot_seconds": list(self.shot_seconds)} if self.shot_seconds else {}),
             **({"draft": True} if self.draft else {}),
+            **({"final_cost": self.final_cost} if self.final_cost is not None else {}),
         }
 
     @classmethod
@@ -222,6 +225,7 @@ class Plan:
             quality=str(data.get("quality") or "standard"),
             shot_seconds=tuple(int(s) for s in data.get("shot_seconds") or ()),
             draft=bool(data.get("draft")),
+            final_cost=float(data["final_cost"]) if data.get("final_cost") is not None else None,
         )
 
 

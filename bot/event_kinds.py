@@ -60,6 +60,7 @@ class EventKind(StrEnum):
     SHOT_READY = "shot.ready"
     CUT_STITCHING = "cut.stitching"
     SHOT_RERENDER = "cut.shot_rerender"
+    FINAL_QUEUED = "cut.final_queued"
     # delivery
     DELIVERY_ABANDONED = "delivery.abandoned"
     WEBHOOK_DISABLED = "webhook.disabled"  # an outgoing webhook endpoint was switched off (410, failures)
@@ -90,6 +91,7 @@ REQUEST_TARGETS: dict[EventKind, RequestStatus] = {
     K.REVIEW_CHANGES_REQUESTED: R.CHANGES_REQUESTED,
     K.REVIEW_EXPIRED: R.EXPIRED,
     K.SHOT_RERENDER: R.QUEUED,  # one shot of the cut again: cut v2 is queued
+    K.FINAL_QUEUED: R.QUEUED,  # Make final on a draft: the final cut is queued
 }
 
 # The state a render moves to with an event of this kind.

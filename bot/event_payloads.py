@@ -304,6 +304,20 @@ class ShotRerender(Payload):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FinalQueued(Payload):
+    """Make final: a draft's shots rendered again at the final tier (same brief, same seeds)."""
+
+    KIND = K.FINAL_QUEUED
+    cut_id: str
+    version: int
+    provider: str
+    model: str
+    cost_estimate: float
+    draft_cost: float
+    render_ids: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class RenderFailed(RenderFacts):
     KIND = K.RENDER_FAILED
     reason: str

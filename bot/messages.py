@@ -27,6 +27,7 @@ class Action(StrEnum):
     EDIT_SCRIPT = "edit_script"
     REGENERATE_SHOT = "regenerate_shot"  # a shot picker: the chosen option names the shot's render
     EDIT_SHOT = "edit_shot"
+    MAKE_FINAL = "make_final"  # a draft in review: render the same shots at full quality
 
 
 class Style(StrEnum):

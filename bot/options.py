@@ -45,7 +45,11 @@ _KNOWN_FLAGS = {
     "quality",
     "audience",
     "captions",
+    "shots",
+    "draft",
 }
+_SWITCHES = {"draft"}  # flags without a value
+MAX_SHOTS = 24
 _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$", re.IGNORECASE)
 MAX_AUDIENCE_CHARS = 80
 
@@ -76,6 +80,7 @@ _EXAMPLES = {
     "quality": "--quality high",
     "audience": '--audience "age 14"',
     "captions": "--captions burn",
+    "shots": "--shots 4",
 }
 
 
@@ -109,6 +114,10 @@ def parse_ask(text: str, *, given: RequestOptions | None = None) -> ParsedAsk:
             name, inline = match.group(1), match.group(2)
             if name not in _KNOWN_FLAGS:
                 raise InvalidOptions(texts.unknown_option(name, sorted(_KNOWN_FLAGS - {"duration"})))
+            if name in _SWITCHES:
+                flags[name] = inline or "true"
+                i += 1
+                continue
             if inline is None and i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
                 inline = tokens[i + 1]
                 i += 1
@@ -130,6 +139,8 @@ def parse_ask(text: str, *, given: RequestOptions | None = None) -> ParsedAsk:
         quality=_parse_quality(flags.get("quality")),
         audience=flags.get("audience", "").strip() or None,
         captions=flags.get("captions", "").strip() or None,
+        shots=_parse_shots(flags.get("shots")),
+        draft=True if flags.get("draft", "").lower() in ("true", "yes", "1") else None,
     )
     options = given.merged_over(stated) if given is not None else stated
     return ParsedAsk(text=prose.strip(), options=check_options(options))
@@ -200,3 +211,11 @@ def _parse_quality(flag: str | None) -> str:
     if flag.lower() not in QUALITIES:
         raise InvalidOptions(texts.bad_quality(flag, QUALITIES))
     return flag.lower()
+
+
+def _parse_shots(flag: str | None) -> int | None:
+    if flag is None:
+        return None
+    if not flag.isdigit() or not 1 <= int(flag) <= MAX_SHOTS:
+        raise InvalidOptions(texts.bad_shots(int(flag) if flag.isdigit() else 0, MAX_SHOTS))
+    return int(flag)

@@ -8,13 +8,14 @@ workspace allows, in the workspace's order.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from bot import texts
 from bot.cuts import MAX_CUT_SECONDS, needs_cut, split_seconds
 from bot.domain import Plan, ReplyTarget, RequestOptions
 from bot.errors import InvalidOptions
 from bot.policy import Policy
-from bot.ports.providers import ModelSpec, VideoProvider
+from bot.ports.providers import Capabilities, ModelSpec, Tier, VideoProvider
 
 DEFAULT_SECONDS = 8
 DEFAULT_ASPECT = "16:9"
@@ -49,7 +50,7 @@ class ProviderRouter:
     def plan_on(self, name: str, options: RequestOptions, *, pinned: bool) -> Plan:
         """Validate ``options`` against provider ``name`` and price one render there."""
         caps = self.get(name).capabilities()
-        spec = caps.model(options.model)
+        spec = caps.model(options.model) if options.model or not options.draft else draft_model(caps)
         aspect = options.aspect or DEFAULT_ASPECT
         if aspect not in spec.sizes:
             raise InvalidOptions(texts.aspect_not_made(caps.provider, spec.name, sorted(spec.sizes), aspect))
@@ -66,17 +67,20 @@ class ProviderRouter:
                 longest=spec.longest_shot,
                 max_seconds=self.max_cut_seconds,
             )
+        seconds = sum(shot_seconds) if shot_seconds else _seconds_for(spec, options.seconds, caps.provider)
         return Plan(
             provider=caps.provider,
             model=spec.name,
-            seconds=sum(shot_seconds) if shot_seconds else _seconds_for(spec, options.seconds, caps.provider),
+            seconds=seconds,
             aspect=aspect,
             size=spec.size_for(aspect, options.quality),
             variants=options.variants,
             price_per_second=spec.price_for(options.quality),
             pinned=pinned,
             quality=options.quality,
-            shot_seconds=shot_seconds if len(shot_seconds) > 1 else (),
+            # a draft is a cut even of one shot, so its final repeats the shots with their seeds
+            shot_seconds=shot_seconds if len(shot_seconds) > 1 else ((seconds,) if options.draft else ()),
+            draft=bool(options.draft),
         )
 
 
@@ -101,7 +105,47 @@ class Planner:
         return order
 
     def plan(self, target: ReplyTarget, options: RequestOptions) -> Plan:
-        """The plan for ``options`` here; raises :class:`InvalidOptions` with what can be made instead."""
+        """The plan for ``options`` here; raises :class:`InvalidOptions` with what can be made instead.
+
+        A draft (asked for, or the workspace's default) is planned at the draft tier, priced
+        with what its final will cost, so both costs are shown before anything is spent.
+        """
+        policy = self.policy_for(target)
+        if options.draft is None and policy.draft_first:
+            options = replace(options, draft=True)
+        if options.draft:
+            plan = self._plan(target, options)
+            final = self.final_for(target, options, plan)
+            return replace(plan, final_cost=final.cost_estimate if final else None)
+        return self._plan(target, options)
+
+    def final_for(self, target: ReplyTarget, options: RequestOptions, draft: Plan) -> Plan | None:
+        """The final of ``draft``: the same shots on the best final-tier model the workspace allows.
+
+        Its own provider's final model if it has one, else the next allowed provider with one
+        (the storyboard animatic drafts for any of them); ``None`` when none can make it.
+        """
+        wanted = replace(options, draft=False, shots=len(draft.shot_seconds) or None, seconds=draft.seconds)
+        order = [draft.provider] + [p for p in self.order_for(target) if p != draft.provider]
+        for name in order:
+            caps = self.providers.get(name).capabilities()
+            finals = [m for m in caps.models if m.tier == Tier.FINAL]
+            if not finals:
+                continue
+            model = (
+                caps.model()
+                if caps.model().tier == Tier.FINAL
+                else max(finals, key=lambda m: m.price_per_second)
+            )
+            try:
+                return self.providers.plan_on(
+                    name, replace(wanted, provider=name, model=model.name), pinned=True
+                )
+            except InvalidOptions:
+                continue
+        return None
+
+    def _plan(self, target: ReplyTarget, options: RequestOptions) -> Plan:
         policy = self.policy_for(target)
         if options.provider:
             if policy.allowed_providers and options.provider not in policy.allowed_providers:
@@ -131,6 +175,12 @@ class Planner:
             except InvalidOptions:
                 continue
         return None
+
+
+def draft_model(caps: Capabilities) -> ModelSpec:
+    """A provider's draft tier: its cheapest draft-tier model, else its cheapest model."""
+    drafts = [m for m in caps.models if m.tier == Tier.DRAFT] or list(caps.models)
+    return min(drafts, key=lambda m: m.price_per_second)
 
 
 def _seconds_for(spec: ModelSpec, wanted: int | None, provider: str) -> int:

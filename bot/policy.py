@@ -41,6 +41,7 @@ class Policy:
     allowed_providers: tuple[str, ...] = ()
     provider_order: tuple[str, ...] = ()
     review_expiry_hours: float | None = None
+    draft_first: bool = False  # asks render at the draft tier first unless they say otherwise
     # No approvers and ``open_approval``: anyone in the workspace but the requester may decide.
     # A channel with an empty approver list is refused at start-up unless this is written out.
     open_approval: bool = False

@@ -52,7 +52,7 @@ _LISTS = {
     "provider_order",
     "protected_people",
 }
-_BOOLS = {"self_approval", "allow_real_people", "open_approval"}
+_BOOLS = {"self_approval", "allow_real_people", "open_approval", "draft_first"}
 _APPROVER_LISTS = ("approvers", "approver_groups")
 _NUMBERS = {"auto_render_max_cost", "review_expiry_hours"}
 _STRINGS = {"disclosure", "default_provider"}

@@ -25,6 +25,7 @@ from bot.event_payloads import (
     AppealAllowed,
     AppealDenied,
     BriefCreated,
+    FinalQueued,
     RenderFailover,
     RenderQcRegenerate,
     RenderReady,
@@ -75,6 +76,7 @@ SHOWN = frozenset(
         K.APPEAL_ALLOWED,
         K.APPEAL_DENIED,
         K.SHOT_RERENDER,
+        K.FINAL_QUEUED,
         *_STATUS_KINDS,
     }
 )
@@ -165,6 +167,12 @@ class ThreadPresenter:
             )
         if isinstance(p, ShotRerender):
             return await self._shot_rerender(request, p, key)
+        if isinstance(p, FinalQueued):
+            note = texts.final_rendering(
+                p.provider, p.model, texts.money(p.cost_estimate), texts.money(p.draft_cost)
+            )
+            await self._post(request, views.notice(note), f"{key}:note")
+            return await self._new_status(request, p.render_ids[0], key)
         if isinstance(p, RenderQcRegenerate):
             return await self._post(request, views.notice(texts.qc_regenerating(p.findings)), key)
         if isinstance(p, RenderReady):
@@ -323,7 +331,11 @@ class ThreadPresenter:
         """Say which shot renders again, and move the status line to it."""
         note = texts.shot_rerendering(p.shot, p.version, texts.money(p.cost_estimate))
         await self._post(request, views.notice(note), f"{key}:note")
-        render = await self.renders.get_render(p.render_ids[0])
+        return await self._new_status(request, p.render_ids[0], key)
+
+    async def _new_status(self, request: VideoRequest, render_id: str, key: str) -> str | None:
+        """A fresh status line for renders queued from review (the old one said "review below")."""
+        render = await self.renders.get_render(render_id)
         if render is None:
             return None
         ref = await self._post(request, views.status_message(render), key)

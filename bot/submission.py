@@ -58,7 +58,8 @@ def spec_for(render: Render, brief: Brief, link: ShotLink | None = None) -> Rend
         # fixed by the brief and shot: a final repeats its draft's shot, a re-render varies by attempt
         seed=shot_seed(render.brief_id, render.shot, render.variant),
         idempotency_key=render.submit_key or render.idempotency_key,
-        prompt=shot_prompt(brief, render.shot),
+        # one shot as long as the whole brief (a one-shot draft or its final) renders the brief
+        prompt=None if render.seconds == brief.seconds else shot_prompt(brief, render.shot),
         first_frame=link.first_frame if link else None,
         extend_remote_id=link.extend_remote_id if link else None,
     )

@@ -262,6 +262,20 @@ NOT_A_CUT = "This clip is a single shot; use Regenerate or Edit prompt for it."
 VARIANT_CUTS = "Variants of a multi-shot cut are not offered yet: ask for one cut, or a shorter clip."
 OLDER_CUT = "A newer cut of this brief was posted since; decide on the newest one."
 
+NO_FINAL = "No provider this workspace allows can make the final of this draft."
+NOT_A_DRAFT = "This clip is already a final; approve it, or regenerate it."
+
+
+def final_rendering(provider: str, model: str, cost: str, draft_cost: str) -> str:
+    return (
+        f"⏫ Rendering the final on {provider} · {model} ({cost}; the draft cost {draft_cost}), "
+        "same shots and seeds."
+    )
+
+
+def draft_and_final(draft: str, final: str | None) -> str:
+    return f"{draft} draft · {final} final" if final is not None else f"{draft} draft (no final available)"
+
 
 # ------------------------------------------------------------------------- explainers
 

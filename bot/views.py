@@ -52,7 +52,14 @@ def brief_message(brief: Brief, plan: Plan, request: VideoRequest, *, awaiting: 
         Field("Provider", f"{plan.provider} · {plan.model}"),
         Field(
             "Estimated cost",
-            money(plan.cost_estimate) + (f" ({plan.variants} variants)" if plan.variants > 1 else ""),
+            (
+                texts.draft_and_final(
+                    money(plan.cost_estimate), money(plan.final_cost) if plan.final_cost is not None else None
+                )
+                if plan.draft
+                else money(plan.cost_estimate)
+            )
+            + (f" ({plan.variants} variants)" if plan.variants > 1 else ""),
         ),
         Field("Style", brief.style),
         Field("Lighting", brief.lighting),
@@ -391,18 +398,24 @@ def cut_clip_message(
         Option(f"Shot {s.index} · {s.seconds}s · {words.get(s.index, '')}"[:75], s.render_id)
         for s in cut.shots
     )
+    decide = (
+        (Button("Make final", Action.MAKE_FINAL, request.id, Style.PRIMARY, render.id),)
+        if cut.draft
+        else (Button("Approve", Action.APPROVE, request.id, Style.PRIMARY, render.id),)
+    )
+    kind = "Draft" if cut.draft else "Cut"
     return Message(
-        text=f"🎬 Cut v{cut.version} is ready for review ({len(cut.shots)} shots, brief v{brief.version})",
+        text=f"🎬 {kind} v{cut.version} is ready for review ({len(cut.shots)} shots, brief v{brief.version})",
         body=body,
         fields=(
             Field("Provider", f"{render.provider} · {render.model}"),
             Field("Length", f"{cut.seconds}s"),
             Field("Size", render.size),
             Field("Cost", money(total)),
-            Field("Version", f"v{brief.version} · cut v{cut.version}"),
+            Field("Version", f"v{brief.version} · cut v{cut.version}" + (" · draft" if cut.draft else "")),
         ),
         buttons=(
-            Button("Approve", Action.APPROVE, request.id, Style.PRIMARY, render.id),
+            *decide,
             Button("Regenerate", Action.REGENERATE, request.id, render_id=render.id),
             Button("Edit prompt", Action.EDIT, request.id, render_id=render.id),
             *(

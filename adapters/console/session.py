@@ -107,7 +107,7 @@ class ConsoleSession:
         ready = [
             r
             for r in await self.app.store.renders.renders_for(request_id)
-            if r.clip_path and r.status == "ready"
+            if r.clip_path and r.status == "ready" and r.shot is None  # a cut's shots are not clips
         ]
         return Path(ready[-1].clip_path) if ready and ready[-1].clip_path else None
 
@@ -141,7 +141,11 @@ class ConsoleSession:
 
     async def render_for(self, request: VideoRequest, version: int | None) -> tuple[str | None, int | None]:
         """The clip of ``version`` (default: the newest finished one) and its version number."""
-        ready = [r for r in await self.app.store.renders.renders_for(request.id) if r.status == "ready"]
+        ready = [
+            r
+            for r in await self.app.store.renders.renders_for(request.id)
+            if r.status == "ready" and r.shot is None  # a cut's shots are stitched, not reviewed
+        ]
         if version is not None:
             ready = [r for r in ready if r.brief_version == version]
         if not ready:

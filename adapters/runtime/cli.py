@@ -94,6 +94,8 @@ def demo(
     captions: Annotated[
         str | None, typer.Option(help="Explainers: burn, off, or a language to translate captions to (es).")
     ] = None,
+    shots: Annotated[int | None, typer.Option(help="Make a multi-shot cut of this many shots.")] = None,
+    draft: Annotated[bool, typer.Option("--draft", help="Render at the draft tier first.")] = False,
 ) -> None:
     """Run one request end to end in this terminal and print the MP4's path last.
 
@@ -118,6 +120,8 @@ def demo(
         quality=quality or "standard",
         audience=audience,
         captions=captions,
+        shots=shots,
+        draft=True if draft else None,
     )
 
     async def main() -> Path | None:

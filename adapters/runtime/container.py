@@ -97,6 +97,7 @@ def base_policy(settings: Settings) -> Policy:
         allow_real_people=settings.allow_real_people,
         default_provider=settings.provider,
         review_expiry_hours=settings.review_expiry_hours,
+        draft_first=settings.draft_first,
     )
 
 

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     worker_concurrency: int = 8  # renders one worker drives at once (mostly waiting on providers)
     provider_concurrency: int = 4  # jobs one process runs at once on any one provider (a cut's shots)
     max_cut_seconds: int = 120  # the longest multi-shot cut clipdesk makes
+    draft_first: bool = False  # render a cheap draft first (Make final renders it at full quality)
     animatic_workers: int = 2  # storyboard shots drawn at once (one CPU thread each)
     lease_seconds: float = 60.0
     max_attempts: int = 5

@@ -135,7 +135,9 @@ def build_usecases(
         expiry=ExpireReviews(uow=u, requests=q, policy_for=p, clock=c),
         queries=Queries(requests=q, renders=ports.renders, usage=ports.usage, policy_for=p, clock=c),
         refining=refining,
-        shots=Shots(uow=u, requests=q, renders=ports.renders, cuts=ports.cuts, policy_for=p, clock=c)
+        shots=Shots(
+            uow=u, requests=q, renders=ports.renders, cuts=ports.cuts, policy_for=p, clock=c, planner=planner
+        )
         if ports.cuts is not None
         else None,
     )

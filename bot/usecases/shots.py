@@ -15,12 +15,13 @@ from typing import Any
 
 from bot import texts
 from bot.access import load_for
-from bot.commands import Caller, RerenderShot
-from bot.cuts import WAITING, Cut, CutShot, shot_seed
+from bot.commands import Caller, MakeFinal, RerenderShot
+from bot.cuts import WAITING, Cut, CutShot, plan_cut, shot_seed
 from bot.domain import Brief, Render, RenderStatus, ReplyTarget, RequestStatus, VideoRequest, new_id
 from bot.domain_events import about
 from bot.errors import AlreadyDecided, InvalidOptions, OverBudget
-from bot.event_payloads import BriefCreated, BudgetRefused, ShotRerender
+from bot.event_payloads import BriefCreated, BudgetRefused, FinalQueued, ShotRerender
+from bot.planner import Planner
 from bot.policy import Policy
 from bot.ports.media import Clock
 from bot.ports.storage import CutRepo, RenderQueue, RequestRepo, UnitOfWork
@@ -49,11 +50,13 @@ class Shots:
         cuts: CutRepo,
         policy_for: Callable[[ReplyTarget], Policy],
         clock: Clock,
+        planner: Planner | None = None,
     ) -> None:
         self.uow = uow
         self.requests = requests
         self.renders = renders
         self.cuts = cuts
+        self.planner = planner
         self.policy_for = policy_for
         self.clock = clock
 
@@ -160,6 +163,58 @@ class Shots:
                 await tx.record(about(request, refused, caller.user_id, at=now))
             raise
         return Rerendered(moved, new_cut, again)
+
+    async def make_final(self, command: MakeFinal) -> Rerendered:
+        """Render a draft cut's shots again at the final tier: same brief, same seeds, cut v(n+1).
+
+        Spending money on a final is an approver's decision; both costs were shown with the brief.
+        """
+        caller = command.caller
+        request = await load_for(self.requests, caller, command.request_id)
+        policy = self.policy_for(request.target)
+        if request.status != R.IN_REVIEW:
+            raise AlreadyDecided(texts.already(request.status.value, "make the final of"))
+        cut = await self.latest_cut(request)
+        brief = await self.requests.get_brief(cut.brief_id)
+        assert brief is not None
+        if not cut.draft or brief.plan is None:
+            raise InvalidOptions(texts.NOT_A_DRAFT)
+        if self.planner is None:
+            raise InvalidOptions(texts.NO_FINAL)
+        final = self.planner.final_for(request.target, request.options, brief.plan)
+        if final is None:
+            raise InvalidOptions(texts.NO_FINAL)
+        if final.cost_estimate > 0:
+            policy.check_can_decide(caller.actor, request, "make final")
+        else:
+            policy.check_can_steer(caller.actor, request, "make final")
+        final = replace(final, shot_seconds=final.shot_seconds or (final.seconds,), draft=False)
+        now = self.clock.now()
+        new_cut, renders = plan_cut(request, brief, final, now, version=cut.version + 1)
+        new_cut = replace(new_cut, draft=False, crossfade=cut.crossfade)
+        draft_cost = sum(
+            (r.cost_actual if r.cost_actual is not None else r.cost_estimate)
+            for r in await self.renders.renders_for(request.id)
+            if r.cut_id == cut.id
+        )
+        queued = FinalQueued(
+            cut_id=new_cut.id,
+            version=new_cut.version,
+            provider=final.provider,
+            model=final.model,
+            cost_estimate=final.cost_estimate,
+            draft_cost=round(draft_cost, 4),
+            render_ids=[r.id for r in renders],
+        )
+        limits = policy.budget_limits(request.target, request.requester, now)
+        async with self.uow.transaction() as tx:
+            await check_budgets(tx, limits, final.cost_estimate)
+            await tx.add_renders(request, renders)
+            await tx.add_cut(new_cut)
+            moved = await move_request(tx, request, about(request, queued, caller.user_id, at=now))
+            if moved is None:
+                raise AlreadyDecided(texts.already(request.status.value, "make the final of"))
+        return Rerendered(moved, new_cut, renders[0])
 
     async def edit_draft(
         self, caller: Caller, request_id: str, shot_render_id: str | None
