@@ -321,7 +321,8 @@ def no_voice(language: str) -> str:
 
 
 NARRATION_FAILED = (
-    "🔇 The narration could not be made this time, so this clip has captions only. Retry narration?"
+    "🔇 The narration could not be made this time, so this clip has captions only. "
+    "Regenerate tries the narration again."
 )
 
 
