@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.domain_events import DomainEvent
 from bot.outbox import Subscriptions
 from bot.ports.signals import RENDERS, outbox_topic
 from storage.audit import SqlAudit
@@ -32,6 +33,7 @@ from storage.tx import SqlTx
 log = logging.getLogger(__name__)
 
 Listener = Callable[[frozenset[str]], None]
+Observer = Callable[[Sequence[DomainEvent]], None]
 
 
 class SqlStore:
@@ -47,10 +49,15 @@ class SqlStore:
         self.audit = SqlAudit(engine)
         self.cuts = SqlCuts(engine)
         self._listeners: list[Listener] = []
+        self._observers: list[Observer] = []
 
     def on_commit(self, listener: Listener) -> None:
         """Call ``listener(topics)`` after a transaction that queued work commits (see :func:`_topics`)."""
         self._listeners.append(listener)
+
+    def on_events(self, observer: Observer) -> None:
+        """Call ``observer(events)`` with the events of every transaction that commits (metrics)."""
+        self._observers.append(observer)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTx]:
@@ -63,6 +70,12 @@ class SqlStore:
                 await conn.execute(
                     text("SELECT pg_notify(:c, :t)"), {"c": NOTIFY_CHANNEL, "t": ",".join(sorted(topics))}
                 )
+        if tx.events:
+            for observer in self._observers:
+                try:
+                    observer(tx.events)
+                except Exception:
+                    log.exception("an event observer failed")
         if topics:
             for listener in self._listeners:
                 try:

@@ -59,6 +59,7 @@ class SqlTx:
         self.wrote_outbox = False
         self.queued_renders = False
         self.outbox_for: set[tuple[str, str]] = set()  # (sink, route) of the entries written
+        self.events: list[DomainEvent] = []  # what this transaction recorded, for observers
 
     async def remember_event(self, key: str) -> bool:
         dialect_insert = postgresql.insert if self.postgres else sqlite.insert
@@ -166,6 +167,7 @@ class SqlTx:
         return await spent(self.conn, limit.scope, limit.key, limit.since)
 
     async def record(self, event: DomainEvent) -> None:
+        self.events.append(event)
         if self.subscriptions.audited(event):
             await self.conn.execute(insert(audit_t).values(mapping.audit_values(event)))
         wanted = self.subscriptions.entries_for(event)

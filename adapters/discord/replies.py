@@ -24,6 +24,7 @@ import discord
 from discord import ui
 
 from adapters.discord.components import Rendered
+from adapters.metrics import record_ack
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class InteractionReply:
         async with self._lock:
             if not self.responded:
                 await self.interaction.response.defer(ephemeral=True, thinking=thinking)
+                record_ack("discord", time.monotonic() - self.created)
 
     async def say(self, content: str) -> None:
         """The initial response: an ephemeral message (falls back to a follow-up if one was sent)."""

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from adapters.metrics.exporter import instrument
 from adapters.policy.patterns import RegexPatternMatcher
 from adapters.runtime.config_check import validate
 from adapters.runtime.settings import Settings, split_list
@@ -243,6 +244,7 @@ async def build_app(
     if sealer is not None:
         subscriptions.add(sealing.SUBSCRIPTION)
     store = SqlStore(make_engine(url), subscriptions)
+    instrument(store)  # metrics observe committed events and claims; the core does not know
     chat = ChatRouter(chat_ports)
     planner = Planner(router, policy_for)
     usecases = build_usecases(

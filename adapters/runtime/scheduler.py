@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from adapters.metrics.exporter import refresh as refresh_metrics
 from adapters.runtime.container import App, wake_on
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ def start_loops(app: App, *, render: bool = True) -> Loops:
         id="resume_intake",
         next_run_time=now,
         **common,
+    )
+    scheduler.add_job(
+        refresh_metrics, "interval", seconds=5, args=[app], id="metrics", next_run_time=now, **common
     )
     scheduler.add_job(retention_sweep, "interval", hours=1, args=[app], id="retention", **common)
     scheduler.add_job(app.usecases.expiry.run, "interval", minutes=5, id="expire_reviews", **common)

@@ -60,6 +60,10 @@ async def _serve(settings: Settings, *, receive: bool, render: bool, http: bool)
         await server.start()
         log.info("listening on %s", server.url)
     loops = start_loops(app, render=render)
+    if not http and settings.worker_metrics_port is not None:
+        from adapters.metrics.exporter import serve_worker_metrics
+
+        serve_worker_metrics(settings.http_host, settings.worker_metrics_port)
     if not platforms:
         log.warning(
             "no chat platform configured (set SLACK_BOT_TOKEN or DISCORD_BOT_TOKEN); "

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     auto_render_max_cost: float = 0.0
     policy_file: Path | None = None
     log_level: str = "INFO"
+    log_format: str = "console"  # console (human) or json (one object per line; the Docker image)
 
     # worker
     worker_id: str | None = None
@@ -43,6 +44,7 @@ class Settings(BaseSettings):
     intake_lease_seconds: float = 60.0  # an ask being refined; another process resumes it after this
     intake_grace_seconds: float = 15.0  # how old an untouched ask must be before the sweep resumes it
     shutdown_grace_seconds: float = 20.0  # SIGTERM: in-flight work gets this long to reach a saved state
+    worker_metrics_port: int | None = None  # `clipdesk worker` serves /metrics here (0: any free port)
 
     # web (Slack HTTP mode, webhooks, clip links)
     http_host: str = "127.0.0.1"

@@ -18,8 +18,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from adapters.metrics.asgi import AckTiming
+from adapters.metrics.exporter import exposition
 from adapters.web.limits import MAX_BODY_BYTES, BodyLimit
 from adapters.web.media import media_router
 from adapters.web.refusals import RefusalLog
@@ -53,6 +55,13 @@ def create_web_app(app: App, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI
         return JSONResponse({"ok": True, "worker": app.worker.config.owner, "busy": app.worker.busy})
 
     web_app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+
+    async def metrics() -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
+    web_app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
+    web_app.add_middleware(AckTiming)  # clipdesk_ack_seconds{platform="slack"}
     web_app.include_router(media_router(app.media, web_app.state.refusals))
     from adapters.web.api.routes import add_api
 
