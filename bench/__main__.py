@@ -19,6 +19,7 @@ MODULES = [
     "discord_defer",
     "postprocess",
     "stitching",
+    "cuts",
     "narration",
 ]
 
