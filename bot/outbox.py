@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
+from bot import log_context
 from bot.domain_events import DomainEvent, event
 from bot.errors import DeliveryRefused
 from bot.event_kinds import TRANSIENT_KINDS
@@ -180,6 +181,14 @@ class Deliverer:
 
     async def _deliver(self, entry: OutboxEntry) -> int:
         sink = self.sinks[entry.sink]
+        source = entry.event  # each delivery runs in its own task (gather): these fields stay in it
+        log_context.bind(
+            request_id=source.request_id,
+            render_id=source.render_id,
+            platform=source.platform,
+            workspace=source.workspace,
+            sink=entry.sink,
+        )
         async with self._slots:
             renewing = asyncio.create_task(self._keep_lease(entry))
             try:

@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
-from bot import texts
+from bot import log_context, texts
 from bot.backoff import poll_interval
 from bot.cut_run import link_for, shot_ready, stitch_cut
 from bot.cut_waits import Waiting
@@ -53,6 +53,8 @@ async def run_render(ctx: RenderContext, render: Render) -> None:
     request: VideoRequest | None = None
     try:
         request = await ctx.requests.get_request(render.request_id)
+        if request is not None:
+            log_context.bind(platform=request.target.platform, workspace=request.target.workspace)
         await _drive(ctx, render, request)
     except LeaseLost:
         log.warning("lost the lease on render %s; another worker has it", render.id)

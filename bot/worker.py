@@ -16,6 +16,7 @@ import functools
 import logging
 from datetime import timedelta
 
+from bot import log_context
 from bot.domain import Render
 from bot.render_context import RenderContext, WorkerConfig
 from bot.render_run import run_render
@@ -122,9 +123,13 @@ class RenderWorker:
         self._wake.set()  # a slot is free: claim again at once
 
     async def _run(self, render: Render) -> None:
+        # This task's log lines name the render (the task's context is its own).
+        log_context.bind(request_id=render.request_id, render_id=render.id, provider=render.provider)
+        log.info("driving render %s (%s, attempt %d)", render.id, render.status.value, render.attempts + 1)
         heartbeat = asyncio.create_task(self._heartbeat(render.id))
         try:
             await run_render(self.ctx, render)
+            log.info("render %s is %s", render.id, render.status.value)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -53,7 +53,7 @@ def _settings(*, validate: bool = True, **overrides: object) -> Settings:
     for key, value in overrides.items():
         if value is not None:
             setattr(settings, key, value)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if validate:
         validate_static(settings)
         validate_providers(settings)

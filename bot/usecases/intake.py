@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot import texts
+from bot import log_context, texts
 from bot.commands import Actor, OpenRequest
 from bot.content import ContentCheck
 from bot.domain import ReplyTarget, RequestStatus, VideoRequest, new_id
@@ -93,9 +93,12 @@ class Intake:
 
     async def process(self, request_id: str) -> None:
         """Check the ask and write its first brief; safe to call again for the same request."""
+        log_context.bind(request_id=request_id)
         request = await self.requests.get_request(request_id)
         if request is None:
             return
+        log_context.bind(platform=request.target.platform, workspace=request.target.workspace)
+        log.info("processing ask %s (%s)", request.id, request.status.value)
         if request.status == R.RECEIVED:
             await self._check(request)
         elif request.status == R.REFINING:
