@@ -13,9 +13,11 @@ the platform "on it": :meth:`Conversation.receive` validates and records the ask
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import texts, views
+from bot.access import load_for
 from bot.chat import ChatRouter
 from bot.commands import (
     AnswerQuestion,
@@ -62,14 +64,25 @@ class Receipt:
     answered: bool = False  # a subcommand or a mistake, already answered privately
 
 
+# (caller, request id) → a one-time sign-in link to the review page and the minutes it works
+ReviewLink = Callable[[Caller, str], tuple[str, float]]
+
+
 class Conversation:
     def __init__(
-        self, *, usecases: UseCases, chat: ChatRouter, requests: RequestRepo, uow: UnitOfWork
+        self,
+        *,
+        usecases: UseCases,
+        chat: ChatRouter,
+        requests: RequestRepo,
+        uow: UnitOfWork,
+        review_link: ReviewLink | None = None,
     ) -> None:
         self.usecases = usecases
         self.chat = chat
         self.requests = requests
         self.uow = uow
+        self.review_link = review_link  # mints a one-time review page link for a caller, if served
 
     # ------------------------------------------------------------------ entry points
 
@@ -164,6 +177,10 @@ class Conversation:
             )
         elif event.action == Action.APPROVE:
             await uc.decisions.decide(Decide(caller, rid, Decision.APPROVED, event.render_id))
+        elif event.action == Action.OPEN_REVIEW and self.review_link is not None:
+            await load_for(self.requests, caller, rid)  # only a request of the presser's workspace
+            url, minutes = self.review_link(caller, rid)
+            await self._tell(event, views.review_link_message(url, minutes))
         elif event.action == Action.APPEAL:
             await uc.appeals.appeal(Appeal(caller, rid))
             await self._tell(event, views.appeal_sent())

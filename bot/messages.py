@@ -28,6 +28,7 @@ class Action(StrEnum):
     REGENERATE_SHOT = "regenerate_shot"  # a shot picker: the chosen option names the shot's render
     EDIT_SHOT = "edit_shot"
     MAKE_FINAL = "make_final"  # a draft in review: render the same shots at full quality
+    OPEN_REVIEW = "open_review"  # sends the presser a one-time sign-in link to the review page
 
 
 class Style(StrEnum):

@@ -110,6 +110,7 @@ class ThreadPresenter:
         refs: MessageRefs,
         policy_for: Callable[[ReplyTarget], Policy],
         unreachable: Unreachable | None = None,
+        review_page: bool = False,
         cuts: CutRepo | None = None,
     ) -> None:
         self.cuts = cuts
@@ -119,6 +120,7 @@ class ThreadPresenter:
         self.refs = refs
         self.policy_for = policy_for
         self.unreachable = unreachable
+        self.review_page = review_page  # clip messages offer "Open review page"
 
     @property
     def routes(self) -> Sequence[str] | None:
@@ -263,7 +265,9 @@ class ThreadPresenter:
         target = await self._thread(request)
         if target is None:
             return None
-        message = views.clip_message(render, brief, request, disclosure, ready.notes)
+        message = views.clip_message(
+            render, brief, request, disclosure, ready.notes, review_page=self.review_page
+        )
         cut = await self._cut(render.cut_id)
         if cut is not None:
             shots = [r for r in await self.renders.renders_for(request.id) if r.cut_id is not None]

@@ -153,6 +153,8 @@ def clip_message(
     request: VideoRequest,
     disclosure: str = "",
     notes: Sequence[str] = (),
+    *,
+    review_page: bool = False,
 ) -> Message:
     fields = [
         Field("Provider", f"{render.provider} · {render.model}"),
@@ -179,6 +181,11 @@ def clip_message(
             Button("Edit prompt", Action.EDIT, request.id, render_id=render.id),
             *script_button,
             Button("Reject", Action.REJECT, request.id, Style.DANGER, render.id),
+            *(
+                (Button("Open review page", Action.OPEN_REVIEW, request.id, render_id=render.id),)
+                if review_page
+                else ()
+            ),
         ),
         # The workspace's disclosure goes with every clip, so a forwarded screenshot still says it.
         context=(f"{disclosure} · " if disclosure else "")
@@ -442,4 +449,13 @@ def edit_shot_form(request: VideoRequest, index: int, words: str, render_id: str
         render_id=render_id,
         fields=(FormField("shot", f"What shot {index} shows", words[:3000], multiline=True),),
         submit_label="Render this shot",
+    )
+
+
+def review_link_message(url: str, minutes: float) -> Message:
+    """The private answer to "Open review page": a sign-in link for the presser alone."""
+    return Message(
+        text="🔗 Your sign-in link to the review page",
+        body=f"{url}\nIt works once, for {minutes:g} minutes, and signs in only you.",
+        mentions=None,
     )

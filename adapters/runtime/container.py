@@ -17,8 +17,9 @@ from adapters.runtime.settings import Settings, split_list
 from bot import presenter, sealing
 from bot.chat import ChatRouter
 from bot.clock import SystemClock
+from bot.commands import Caller
 from bot.content import ContentCheck
-from bot.conversation import Conversation
+from bot.conversation import Conversation, ReviewLink
 from bot.domain import ReplyTarget
 from bot.errors import StorageFull, TransientProviderError
 from bot.moderation import ModerationChain, PatternMatcher
@@ -292,6 +293,7 @@ async def build_app(
             policy_for=policy_for,
             cuts=store.cuts,
             unreachable=ThreadUnreachable(uow=store, requests=store.requests, clock=clock),
+            review_page=bool(settings.public_url),  # the review page needs a URL people can open
         )
     ]
     if sealer is not None:
@@ -331,7 +333,13 @@ async def build_app(
         planner=planner,
         chat=chat,
         usecases=usecases,
-        conversation=Conversation(usecases=usecases, chat=chat, requests=store.requests, uow=store),
+        conversation=Conversation(
+            usecases=usecases,
+            chat=chat,
+            requests=store.requests,
+            uow=store,
+            review_link=_review_links(settings, clock) if settings.public_url else None,
+        ),
         worker=worker,
         deliverer=deliverer,
         clock=clock,
@@ -339,6 +347,19 @@ async def build_app(
         signals=work_signals(url),
         closers=closers,
     )
+
+
+def _review_links(settings: Settings, clock: Clock) -> ReviewLink:
+    """One-time review page links for the thread's "Open review page" button."""
+    from adapters.web.review.links import login_link
+    from adapters.web.review.signing import Reviewer
+
+    def link(caller: Caller, request_id: str) -> tuple[str, float]:
+        where = caller.where
+        reviewer = Reviewer(where.platform, where.workspace, caller.user_id, caller.actor.mention)
+        return login_link(settings, reviewer, clock.now(), request_id), settings.review_link_minutes
+
+    return link
 
 
 def warn_if_approval_is_open(settings: Settings, policies: PolicySet) -> None:

@@ -7,6 +7,7 @@ thread's button would use.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -28,6 +29,7 @@ LEAD = "ULEAD"
 ASKER = "UASKER"
 OTHER = "UOTHER"
 CHANNEL = "C0VIDEO"
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/review/login\?t=[^\s>|]+")
 
 
 @pytest.fixture
@@ -116,7 +118,18 @@ async def test_link_plays_the_clip_and_approve_reaches_the_thread(
         second_clip = await _ask(served, slack, "a 4s clip of a paper boat")
         second = await _request_id(served, reader, "paper boat")
 
-        link = await _link(served, LEAD, first)
+        # "Open review page" on the clip in the thread: a one-time link, for the presser alone.
+        status, _ = await post_http(
+            served.base + "/slack/events", slack.build_click(clip, "clipdesk_open_review", user=LEAD)
+        )
+        assert status == 200
+
+        async def link_sent() -> str | None:
+            found = [m for text in slack.ephemeral_to(LEAD) for m in LINK.findall(text)]
+            return found[-1] if found else None
+
+        link = await wait_for(link_sent, seconds=30)
+        assert not any(LINK.search(text) for text in slack.ephemeral_to(ASKER))
         context = await browser.new_context(viewport={"width": 390, "height": 844})  # a phone
         page = await context.new_page()
         answer = await page.goto(link)
