@@ -21,6 +21,7 @@ MODULES = [
     "stitching",
     "cuts",
     "narration",
+    "api",
 ]
 
 

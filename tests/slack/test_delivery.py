@@ -57,7 +57,14 @@ async def test_a_clip_over_the_upload_limit_is_linked_with_a_note(
         render = (await bed.app.store.renders.renders_for(request.id))[0]
         assert f"https://clips.example.com/media/clips/{render.id}.mp4" in clip.all_text()
         assert "over the 2 KB upload limit" in clip.all_text() and "linked instead" in clip.all_text()
-        assert len(clip.buttons()) == 4  # still decided here, like an uploaded clip
+        # still decided here, like an uploaded clip; a public URL also offers the review page
+        assert [b["action_id"] for b in clip.buttons()] == [
+            "clipdesk_approve",
+            "clipdesk_regenerate",
+            "clipdesk_edit",
+            "clipdesk_reject",
+            "clipdesk_open_review",
+        ]
     finally:
         await bed.close()
 
