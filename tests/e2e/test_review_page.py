@@ -94,7 +94,7 @@ async def _until_status(page: Page, wanted: str) -> None:
     await page.wait_for_function(
         "w => (document.querySelector('#status') || {textContent: ''}).textContent.trim() === w",
         arg=wanted,
-        timeout=30_000,
+        timeout=60_000,
     )
 
 
@@ -139,7 +139,7 @@ async def test_link_plays_the_clip_and_approve_reaches_the_thread(
 
         # The clip plays: the player's clock moves.
         await page.evaluate("document.getElementById('player').play()")
-        await page.wait_for_function("document.getElementById('player').currentTime > 0.3", timeout=30_000)
+        await page.wait_for_function("document.getElementById('player').currentTime > 0.3", timeout=60_000)
         assert await page.locator("#audit li").count() >= 5
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390  # nothing overflows a phone-width screen
