@@ -27,9 +27,11 @@ class TimingChat(RecordingChat):
         super().__init__("bench")
         self.first_at: dict[str, float] = {}
 
-    async def start_thread(self, target: ReplyTarget, message: Message) -> tuple[ReplyTarget, str]:
+    async def start_thread(
+        self, target: ReplyTarget, message: Message, *, key: str | None = None
+    ) -> tuple[ReplyTarget, str]:
         self.first_at.setdefault(target.channel, time.perf_counter())
-        return await super().start_thread(target, message)
+        return await super().start_thread(target, message, key=key)
 
 
 async def _run(url: str, tmp: Path) -> list[float]:
@@ -59,7 +61,20 @@ async def _run(url: str, tmp: Path) -> list[float]:
             started[event.target.channel] = time.perf_counter()
             await app.conversation.handle(event)
 
-        await asyncio.gather(*(one(e) for e in events))
+        # The first message is an outbox delivery (opening the thread): the deliverer runs as in
+        # `serve`, woken by the commits.
+        delivering = asyncio.create_task(app.deliverer.run(tick=1.0))
+        try:
+            await asyncio.gather(*(one(e) for e in events))
+            deadline = time.monotonic() + 120
+            while len(chat.first_at) < len(started) and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+        finally:
+            delivering.cancel()
+            await asyncio.gather(delivering, return_exceptions=True)
+        missing = len(started) - len(chat.first_at)
+        if missing:
+            raise RuntimeError(f"{missing} of {len(started)} threads never got their first message")
         return [chat.first_at[c] - started[c] for c in started]
     finally:
         await app.close()

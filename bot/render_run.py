@@ -164,11 +164,11 @@ async def _poll(ctx: RenderContext, render: Render, request: VideoRequest) -> No
         status = await asyncio.wait_for(provider.status(render.remote_id), _call_bound(ctx, render))
         if status.state == RemoteState.COMPLETED:
             render.progress = 100
-            if render.status == S.SUBMITTED:
-                async with ctx.uow.transaction() as tx:
-                    await ctx.move(tx, render, request, RenderRunning(**facts(render)))
             render.cost_actual = status.cost if status.cost is not None else render.cost_estimate
+            # Done at the first look: both moves (and both events) in one transaction.
             async with ctx.uow.transaction() as tx:
+                if render.status == S.SUBMITTED:
+                    await ctx.move(tx, render, request, RenderRunning(**facts(render)))
                 await ctx.move(
                     tx, render, request, RenderCompleted(**facts(render), cost_actual=render.cost_actual)
                 )
