@@ -126,7 +126,9 @@ async def test_a_failed_upload_is_retried_and_the_clip_posted_once(tmp_path: Pat
         async with h.app.store.engine.connect() as conn:
             attempts = (
                 await conn.execute(
-                    select(col(OutboxRow.attempts)).where(col(OutboxRow.kind) == "render.ready")
+                    select(col(OutboxRow.attempts)).where(
+                        col(OutboxRow.kind) == "render.ready", col(OutboxRow.sink) == "thread"
+                    )
                 )
             ).scalar_one()
         assert attempts == 1
