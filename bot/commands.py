@@ -155,6 +155,15 @@ class RerenderShot:
 
 
 @dataclass(frozen=True)
+class PickVariant:
+    """Variants side by side: ``render_id``'s take goes to review; the other takes are archived."""
+
+    caller: Caller
+    request_id: str
+    render_id: str | None
+
+
+@dataclass(frozen=True)
 class MakeFinal:
     """Render a draft's shots again, same brief and seeds, at the final tier."""
 

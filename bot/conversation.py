@@ -29,6 +29,7 @@ from bot.commands import (
     DecideAppeal,
     MakeFinal,
     OpenRequest,
+    PickVariant,
     RerenderShot,
     RetryRequest,
     ReviseBrief,
@@ -186,6 +187,8 @@ class Conversation:
             await self._tell(event, views.appeal_sent())
         elif event.action in (Action.APPEAL_ALLOW, Action.APPEAL_DENY):
             await uc.appeals.decide(DecideAppeal(caller, rid, event.action == Action.APPEAL_ALLOW))
+        elif event.action == Action.PICK and uc.variants is not None:
+            await uc.variants.pick(PickVariant(caller, rid, event.render_id))
         elif event.action == Action.MAKE_FINAL and uc.shots is not None:
             await uc.shots.make_final(MakeFinal(caller, rid))
         elif event.action == Action.REGENERATE_SHOT and uc.shots is not None:

@@ -61,6 +61,8 @@ class EventKind(StrEnum):
     CUT_STITCHING = "cut.stitching"
     SHOT_RERENDER = "cut.shot_rerender"
     FINAL_QUEUED = "cut.final_queued"
+    VARIANT_PICKED = "variant.picked"
+    VARIANT_ARCHIVED = "variant.archived"
     # delivery
     DELIVERY_ABANDONED = "delivery.abandoned"
     WEBHOOK_DISABLED = "webhook.disabled"  # an outgoing webhook endpoint was switched off (410, failures)
@@ -106,6 +108,7 @@ RENDER_TARGETS: dict[EventKind, RenderStatus] = {
     K.RENDER_CANCELLED: S.CANCELLED,
     K.SHOT_READY: S.READY,  # a shot of a cut: ready for stitching, not for review
     K.CUT_STITCHING: S.POSTPROCESSING,  # a cut's own render: its shots are ready, stitching starts
+    K.VARIANT_ARCHIVED: S.CANCELLED,  # another take was picked: this one leaves review
 }
 
 # Kinds that are worth showing but not worth keeping: they reach the outbox, not the audit log.

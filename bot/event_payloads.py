@@ -304,6 +304,22 @@ class ShotRerender(Payload):
 
 
 @dataclass(frozen=True, kw_only=True)
+class VariantPicked(Payload):
+    """Of several takes, this one goes to review."""
+
+    KIND = K.VARIANT_PICKED
+    render_id: str
+    variant: int
+    archived: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VariantArchived(RenderFacts):
+    KIND = K.VARIANT_ARCHIVED
+    picked: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class FinalQueued(Payload):
     """Make final: a draft's shots rendered again at the final tier (same brief, same seeds)."""
 

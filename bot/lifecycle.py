@@ -46,7 +46,8 @@ RENDER_TRANSITIONS: dict[RenderStatus, frozenset[RenderStatus]] = {
     S.RUNNING: frozenset({S.DOWNLOADING, S.FAILED, S.CANCELLED}),
     S.DOWNLOADING: frozenset({S.POSTPROCESSING, S.FAILED}),
     S.POSTPROCESSING: frozenset({S.READY, S.FAILED}),
-    S.READY: frozenset(),
+    # A take of several variants is archived when another is picked (it never reached a decision).
+    S.READY: frozenset({S.CANCELLED}),
     S.FAILED: frozenset(),
     S.CANCELLED: frozenset(),
 }

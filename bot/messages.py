@@ -29,6 +29,7 @@ class Action(StrEnum):
     EDIT_SHOT = "edit_shot"
     MAKE_FINAL = "make_final"  # a draft in review: render the same shots at full quality
     OPEN_REVIEW = "open_review"  # sends the presser a one-time sign-in link to the review page
+    PICK = "pick"  # variants side by side: this take goes to review, the others are archived
 
 
 class Style(StrEnum):

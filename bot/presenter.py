@@ -17,7 +17,7 @@ from pathlib import Path
 from bot import texts, views
 from bot.chat import ChatRouter
 from bot.cuts import Cut
-from bot.domain import ReplyTarget, RequestStatus, VideoRequest
+from bot.domain import Render, RenderStatus, ReplyTarget, RequestStatus, VideoRequest
 from bot.domain_events import DomainEvent
 from bot.errors import DeliveryRefused, UserError
 from bot.event_kinds import EventKind
@@ -39,12 +39,16 @@ from bot.event_payloads import (
     ReviewDecision,
     ReviewExpired,
     ShotRerender,
+    VariantPicked,
 )
+from bot.lifecycle import TERMINAL_RENDER_STATES
 from bot.messages import Message
 from bot.outbox import Subscription
 from bot.policy import Policy
 from bot.ports.chat import ChatPort
+from bot.ports.media import VariantSheets
 from bot.ports.storage import CutRepo, MessageRefs, OutboxEntry, RenderQueue, RequestRepo
+from bot.usecases.variants import takes_of
 
 log = logging.getLogger(__name__)
 K = EventKind
@@ -77,6 +81,7 @@ SHOWN = frozenset(
         K.APPEAL_DENIED,
         K.SHOT_RERENDER,
         K.FINAL_QUEUED,
+        K.VARIANT_PICKED,
         *_STATUS_KINDS,
     }
 )
@@ -112,8 +117,10 @@ class ThreadPresenter:
         unreachable: Unreachable | None = None,
         review_page: bool = False,
         cuts: CutRepo | None = None,
+        sheets: VariantSheets | None = None,
     ) -> None:
         self.cuts = cuts
+        self.sheets = sheets
         self.chat = chat
         self.requests = requests
         self.renders = renders
@@ -169,6 +176,8 @@ class ThreadPresenter:
             )
         if isinstance(p, ShotRerender):
             return await self._shot_rerender(request, p, key)
+        if isinstance(p, VariantPicked):
+            return await self._picked(request, event, p, key)
         if isinstance(p, FinalQueued):
             note = texts.final_rendering(
                 p.provider, p.model, texts.money(p.cost_estimate), texts.money(p.draft_cost)
@@ -268,6 +277,9 @@ class ThreadPresenter:
         message = views.clip_message(
             render, brief, request, disclosure, ready.notes, review_page=self.review_page
         )
+        takes = takes_of(await self.renders.renders_for(request.id), render.brief_id)
+        if len(takes) > 1 and render.cut_id is None:
+            message = views.take_message(render, brief, len(takes))  # decided after a pick
         cut = await self._cut(render.cut_id)
         if cut is not None:
             shots = [r for r in await self.renders.renders_for(request.id) if r.cut_id is not None]
@@ -285,6 +297,45 @@ class ThreadPresenter:
             await self._status(request, render.id, note="review below")
         except Exception as exc:  # the clip is out; a stale status line is cosmetic
             log.warning("could not update the status of %s: %s", request.id, exc)
+        if len(takes) > 1 and render.cut_id is None:
+            await self._sheet(request, takes, key)
+        return ref
+
+    async def _sheet(self, request: VideoRequest, takes: list[Render], key: str) -> None:
+        """Once every take has ended: one contact sheet of the ready ones, with a Pick button each."""
+        if any(t.status not in TERMINAL_RENDER_STATES for t in takes) or self.sheets is None:
+            return
+        ready = [t for t in takes if t.status == RenderStatus.READY and t.clip_path]
+        if len(ready) < 2:
+            return
+        role = f"variants:{ready[0].brief_id}"
+        if await self.refs.message_ref(request.id, role) is not None:
+            return  # posted already (a redelivery of the last take's event)
+        sheet = await self.sheets.sheet(
+            f"{request.id}-{ready[0].brief_id}", [Path(t.clip_path or "") for t in ready]
+        )
+        ref = await self._chat(request).upload_clip(
+            request.target, sheet, views.variants_message(request, ready), key=f"{key}:sheet"
+        )
+        await self.refs.remember_ref(request.id, role, ref)
+
+    async def _picked(
+        self, request: VideoRequest, event: DomainEvent, p: VariantPicked, key: str
+    ) -> str | None:
+        """The picked take goes to review: its own message with the decision buttons."""
+        picked = await self.renders.get_render(p.render_id)
+        brief = await self.requests.get_brief(picked.brief_id) if picked else None
+        if picked is None or brief is None or picked.clip_path is None:
+            return None
+        takes = takes_of(await self.renders.renders_for(request.id), picked.brief_id)
+        who = event.actor
+        await self._replace(
+            request, f"variants:{picked.brief_id}", views.picked_message(request, takes, picked, who)
+        )
+        disclosure = self.policy_for(request.target).disclosure
+        message = views.clip_message(picked, brief, request, disclosure)
+        ref = await self._chat(request).upload_clip(request.target, Path(picked.clip_path), message, key=key)
+        await self.refs.remember_ref(request.id, f"clip:{picked.id}", ref)
         return ref
 
     async def _failed(self, request: VideoRequest, p: RequestFailed, key: str) -> str | None:

@@ -459,3 +459,42 @@ def review_link_message(url: str, minutes: float) -> Message:
         body=f"{url}\nIt works once, for {minutes:g} minutes, and signs in only you.",
         mentions=None,
     )
+
+
+# ----------------------------------------------------------------------------- variants
+
+
+def take_message(render: Render, brief: Brief, count: int) -> Message:
+    """One take of several: shown for comparison; the decision waits for a pick."""
+    return Message(
+        text=f"🎞️ Take #{render.variant} of {count} (v{brief.version})",
+        fields=(
+            Field("Provider", f"{render.provider} · {render.model}"),
+            Field("Length", f"{render.seconds}s"),
+            Field(
+                "Cost", money(render.cost_actual if render.cost_actual is not None else render.cost_estimate)
+            ),
+        ),
+        context="Compare the takes on the contact sheet below, then pick one.",
+    )
+
+
+def variants_message(request: VideoRequest, takes: Sequence[Render]) -> Message:
+    """The contact sheet's message: a Pick button per take."""
+    return Message(
+        text=texts.takes_side_by_side(len(takes)),
+        body="One row per take, frames at 10 %, 30 %, 50 %, 70 % and 90 % of each clip.",
+        buttons=tuple(
+            Button(f"Pick #{take.variant}", Action.PICK, request.id, render_id=take.id) for take in takes
+        ),
+    )
+
+
+def picked_message(request: VideoRequest, takes: Sequence[Render], picked: Render, who: str) -> Message:
+    return Message(
+        text=f"✅ Take #{picked.variant} picked by <@{who}>; the other takes are archived.",
+        mentions=(who,),
+        body=" · ".join(
+            f"#{t.variant}" + (" (picked)" if t.id == picked.id else " (archived)") for t in takes
+        ),
+    )

@@ -35,6 +35,7 @@ from bot.ports import (
     Moderator,
     PostProcessor,
     PromptRefiner,
+    VariantSheets,
     VideoProvider,
 )
 from bot.ports.signals import RENDERS, Topics, WorkSignals, outbox_targets
@@ -203,6 +204,12 @@ def build_cut_finisher(
     return CutMediaFinisher(media_post, lambda render: media.clip_path(render.id), source_types(providers))
 
 
+def build_sheets(media: LocalMediaStore) -> VariantSheets:
+    from adapters.media.variant_sheets import ContactSheets
+
+    return ContactSheets(media.work_dir("sheets"))
+
+
 def build_sealer(settings: Settings) -> ApprovalSealer | None:
     from adapters.media.factory import approval_sealer
 
@@ -292,6 +299,7 @@ async def build_app(
             refs=store.outbox,
             policy_for=policy_for,
             cuts=store.cuts,
+            sheets=build_sheets(media),
             unreachable=ThreadUnreachable(uow=store, requests=store.requests, clock=clock),
             review_page=bool(settings.public_url),  # the review page needs a URL people can open
         )

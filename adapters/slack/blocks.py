@@ -19,7 +19,7 @@ from typing import Any
 
 from adapters.slack.escaping import inert_mrkdwn
 from bot.domain import ReplyTarget
-from bot.messages import Action, Form, Message, Picker, Style
+from bot.messages import Action, Button, Form, Message, Picker, Style
 
 ACTION_PREFIX = "clipdesk_"
 FORM_BLOCK_PREFIX = "field_"
@@ -50,7 +50,8 @@ def action_from_id(value: str) -> Action | None:
     if not value.startswith(ACTION_PREFIX):
         return None
     try:
-        return Action(value[len(ACTION_PREFIX) :])
+        # ``clipdesk_pick.2``: a second button of one action in a message (ids must be unique)
+        return Action(value[len(ACTION_PREFIX) :].split(".", 1)[0])
     except ValueError:
         return None
 
@@ -118,7 +119,10 @@ def message_blocks(message: Message) -> list[Block]:
             {
                 "type": "actions",
                 "block_id": "clipdesk_actions",
-                "elements": [_button(b.label, b.action, b.value, b.style) for b in message.buttons],
+                "elements": [
+                    _button(b.label, b.action, b.value, b.style, repeat=_repeat(message.buttons, i))
+                    for i, b in enumerate(message.buttons)
+                ],
             }
         )
     if message.pickers:
@@ -147,10 +151,15 @@ def _select(picker: Picker) -> Block:
     }
 
 
-def _button(label: str, action: Action, value: str, style: Style) -> Block:
+def _repeat(buttons: tuple[Button, ...], index: int) -> int:
+    """How many earlier buttons of the message share this one's action (Pick #1, Pick #2, …)."""
+    return sum(1 for b in buttons[:index] if b.action == buttons[index].action)
+
+
+def _button(label: str, action: Action, value: str, style: Style, *, repeat: int = 0) -> Block:
     button: Block = {
         "type": "button",
-        "action_id": action_id(action),
+        "action_id": action_id(action) + (f".{repeat + 1}" if repeat else ""),
         "text": _plain(label, BUTTON_LABEL_MAX),
         "value": value[:BUTTON_VALUE_MAX],
     }

@@ -20,6 +20,7 @@ from bot.ports.media import (
     PostProcessor,
     ProcessedClip,
     ShotTake,
+    VariantSheets,
 )
 from bot.ports.providers import (
     Capabilities,
@@ -88,5 +89,6 @@ __all__ = [
     "Tx",
     "UnitOfWork",
     "UsageLedger",
+    "VariantSheets",
     "VideoProvider",
 ]

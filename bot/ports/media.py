@@ -69,6 +69,12 @@ class ShotTake:
     cost: float
 
 
+class VariantSheets(Protocol):
+    """One contact sheet image of several takes: a labelled row (#1…#N) of frames per take."""
+
+    async def sheet(self, name: str, clips: Sequence[Path]) -> Path: ...
+
+
 class CutFinisher(Protocol):
     """Stitch a cut's shots into one reviewed clip (watermark, QC, C2PA in the same pass)."""
 

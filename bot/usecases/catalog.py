@@ -32,6 +32,7 @@ from bot.usecases.queries import Queries
 from bot.usecases.refining import Refining
 from bot.usecases.revise import Revise
 from bot.usecases.shots import Shots
+from bot.usecases.variants import Variants
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class UseCases:
     queries: Queries
     refining: Refining
     shots: Shots | None = None  # per-shot re-render of multi-shot cuts (needs the cuts store)
+    variants: Variants | None = None
 
 
 def build_usecases(
@@ -140,4 +142,5 @@ def build_usecases(
         )
         if ports.cuts is not None
         else None,
+        variants=Variants(uow=u, requests=q, renders=ports.renders, policy_for=p, clock=c),
     )
