@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := $(VENV)/.lint-installed
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench soak install clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "clipdesk needs $(PYTHON) on PATH"; exit 1; }
@@ -39,6 +39,10 @@ lint: $(STAMP) $(LINT_STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
+
+# Bounded (SOAK_SECONDS, default 300) and stops by itself; exits non-zero on any loss or duplicate.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) .clipdesk .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from bench.soak.runner import main
+
+main()
