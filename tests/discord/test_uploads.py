@@ -20,6 +20,8 @@ from tests.support.providers import FileJobProvider
 R = RequestStatus
 PUBLIC_URL = "https://clips.example.test"
 
+DECIDE = ["Approve", "Regenerate", "Edit prompt", "Reject"]
+
 
 def size_of(path: str | None) -> int:
     return Path(path or "").stat().st_size
@@ -50,7 +52,7 @@ async def test_a_clip_over_the_upload_limit_is_re_encoded_to_fit(
         assert (facts.width, facts.height) == (426, 240)
         assert "Re-encoded to 426×240 to fit this server's 80 KB upload limit" in clip.text()
         assert f"({PUBLIC_URL}/media/clips/{render.id}.mp4?expires=" in clip.text()
-        assert [b["label"] for b in clip.buttons()] == ["Approve", "Regenerate", "Edit prompt", "Reject"]
+        assert [b["label"] for b in clip.buttons()] == [*DECIDE, "Open review page"]  # a public URL is set
     finally:
         await bot.stop()
 
@@ -66,7 +68,7 @@ async def test_a_clip_that_cannot_shrink_watchably_is_linked_with_a_note(
         assert clip.attachments == []
         assert f"[Watch the clip]({PUBLIC_URL}/media/clips/{render.id}.mp4?expires=" in clip.text()
         assert "over this server's" in clip.text() and "upload limit" in clip.text()
-        assert [b["label"] for b in clip.buttons()] == ["Approve", "Regenerate", "Edit prompt", "Reject"]
+        assert [b["label"] for b in clip.buttons()] == [*DECIDE, "Open review page"]  # a public URL is set
         # Never lost: the clip is still in the media store, and the request still awaits review.
         assert size_of(render.clip_path) > 0 and request.status == R.IN_REVIEW
     finally:
