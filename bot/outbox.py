@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from bot import log_context
+from bot.cancelling import being_cancelled
 from bot.domain_events import DomainEvent, event
 from bot.errors import DeliveryRefused
 from bot.event_kinds import TRANSIENT_KINDS
@@ -171,7 +172,9 @@ class Deliverer:
             self._wake.clear()
             try:
                 claimed, _sent = await self._round()
-            except Exception:
+            except Exception as exc:
+                if being_cancelled():  # a driver turned the stop's CancelledError into its own error
+                    raise asyncio.CancelledError from exc
                 log.exception("outbox delivery round failed")
                 claimed = 0
             if claimed:
@@ -246,3 +249,4 @@ class Deliverer:
             await sink.give_up(entry, error)
         except Exception:
             log.exception("sink %s could not report the abandoned delivery %s", sink.name, entry.key)
+

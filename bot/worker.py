@@ -17,6 +17,7 @@ import logging
 from datetime import timedelta
 
 from bot import log_context
+from bot.cancelling import being_cancelled
 from bot.domain import Render
 from bot.render_context import RenderContext, WorkerConfig
 from bot.render_run import run_render
@@ -65,7 +66,9 @@ class RenderWorker:
             self._wake.clear()
             try:
                 claimed = await self.claim_once()
-            except Exception:
+            except Exception as exc:
+                if being_cancelled():  # a driver turned the stop's CancelledError into its own error
+                    raise asyncio.CancelledError from exc
                 log.exception("claiming renders failed")
                 claimed = 0
             if claimed and self.busy < self.config.concurrency:

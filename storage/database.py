@@ -106,7 +106,11 @@ class SqliteEngine(AsyncEngine):
                         async with conn.begin():
                             yield conn
                     finally:
-                        conn.info.pop(_WRITE, None)
+                        # After a failure mid-BEGIN (a cancel, say) the connection is invalidated and
+                        # touching .info would reconnect outside SQLAlchemy's greenlet, raising
+                        # MissingGreenlet in place of the original error.
+                        if not conn.invalidated:
+                            conn.info.pop(_WRITE, None)
             finally:
                 self._holder = None
 
