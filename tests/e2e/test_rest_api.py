@@ -321,3 +321,19 @@ async def test_openapi_document_and_docs_page(tmp_path: Path) -> None:
         ):
             assert path in paths
         assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+async def test_the_api_takes_the_same_cut_draft_and_explainer_options_as_video(tmp_path: Path) -> None:
+    async with serve(tmp_path) as served:
+        token = await served.token("T1", "U_BOT")
+        options = {"shots": 2, "draft": True, "audience": "age 14", "captions": "es"}
+        request_id = await _open(served, token, "explain laminar flow", **{**options, "seconds": 8})
+        code, _, body = await served.call("GET", f"/api/v1/requests/{request_id}", token)
+        assert code == 200, body
+        assert {key: body["options"][key] for key in options} == options
+
+        for wrong in ({"shots": 0}, {"draft": "yes"}, {"captions": "!!"}):
+            code, headers, problem = await served.call(
+                "POST", "/api/v1/requests", token, {"prompt": "a 4s demo", **wrong}
+            )
+            assert_problem(code, headers, problem, 422)

@@ -76,6 +76,10 @@ async def create_request(
             model=body.model,
             variants=body.variants,
             quality=body.quality,
+            shots=body.shots,
+            draft=body.draft,
+            audience=body.audience,
+            captions=body.captions,
         ),
     )
     event_key = f"api:{who.token.id}:{idempotency_key}" if idempotency_key else None

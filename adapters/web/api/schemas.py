@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.options import MAX_VARIANTS
+from bot.options import MAX_SHOTS, MAX_VARIANTS
 
 
 class _Strict(BaseModel):
@@ -24,6 +24,19 @@ class CreateRequest(_Strict):
     model: str | None = Field(default=None, min_length=1, max_length=80)
     quality: Literal["standard", "high"] = "standard"
     variants: int = Field(default=1, ge=1, le=MAX_VARIANTS)
+    shots: int | None = Field(default=None, ge=1, le=MAX_SHOTS, description="A cut of this many shots.")
+    draft: bool | None = Field(
+        default=None, description="Render at the draft tier first (None: the workspace's default)."
+    )
+    audience: str | None = Field(
+        default=None, min_length=1, max_length=200, description='An explainer\'s viewers ("age 14").'
+    )
+    captions: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=35,
+        description='Caption files ("on"), "burn" them in, "off", or a language tag to translate to.',
+    )
     channel: str | None = Field(
         default=None,
         min_length=1,
