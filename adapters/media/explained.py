@@ -137,12 +137,22 @@ def captions_only(
 
 
 def finish_explainer(
-    track: ExplainerTrack, current: Path, narrated: Path, final: Path, *, seconds: float
+    track: ExplainerTrack,
+    current: Path,
+    narrated: Path,
+    final: Path,
+    *,
+    seconds: float,
+    already_burned: bool = False,
 ) -> Explained:
-    """Mix, check and caption (blocking; the post-processor's pool runs it before signing)."""
+    """Mix, check and caption (blocking; the post-processor's pool runs it before signing).
+
+    ``already_burned``: ``current`` is a filed clip whose captions are in the picture already
+    (Retry narration), so only the voice is added and the picture is copied as it is.
+    """
     narration = track.narration
     cues = narration.cues()
-    burn = cues if track.captions == "burn" else []
+    burn = cues if track.captions == "burn" and not already_burned else []
     clip, loudness = current, None
     if narration.voices or burn:
         spans = {s.index: s for s in track.spans}

@@ -142,6 +142,79 @@ class MediaPostProcessor:
         work = functools.partial(finish_cut, job, watermark=mark, signer=self.signer, limits=self._limits)
         return await asyncio.get_running_loop().run_in_executor(self._pool(), work)
 
+    async def renarrate(self, render: Render, brief: Brief, request: VideoRequest) -> ProcessedClip:
+        """Retry narration: speak the script again and mix it under the clip filed for ``render``.
+
+        No provider job: the filed clip already carries the mark (and any burned captions), and
+        without new burned captions its picture is copied packet for packet, so only the voice
+        is added. The clip is re-signed with the voice as ingredients and its sidecar rewritten.
+
+        Raises:
+            MediaError: the clip is gone, or the voice failed again (the filed clip is untouched).
+        """
+        if brief.explainer is None:
+            raise MediaError(f"render {render.id} is not an explainer")
+        final = self._clip_path(render)
+        if not await asyncio.to_thread(final.exists):
+            raise MediaError(f"the clip of render {render.id} is no longer kept")
+        try:
+            track = await explain(brief, request, render, self.speech, self._work_dir(render))
+            if not track.narration.voices:
+                raise MediaError(f"narration of render {render.id} failed again: {track.narration.note}")
+            work = functools.partial(self.renarrate_now, render, brief, request, track)
+            return await asyncio.get_running_loop().run_in_executor(self._pool(), work)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, self._work_dir(render), True)
+
+    def renarrate_now(
+        self, render: Render, brief: Brief, request: VideoRequest, track: ExplainerTrack
+    ) -> ProcessedClip:
+        """Mix ``track``'s voice under the filed clip, re-sign it and rewrite its sidecar (blocking)."""
+        final = self._clip_path(render)
+        sidecar = final.with_name(f"{final.stem}.provenance.json")
+        before: dict[str, Any] = json.loads(sidecar.read_text())
+        seconds = float(before.get("seconds", render.seconds))
+        source_type = self._source_type_for(render)
+        facts = provenance_facts(render, brief, request, source_type=source_type)
+        narrated = final.with_name(f".{final.stem}.narrated.mp4")
+        staged = final.with_name(f".{final.stem}.staged.mp4")
+        signed: SignedClip | None = None
+        try:
+            explained = finish_explainer(track, final, narrated, final, seconds=seconds, already_burned=True)
+            ingredients = list(explained.ingredients)
+            if self.signer is not None:
+                signed = sign_clip(explained.clip, staged, facts, self.signer, ingredients)
+            else:
+                shutil.copyfile(explained.clip, staged)
+            os.replace(staged, final)
+        finally:
+            narrated.unlink(missing_ok=True)
+            staged.unlink(missing_ok=True)
+        if signed is not None:
+            signed = SignedClip(final, signed.manifest_label, signed.sha256)
+        # the provider's findings stay; the narration's checks are made anew
+        narration_checks = {f.message for f in explained.findings}
+        kept = [f for f in before.get("qc", []) if f.get("message") not in narration_checks]
+        qc = [*kept, *(asdict(f) for f in explained.findings)]
+        extra: dict[str, Any] = {
+            "qc": qc,
+            "qc_hard_failure": bool(before.get("qc_hard_failure")),
+            "seconds": seconds,
+            "watermark": before.get("watermark"),
+            "narration_retried": True,
+        }
+        extra.update(explained.sidecar())
+        write_sidecar(final, facts, signed, extra, ingredients)
+        return ProcessedClip(
+            path=final,
+            findings=tuple(str(f["message"]) for f in qc),
+            hard_failure=bool(before.get("qc_hard_failure")),
+            provenance_digest=signed.sha256 if signed else sha256_file(final),
+            seconds=seconds,
+            attachments=explained.attachments,
+            notes=explained.notes,
+        )
+
     def _work_dir(self, render: Render) -> Path:
         return self.output_dir / ".narration" / render.id
 

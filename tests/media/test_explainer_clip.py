@@ -23,9 +23,11 @@ from adapters.media.fonts import font_faces
 from adapters.media.narration import ScriptLine
 from adapters.media.postprocess import MediaPostProcessor
 from adapters.media.provenance import create_dev_certificates, read_provenance, sha256_file
-from adapters.media.speech import EspeakSynthesizer
+from adapters.media.speech import EspeakSynthesizer, Speech, SpeechFailed
 from adapters.media.speech_openai import OpenAISpeech
+from bot import texts
 from bot.domain import Brief, Render, ReplyTarget, RequestOptions, VideoRequest
+from bot.errors import MediaError
 from bot.explainers import Explainer
 from bot.ports import RefineInput
 from bot.refiner import OfflineRefiner
@@ -221,3 +223,84 @@ def test_captions_only_spans_each_line_over_its_shot() -> None:
     )
     assert [(c.start, c.end) for c in cues_for(narration.lines)] == [(0.25, 3.8), (8.25, 11.8)]
     assert Explainer(("a",)).language == "en"
+
+
+class SwitchableSpeech:
+    """eSpeak NG behind a switch: while ``broken`` every line fails, as a TTS outage would."""
+
+    name = "espeak-ng"
+
+    def __init__(self) -> None:
+        self.inner = EspeakSynthesizer()
+        self.broken = True
+        self.calls = 0
+
+    async def synthesize(
+        self, text: str, *, voice: str | None, language: str, dest: Path, speed: float = 1.0
+    ) -> Speech:
+        self.calls += 1
+        if self.broken:
+            raise SpeechFailed("the TTS service is down")
+        return await self.inner.synthesize(text, voice=voice, language=language, dest=dest, speed=speed)
+
+
+def video_packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(p) for p in container.demux(video=0) if p.size]
+
+
+def loudness_between(path: Path, start: float, end: float) -> float:
+    """RMS of the clip's sound between ``start`` and ``end`` seconds (0.0 without sound there)."""
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return 0.0
+        chunks = [
+            frame.to_ndarray().astype(np.float64).ravel()
+            for frame in container.decode(audio=0)
+            if frame.time is not None and start <= frame.time < end
+        ]
+    samples = np.concatenate(chunks) if chunks else np.zeros(1)
+    return float(np.sqrt(np.mean(samples**2)))
+
+
+async def test_retry_narration_mixes_the_voice_under_the_filed_clip_without_a_new_render(
+    tmp_path: Path,
+) -> None:
+    brief = explainer_brief("explain laminar vs turbulent flow", 8)
+    source = write_clip(tmp_path / "in.mp4", moving(640, 360), seconds=8, width=640, height=360)
+    speech = SwitchableSpeech()
+    post = processor(tmp_path, speech, signed=True)
+    try:
+        first = await post.process(render_for(8, "640x360"), brief, request_for(), source)
+        assert texts.NARRATION_FAILED in first.notes and first.attachments
+        silent_picture = video_packets(first.path)
+        with av.open(str(first.path)) as container:
+            assert not container.streams.audio
+
+        # still down: the filed clip is left as it was
+        with pytest.raises(MediaError, match="failed again"):
+            await post.renarrate(render_for(8, "640x360"), brief, request_for())
+        assert video_packets(first.path) == silent_picture
+
+        speech.broken = False
+        again = await post.renarrate(render_for(8, "640x360"), brief, request_for())
+    finally:
+        post.close()
+
+    assert again.path == first.path and not again.hard_failure
+    assert texts.NARRATION_FAILED not in again.notes
+    # the provider's picture is copied packet for packet: no new render, only a voice
+    assert video_packets(again.path) == silent_picture
+    assert decode_to_end(again.path).seconds == pytest.approx(8.0, abs=0.05)
+    cues = pysubs2.load(str(again.attachments[0]))
+    assert [e.plaintext for e in cues] == [line for line in brief.explainer.script if line]  # type: ignore[union-attr]
+    for cue in cues:  # the voice speaks where the captions say it does
+        assert loudness_between(again.path, cue.start / 1000, cue.end / 1000) > 0.01
+    check = read_provenance(again.path, trust_anchors=tmp_path / "keys" / "root.pem")
+    assert check.trusted  # re-signed, with eSpeak's voice as a rule-based ingredient
+    assert ("narration of shot 1", f"{TRAINED.rsplit('/', 1)[0]}/algorithmicMedia") in check.placed
+    sidecar = json.loads(again.path.with_name("rnd_1.provenance.json").read_text())
+    assert sidecar["sha256"] == sha256_file(again.path) == again.provenance_digest
+    assert sidecar["narration_retried"] is True
+    assert [n["shot"] for n in sidecar["narration"]] == [1, 2]
+    assert not (tmp_path / "clips" / ".narration" / "rnd_1").exists()
