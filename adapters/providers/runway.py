@@ -22,6 +22,8 @@ is false). ``cancel`` is ``DELETE /v1/tasks/{id}``.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
 import logging
 import re
@@ -52,7 +54,7 @@ from bot.errors import (
     ProviderError,
     ReconcileUnsupported,
 )
-from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
+from bot.ports import Capabilities, Continuity, ModelSpec, RemoteState, RemoteStatus, RenderSpec
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,9 @@ class RunwayModel:
     audio: bool = False
     negative_prompt: bool = False
     seed: bool = True
+    # image_to_video takes a first frame with the same ratios; Kling's ignores ``ratio`` (it
+    # follows the image), so it is left out rather than special-cased.
+    first_frame: bool = True
 
 
 # usd_per_second: configurable defaults from Runway's credit prices (Nov 2026) at $0.01 a
@@ -111,6 +116,7 @@ MODELS: dict[str, RunwayModel] = {
             {"16:9": "1920x1080", "9:16": "1080x1920", "1:1": "1440x1440"},
             0.07,
             seed=False,
+            first_frame=False,
         ),
     )
 }
@@ -175,6 +181,7 @@ class RunwayProvider:
                 audio=m.audio,
                 max_prompt_chars=MAX_PROMPT_UNITS,
                 quality_sizes={"high": dict(m.high_sizes)} if m.high_sizes else {},
+                continuity=frozenset({Continuity.FIRST_FRAME}) if m.first_frame else frozenset(),
             )
             for m in MODELS.values()
         )
@@ -203,7 +210,14 @@ class RunwayProvider:
         with _translated(faults.CREATE):
             # The SDK overloads create() per model with Literal types; the table above
             # already holds what each model accepts, so the call goes through untyped.
-            raw = await self._client.text_to_video.with_raw_response.create(**params)
+            if spec.first_frame is not None and model.first_frame:
+                # A continuous shot of a cut: image_to_video starting from the previous shot's
+                # last frame, sent inline as a data URI (Runway takes up to 5 MB that way).
+                uri = await asyncio.to_thread(_data_uri, spec.first_frame)
+                params["prompt_image"] = [{"uri": uri, "position": "first"}]
+                raw = await self._client.image_to_video.with_raw_response.create(**params)
+            else:
+                raw = await self._client.text_to_video.with_raw_response.create(**params)
         task = await _parsed(raw, faults.CREATE)
         task_id = getattr(task, "id", None)
         if not isinstance(task_id, str):  # a proxy's HTML page parses as text, not as a task
@@ -294,6 +308,11 @@ class RunwayProvider:
 
     def _usd(self, credits: float) -> float:
         return round(credits * self._usd_per_credit, 4)
+
+
+def _data_uri(image: Path) -> str:
+    """The frame as a ``data:image/png;base64,…`` URI (the cutter writes PNG frames)."""
+    return "data:image/png;base64," + base64.b64encode(image.read_bytes()).decode("ascii")
 
 
 async def _parsed(raw: Any, action: str) -> Any:

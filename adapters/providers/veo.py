@@ -58,7 +58,7 @@ from bot.errors import (
     ReconcileUnsupported,
     TransientProviderError,
 )
-from bot.ports import Capabilities, ModelSpec, RemoteState, RemoteStatus, RenderSpec
+from bot.ports import Capabilities, Continuity, ModelSpec, RemoteState, RemoteStatus, RenderSpec
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,10 @@ DEFAULT_MODEL = "veo-3.1-generate-001"
 DURATIONS = (4, 6, 8)
 SIZES = {"16:9": "1280x720", "9:16": "720x1280"}
 HIGH_SIZES = {"16:9": "1920x1080", "9:16": "1080x1920"}
+# A cut's continuous shot starts from an image (``GenerateVideosSource.image``). Extension is not
+# offered: Veo extends only a video it can read again (``gs://`` or its own output), which the
+# default inline mode does not keep.
+CONTINUITY = frozenset({Continuity.FIRST_FRAME})
 MAX_PROMPT_CHARS = 3000  # Veo reads up to 1,024 tokens; 3,000 characters stays well inside.
 
 # USD per second of video with audio: Veo 3.1 list prices (Nov 2026), configurable
@@ -204,6 +208,7 @@ class VeoProvider:
                 audio=self._generate_audio,
                 max_prompt_chars=MAX_PROMPT_CHARS,
                 quality_sizes={"high": dict(HIGH_SIZES)},
+                continuity=CONTINUITY,
             )
             for name in names
         )
@@ -227,11 +232,15 @@ class VeoProvider:
             generate_audio=self._generate_audio,
             output_gcs_uri=self._output_gcs_uri,
         )
+        source = types.GenerateVideosSource(prompt=spec.prompt or brief.prompt)
+        if spec.first_frame is not None:
+            # A continuous shot of a cut: Veo animates from the previous shot's last frame
+            # (sent inline as ``bytesBase64Encoded``; the cutter writes PNG frames).
+            frame = await asyncio.to_thread(spec.first_frame.read_bytes)
+            source.image = types.Image(image_bytes=frame, mime_type="image/png")
         with _translated(faults.CREATE):
             operation = await self._client.aio.models.generate_videos(
-                model=spec.model,
-                source=types.GenerateVideosSource(prompt=spec.prompt or brief.prompt),
-                config=config,
+                model=spec.model, source=source, config=config
             )
         if not operation.name:  # accepted, but we cannot follow it: a job may exist
             raise faults.unexpected_response(NAME, faults.CREATE, "no operation name", label="Veo")

@@ -250,7 +250,8 @@ class RunwayFake(PaidFake):
         return self.server.tasks[job].polls
 
     def submit_calls(self) -> int:
-        return len(self.server.calls_to("/v1/text_to_video"))
+        creates = ("/v1/text_to_video", "/v1/image_to_video")  # a cut's continuous shot: image_to_video
+        return sum(len(self.server.calls_to(path)) for path in creates)
 
     def api_calls(self) -> int:
         return len(self.server.calls)

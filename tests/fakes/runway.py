@@ -7,6 +7,9 @@ Wire shapes read from runwayml 5.24 (``resources/text_to_video.py``,
   "seed"?, "audio"?, "negativePrompt"?}`` → ``{"id", "estimatedCost": {"credits"}}``.
   Requests need ``Authorization: Bearer …`` and ``X-Runway-Version: 2024-11-06``
   (the real API rejects a missing version with 400).
+* ``POST /v1/image_to_video``: the same body plus ``"promptImage"``, a URL/data URI or a list
+  of ``{"uri", "position": "first"|"last"}`` (``position`` "last" only on the veo models);
+  a data URI must decode to an image, whose size the task records (:attr:`Task.first_frame`).
 * ``GET /v1/tasks/{id}`` → a task walking through :attr:`FakeRunway.script`
   (``PENDING → THROTTLED → RUNNING 40% → RUNNING 80% → SUCCEEDED`` by default)
   one step per poll. ``SUCCEEDED`` carries ``output`` URLs served by this fake
@@ -22,12 +25,16 @@ Every request is recorded in :attr:`calls`; :attr:`created` counts tasks.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import io
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from PIL import Image
 
 from tests.fakes.faults import CreateFaults
 from tests.fakes.loopback import LoopbackServer
@@ -72,6 +79,7 @@ class Task:
     credits: int
     created_at: str
     polls: int = 0
+    first_frame: tuple[int, int] | None = None  # image_to_video: the size of its first-frame image
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
@@ -119,6 +127,7 @@ class FakeRunway:
     async def start(self) -> FakeRunway:
         app = web.Application()
         app.router.add_post("/v1/text_to_video", self._create)
+        app.router.add_post("/v1/image_to_video", self._create)
         app.router.add_get("/v1/tasks/{id}", self._retrieve)
         app.router.add_delete("/v1/tasks/{id}", self._delete)
         app.router.add_get("/outputs/{id}.mp4", self._output)
@@ -173,12 +182,15 @@ class FakeRunway:
             return failure
         body = self.calls[-1].body or {}
         problem = _invalid(body)
+        first_frame: tuple[int, int] | None = None
+        if not problem and request.path == "/v1/image_to_video":
+            first_frame, problem = _prompt_image(body)
         if problem:
             return _error(400, problem)
         if self.refuse_prompt:
             return _error(400, "Your prompt text did not pass our content moderation.")
         credits = MODELS[body["model"]][2] * int(body["duration"])
-        task = Task(str(uuid.uuid4()), body, credits, _now())
+        task = Task(str(uuid.uuid4()), body, credits, _now(), first_frame=first_frame)
         self.tasks[task.id] = task
         late = await self.faults.after_create('{"error": "Gateway timeout."}')
         return late or web.json_response({"id": task.id, "estimatedCost": {"credits": credits}})
@@ -275,6 +287,34 @@ def _invalid(body: dict[str, Any]) -> str | None:
     if body.get("duration") not in durations:
         return f"Validation of body failed: duration must be one of {durations}."
     return None
+
+
+def _prompt_image(body: dict[str, Any]) -> tuple[tuple[int, int] | None, str | None]:
+    """Check ``promptImage`` as Runway does; the first frame's size when it came as a data URI."""
+    images = body.get("promptImage")
+    if isinstance(images, str):
+        images = [{"uri": images, "position": "first"}]
+    if not isinstance(images, list) or not images:
+        return None, "Validation of body failed: promptImage is required."
+    positions = ("first", "last") if str(body["model"]).startswith("veo") else ("first",)
+    first: tuple[int, int] | None = None
+    for image in images:
+        if not isinstance(image, dict) or image.get("position") not in positions:
+            return None, f"Validation of body failed: promptImage position must be one of {positions}."
+        uri = str(image.get("uri", ""))
+        if not uri.startswith("data:"):
+            continue  # an https URL: Runway would fetch it; the fake takes it on trust
+        head, _, data = uri.partition(",")
+        if not head.startswith("data:image/") or not head.endswith(";base64"):
+            return None, "Validation of body failed: promptImage data URI must be a base64 image."
+        try:
+            with Image.open(io.BytesIO(base64.b64decode(data, validate=True))) as decoded:
+                size = decoded.size
+        except (binascii.Error, OSError, ValueError):
+            return None, "Invalid asset: the promptImage could not be decoded as an image."
+        if image["position"] == "first":
+            first = size
+    return first, None
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:

@@ -10,6 +10,9 @@ shapes of that mode, read from the SDK (``models._GenerateVideosParameters_to_ve
   with ``{"instances": [{"prompt": …}], "parameters": {"sampleCount", "durationSeconds",
   "aspectRatio", "resolution", "negativePrompt", "seed", "personGeneration",
   "generateAudio", "storageUri"}}`` → ``{"name": "projects/…/operations/{id}"}``.
+  An image-to-video create adds ``instances[0].image = {"bytesBase64Encoded", "mimeType"}``
+  (``GenerateVideosSource.image``); it must decode to an image, whose size the operation
+  records (:attr:`Operation.first_frame`).
 * ``POST /v1beta1/{model resource}:fetchPredictOperation`` with ``{"operationName": …}``
   → the operation: ``done`` after ``polls_until_done`` polls, then either
   ``response.videos[0]`` (``bytesBase64Encoded``, or ``gcsUri`` when the request
@@ -30,12 +33,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
+import io
 import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from PIL import Image
 
 from tests.fakes.faults import CreateFaults
 from tests.fakes.loopback import LoopbackServer
@@ -67,6 +73,7 @@ class Operation:
     parameters: dict[str, Any]
     polls: int = 0
     video_uri: str | None = None
+    first_frame: tuple[int, int] | None = None  # the size of the image it started from
 
 
 @dataclass
@@ -199,6 +206,9 @@ class FakeVeo:
         prompt = str(instances[0].get("prompt") or "")
         parameters = dict(body.get("parameters") or {})
         problem = _invalid(parameters, prompt)
+        first_frame: tuple[int, int] | None = None
+        if not problem and "image" in instances[0]:
+            first_frame, problem = _first_frame(instances[0]["image"])
         if problem:
             return _error(400, "INVALID_ARGUMENT", problem)
         if self.refuse_prompt:
@@ -207,7 +217,7 @@ class FakeVeo:
             f"projects/{project}/locations/{location}/publishers/google/models/{model}"
             f"/operations/{uuid.uuid4()}"
         )
-        self.operations[name] = Operation(name, model, prompt, parameters)
+        self.operations[name] = Operation(name, model, prompt, parameters, first_frame=first_frame)
         late = await self.faults.after_create(
             json.dumps(
                 {"error": {"code": 504, "message": "Deadline exceeded.", "status": "DEADLINE_EXCEEDED"}}
@@ -304,6 +314,20 @@ def _invalid(parameters: dict[str, Any], prompt: str) -> str | None:
     if parameters.get("sampleCount", 1) not in (1, 2, 3, 4):
         return "sampleCount must be between 1 and 4."
     return None
+
+
+def _first_frame(image: Any) -> tuple[tuple[int, int] | None, str | None]:
+    """Check ``instances[0].image`` as Veo does; the image's size if it is a valid one."""
+    if not isinstance(image, dict) or image.get("mimeType") not in ("image/png", "image/jpeg"):
+        return None, "Image mimeType must be image/png or image/jpeg."
+    if "gcsUri" in image:
+        return None, None  # Veo would read the object; the fake takes it on trust
+    try:
+        data = base64.b64decode(str(image.get("bytesBase64Encoded", "")), validate=True)
+        with Image.open(io.BytesIO(data)) as decoded:
+            return decoded.size, None
+    except (binascii.Error, OSError, ValueError):
+        return None, "Unable to decode the input image."
 
 
 def _error(code: int, status: str, message: str, details: list[dict[str, Any]] | None = None) -> web.Response:
