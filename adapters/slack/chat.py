@@ -34,6 +34,8 @@ RESPONSE_URL_SECONDS = 30 * 60  # Slack accepts a slash command's response_url f
 _NOT_A_MEMBER = {"not_in_channel", "channel_not_found"}
 _KEYS_KEPT = 2048
 METADATA_EVENT = "clipdesk_request"  # message metadata naming the request a parent message opened
+CLIP_METADATA_EVENT = "clipdesk_clip"  # message metadata naming the delivery a clip's details message made
+THREAD_LOOKBACK = 200  # a request's thread messages searched for a clip posted before a crash
 PARENT_LOOKBACK = 100  # recent channel messages searched for a parent posted before a crash
 T = TypeVar("T")
 
@@ -151,6 +153,13 @@ class SlackChat:
         """
         if key and key in self._sent:
             return self._sent[key]
+        if key and target.thread:
+            # A delivery killed after posting but before the outbox recorded it (another process
+            # retries it, with an empty memory): the thread itself says whether the clip is there.
+            found = await self._reply_with_key(target.channel, target.thread, key)
+            if found is not None:
+                return self._remember(key, make_ref(target.channel, found), self._sent)
+        metadata = {"event_type": CLIP_METADATA_EVENT, "event_payload": {"key": key}} if key else None
         size = (await asyncio.to_thread(clip.stat)).st_size
         note: str | None = None
         if size > self.max_upload_bytes:
@@ -170,10 +179,12 @@ class SlackChat:
                 # If posting the details fails now, the outbox retries: don't upload the file twice.
                 self._remember(key, None, self._uploaded)
         if note is None:
-            channel, ts = await self._post(target.channel, target.thread, message)
+            channel, ts = await self._post(target.channel, target.thread, message, metadata=metadata)
         else:
             blocks = link_blocks(message, self._link(clip), note)
-            channel, ts = await self._post(target.channel, target.thread, message, blocks=blocks)
+            channel, ts = await self._post(
+                target.channel, target.thread, message, blocks=blocks, metadata=metadata
+            )
         return self._remember(key, make_ref(channel, ts), self._sent)
 
     async def notify(self, target: ReplyTarget, user_id: str, message: Message) -> None:
@@ -228,6 +239,20 @@ class SlackChat:
             meta = item.get("metadata") or {}
             if (
                 meta.get("event_type") == METADATA_EVENT
+                and (meta.get("event_payload") or {}).get("key") == key
+            ):
+                return str(item["ts"])
+        return None
+
+    async def _reply_with_key(self, channel: str, thread: str, key: str) -> str | None:
+        """The ``ts`` of a reply of ours in ``thread`` carrying ``key`` in its metadata."""
+        replies = await self.client.conversations_replies(
+            channel=channel, ts=thread, limit=THREAD_LOOKBACK, include_all_metadata=True
+        )
+        for item in replies.get("messages") or []:
+            meta = item.get("metadata") or {}
+            if (
+                meta.get("event_type") == CLIP_METADATA_EVENT
                 and (meta.get("event_payload") or {}).get("key") == key
             ):
                 return str(item["ts"])

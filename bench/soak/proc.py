@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from adapters.runtime.settings import Settings
 from bench.soak.provider import NAME, FlakyProvider
 from bot.ports import VideoProvider
@@ -33,6 +35,19 @@ def main() -> None:
         return {**production_providers(settings), NAME: flaky}
 
     container.build_providers = with_flaky
+
+    from adapters.slack import client as slack_client
+    from adapters.slack import platform
+
+    production_client = slack_client.web_client
+
+    def named_client(token: str, base_url: str) -> AsyncWebClient:
+        # Names this process on every Web API call, so the soak can say who posted a duplicate.
+        client = production_client(token, base_url)
+        client.headers["X-Soak-Process"] = os.environ.get("CLIPDESK_WORKER_ID", "")
+        return client
+
+    setattr(platform, "web_client", named_client)  # noqa: B010 (the module imported it by name)
     sys.argv = ["clipdesk", sys.argv[1]]
     cli.main()
 

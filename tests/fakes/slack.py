@@ -176,6 +176,8 @@ class FakeSlack:
         self.ephemeral: list[Posted] = []
         self.views: list[dict[str, Any]] = []
         self.lose_post_answers = 0  # chat.postMessage posts, then answers 500 this many times
+        # The same, only for messages whose text starts with the key: text start → times.
+        self.lose_post_answers_to: dict[str, int] = {}
         self.files: dict[str, UploadedFile] = {}
         self.responses: list[dict[str, Any]] = []  # what was posted to response_url
         self.usergroups: dict[str, list[str]] = {}
@@ -320,6 +322,10 @@ class FakeSlack:
             # cut connection): exactly the case an idempotent poster must survive.
             self.lose_post_answers -= 1
             raise _LostAnswer
+        for start, times in self.lose_post_answers_to.items():
+            if times and text.startswith(start):
+                self.lose_post_answers_to[start] = times - 1
+                raise _LostAnswer
         return {"channel": channel, "ts": posted.ts, "message": {"text": text, "ts": posted.ts}}
 
     def _m_conversations_history(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -331,6 +337,25 @@ class FakeSlack:
         messages = []
         for m in found:
             item: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text, "bot_id": BOT_ID}
+            if with_metadata and m.metadata:
+                item["metadata"] = m.metadata
+            messages.append(item)
+        return {"messages": messages, "has_more": False}
+
+    def _m_conversations_replies(self, p: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent, then its replies oldest first; metadata with ``include_all_metadata``."""
+        channel, ts = _need(p, "channel"), _need(p, "ts")
+        limit = int(p.get("limit") or 1000)
+        with_metadata = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+        parent = [m for m in self.messages if m.channel == channel and m.ts == ts]
+        if not parent:
+            raise _ApiError("thread_not_found")
+        found = (parent + [m for m in self.messages if m.channel == channel and m.thread_ts == ts])[:limit]
+        messages = []
+        for m in found:
+            item: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text, "bot_id": BOT_ID}
+            if m.thread_ts:
+                item["thread_ts"] = m.thread_ts
             if with_metadata and m.metadata:
                 item["metadata"] = m.metadata
             messages.append(item)
