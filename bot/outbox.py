@@ -249,4 +249,3 @@ class Deliverer:
             await sink.give_up(entry, error)
         except Exception:
             log.exception("sink %s could not report the abandoned delivery %s", sink.name, entry.key)
-

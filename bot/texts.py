@@ -269,8 +269,12 @@ TAKE_GONE = "That take was archived when another was picked."
 def takes_side_by_side(count: int) -> str:
     return f"🎞️ {count} takes side by side: pick one to review (the others are archived)."
 
+
 NO_FINAL = "No provider this workspace allows can make the final of this draft."
 NOT_A_DRAFT = "This clip is already a final; approve it, or regenerate it."
+A_DRAFT_IS_NOT_APPROVED = (
+    "This is a draft: press *Make final* to render it at full quality, then approve the final."
+)
 
 
 def final_rendering(provider: str, model: str, cost: str, draft_cost: str) -> str:
@@ -369,4 +373,3 @@ REVIEW_LINK_USED = "This sign-in link was already used. Press “Open review pag
 REVIEW_LINK_INVALID = "This sign-in link is not valid. Press “Open review page” in the thread for a new one."
 REVIEW_SIGN_IN = "Sign in first: press “Open review page” on a clip in the thread."
 REVIEW_CSRF = "This form did not come from the review page (its security token is missing); reload and retry."
-

@@ -131,7 +131,7 @@ def build_usecases(
             policy_for=p,
             clock=c,
         ),
-        decisions=Decisions(uow=u, requests=q, renders=ports.renders, policy_for=p, clock=c),
+        decisions=Decisions(uow=u, requests=q, renders=ports.renders, policy_for=p, clock=c, cuts=ports.cuts),
         cancel=Cancel(uow=u, requests=q, policy_for=p, clock=c),
         appeals=Appeals(uow=u, requests=q, refining=refining, policy_for=p, clock=c),
         expiry=ExpireReviews(uow=u, requests=q, policy_for=p, clock=c),

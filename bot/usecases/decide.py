@@ -14,7 +14,7 @@ from bot.errors import AlreadyDecided, InvalidOptions
 from bot.event_payloads import ReviewApproved, ReviewRejected
 from bot.policy import Policy
 from bot.ports.media import Clock
-from bot.ports.storage import RenderQueue, RequestRepo, UnitOfWork
+from bot.ports.storage import CutRepo, RenderQueue, RequestRepo, UnitOfWork
 from bot.reviewing import render_to_decide
 from bot.transitions import move_request
 
@@ -38,8 +38,10 @@ class Decisions:
         renders: RenderQueue,
         policy_for: Callable[[ReplyTarget], Policy],
         clock: Clock,
+        cuts: CutRepo | None = None,
     ) -> None:
         self.uow = uow
+        self.cuts = cuts
         self.requests = requests
         self.renders = renders
         self.policy_for = policy_for
@@ -54,6 +56,9 @@ class Decisions:
         if command.decision == Decision.REJECTED and not reason:
             raise InvalidOptions(texts.REASON_NEEDED)
         render = await render_to_decide(self.renders, request, command.render_id)
+        if command.decision == Decision.APPROVED and await self._is_draft(render):
+            # Whatever way in (button, console, API, review page): a draft is a preview to react to.
+            raise InvalidOptions(texts.A_DRAFT_IS_NOT_APPROVED)
         now = self.clock.now()
         review = Review(
             request.id,
@@ -85,6 +90,12 @@ class Decisions:
         brief = await self.requests.get_brief(render.brief_id)
         assert brief is not None
         return Decided(moved, render, brief, command.decision)
+
+    async def _is_draft(self, render: Render) -> bool:
+        if render.cut_id is None or self.cuts is None:
+            return False
+        cut = await self.cuts.get_cut(render.cut_id)
+        return cut is not None and cut.draft
 
 
 class _Lost(Exception):

@@ -82,6 +82,17 @@ async def test_a_draft_then_make_final_renders_twice_at_two_qualities_and_the_ap
         draft = await app.store.cuts.latest_cut(request.id)
         assert draft is not None and draft.draft
 
+        # Approving the draft itself is refused, whichever way in: it names Make final instead.
+        await _one_line(session, console, "approve")
+        assert "This is a draft: press Make final" in console.export_text(clear=True)
+        request = await session.settle(request.id)
+        assert request.status == RequestStatus.IN_REVIEW
+        assert not [
+            e
+            for e in await app.store.audit.audit_events(request_id=request.id)
+            if e.kind == "review.approved"
+        ]
+
         await session.press(Action.MAKE_FINAL, request)
         request = await session.settle(request.id)
         assert request.status == RequestStatus.IN_REVIEW, request.failure_reason
