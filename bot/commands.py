@@ -169,3 +169,12 @@ class MakeFinal:
 
     caller: Caller
     request_id: str
+
+
+@dataclass(frozen=True)
+class RetryNarrationOf:
+    """Retry narration: speak the script again under the clip ``render_id`` (no new provider job)."""
+
+    caller: Caller
+    request_id: str
+    render_id: str | None

@@ -31,6 +31,7 @@ from bot.commands import (
     OpenRequest,
     PickVariant,
     RerenderShot,
+    RetryNarrationOf,
     RetryRequest,
     ReviseBrief,
     Revision,
@@ -189,6 +190,8 @@ class Conversation:
             await uc.appeals.decide(DecideAppeal(caller, rid, event.action == Action.APPEAL_ALLOW))
         elif event.action == Action.PICK and uc.variants is not None:
             await uc.variants.pick(PickVariant(caller, rid, event.render_id))
+        elif event.action == Action.RETRY_NARRATION and uc.narration is not None:
+            await uc.narration.retry(RetryNarrationOf(caller, rid, event.render_id))
         elif event.action == Action.MAKE_FINAL and uc.shots is not None:
             await uc.shots.make_final(MakeFinal(caller, rid))
         elif event.action == Action.REGENERATE_SHOT and uc.shots is not None:

@@ -56,6 +56,7 @@ class EventKind(StrEnum):
     RENDER_REAPED = "render.reaped"
     RENDER_SEALED = "render.sealed"
     RENDER_SEAL_FAILED = "render.seal_failed"
+    RENDER_RENARRATED = "render.renarrated"  # Retry narration: the same clip with a new voice track
     # multi-shot cuts
     SHOT_READY = "shot.ready"
     CUT_STITCHING = "cut.stitching"

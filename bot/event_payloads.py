@@ -391,6 +391,17 @@ class RenderSealed(Payload):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RenderRenarrated(Payload):
+    """The voice was mixed again under the filed clip: no provider job, the clip is re-signed."""
+
+    KIND = K.RENDER_RENARRATED
+    provenance: str | None
+    qc_findings: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class RenderSealFailed(Payload):
     KIND = K.RENDER_SEAL_FAILED
     reason: str

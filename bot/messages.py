@@ -30,6 +30,7 @@ class Action(StrEnum):
     MAKE_FINAL = "make_final"  # a draft in review: render the same shots at full quality
     OPEN_REVIEW = "open_review"  # sends the presser a one-time sign-in link to the review page
     PICK = "pick"  # variants side by side: this take goes to review, the others are archived
+    RETRY_NARRATION = "retry_narration"  # the voice failed: mix it again under the same clip
 
 
 class Style(StrEnum):

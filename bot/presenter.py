@@ -29,6 +29,7 @@ from bot.event_payloads import (
     RenderFailover,
     RenderQcRegenerate,
     RenderReady,
+    RenderRenarrated,
     RequestAppealed,
     RequestBlocked,
     RequestCancelled,
@@ -82,6 +83,7 @@ SHOWN = frozenset(
         K.SHOT_RERENDER,
         K.FINAL_QUEUED,
         K.VARIANT_PICKED,
+        K.RENDER_RENARRATED,
         *_STATUS_KINDS,
     }
 )
@@ -188,6 +190,11 @@ class ThreadPresenter:
             return await self._post(request, views.notice(texts.qc_regenerating(p.findings)), key)
         if isinstance(p, RenderReady):
             return await self._clip(request, event.render_id, key, p)
+        if isinstance(p, RenderRenarrated):
+            # The voiceless clip message gives way to the narrated clip, posted with its captions.
+            role = f"clip:{event.render_id}"
+            await self._replace(request, role, views.notice(texts.NARRATED_AGAIN), post=False)
+            return await self._clip(request, event.render_id, key, p)
         if isinstance(p, RequestFailed):
             return await self._failed(request, p, key)
         if isinstance(p, ReviewDecision):
@@ -264,7 +271,7 @@ class ThreadPresenter:
         return None
 
     async def _clip(
-        self, request: VideoRequest, render_id: str | None, key: str, ready: RenderReady
+        self, request: VideoRequest, render_id: str | None, key: str, ready: RenderReady | RenderRenarrated
     ) -> str | None:
         render = await self.renders.get_render(render_id or "")
         assert render is not None and render.clip_path is not None

@@ -333,7 +333,12 @@ def no_voice(language: str) -> str:
 
 NARRATION_FAILED = (
     "🔇 The narration could not be made this time, so this clip has captions only. "
-    "Regenerate tries the narration again."
+    "*Retry narration* speaks it again under this clip (no new render)."
+)
+NARRATED_AGAIN = "🔊 The narration was made again: the clip with its voice is below."
+NARRATION_NOT_FAILED = "This clip already has its narration; there is nothing to retry."
+NARRATION_FAILED_AGAIN = (
+    "🔇 The narration could not be made this time either; the clip is unchanged. Try again later."
 )
 
 

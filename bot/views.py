@@ -180,6 +180,7 @@ def clip_message(
             Button("Regenerate", Action.REGENERATE, request.id, render_id=render.id),
             Button("Edit prompt", Action.EDIT, request.id, render_id=render.id),
             *script_button,
+            *retry_narration_button(request, render, notes),
             Button("Reject", Action.REJECT, request.id, Style.DANGER, render.id),
             *(
                 (Button("Open review page", Action.OPEN_REVIEW, request.id, render_id=render.id),)
@@ -192,6 +193,13 @@ def clip_message(
         + "An approver decides here. "
         + (brief.prompt[:180] + "…" if len(brief.prompt) > 180 else brief.prompt),
     )
+
+
+def retry_narration_button(request: VideoRequest, render: Render, notes: Sequence[str]) -> tuple[Button, ...]:
+    """Offered only when the clip went out without its voice (captions only)."""
+    if texts.NARRATION_FAILED not in notes:
+        return ()
+    return (Button("Retry narration", Action.RETRY_NARRATION, request.id, render_id=render.id),)
 
 
 def decided_message(
@@ -430,6 +438,7 @@ def cut_clip_message(
                 if brief.explainer
                 else ()
             ),
+            *retry_narration_button(request, render, notes),
             Button("Reject", Action.REJECT, request.id, Style.DANGER, render.id),
         ),
         pickers=(

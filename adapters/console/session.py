@@ -194,6 +194,7 @@ async def run_demo(
 HELP = """Type `/video <what you want>` to start a request; it becomes the current one.
   render · approve · reject <reason> · regenerate · edit <new prompt> · cancel · retry
   in a multi-shot cut: regenerate shot 3 · edit shot 3 <what it shows>
+  an explainer whose voice failed: renarrate (the same clip, narrated again)
   name another request with its id or number: `approve req_3f9a…`, `approve #2`, `approve v2`
   /video status · /video usage · /video help · quit"""
 
@@ -203,6 +204,7 @@ ACTIONS = {
     "regenerate": Action.REGENERATE,
     "cancel": Action.CANCEL,
     "retry": Action.RETRY,
+    "renarrate": Action.RETRY_NARRATION,
 }
 
 
@@ -261,7 +263,7 @@ async def _one_line(session: ConsoleSession, console: Console, line: str) -> Non
         return
     console.print(f"[dim]→ {word} {label(request, version)}[/dim]")
     if word in ACTIONS:
-        await session.press(ACTIONS[word], request, render_id if word in ("approve",) else None)
+        await session.press(ACTIONS[word], request, render_id if word in ("approve", "renarrate") else None)
     elif word == "edit":
         await session.submit(Action.EDIT, request, {"prompt": rest})
     else:

@@ -38,6 +38,7 @@ from bot.ports import (
     VariantSheets,
     VideoProvider,
 )
+from bot.ports.media import Renarrator
 from bot.ports.signals import RENDERS, Topics, WorkSignals, outbox_targets
 from bot.refiner import OfflineRefiner
 from bot.render_context import RenderContext, WorkerConfig
@@ -255,6 +256,7 @@ async def build_app(
     instrument(store)  # metrics observe committed events and claims; the core does not know
     chat = ChatRouter(chat_ports)
     planner = Planner(router, policy_for)
+    post = postprocessor or build_postprocessor(settings, media, router)
     usecases = build_usecases(
         Ports(
             uow=store,
@@ -274,8 +276,9 @@ async def build_app(
         intake_lease_seconds=settings.intake_lease_seconds,
         # A video gateway alone (no LLM): say so in each thread once, not silently degrade.
         offline_by_setup=refiner is None and only_video_endpoint(settings),
+        # Retry narration needs a media layer that can mix a voice under a filed clip.
+        renarrator=post if isinstance(post, Renarrator) else None,
     )
-    post = postprocessor or build_postprocessor(settings, media, router)
     worker = RenderWorker(
         RenderContext(
             queue=store.renders,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.domain import Brief, Render, VideoRequest
 
@@ -40,6 +40,13 @@ class PostProcessor(Protocol):
     async def process(
         self, render: Render, brief: Brief, request: VideoRequest, clip: Path
     ) -> ProcessedClip: ...
+
+
+@runtime_checkable
+class Renarrator(Protocol):
+    """Retry narration: speak the script again under a filed clip, without a new provider job."""
+
+    async def renarrate(self, render: Render, brief: Brief, request: VideoRequest) -> ProcessedClip: ...
 
 
 class ApprovalSealer(Protocol):

@@ -11,7 +11,7 @@ from bot.domain import ReplyTarget
 from bot.planner import Planner
 from bot.policy import Policy
 from bot.ports.llm import PromptRefiner, ScriptTranslator
-from bot.ports.media import Clock
+from bot.ports.media import Clock, Renarrator
 from bot.ports.storage import (
     AuditLog,
     CutRepo,
@@ -28,6 +28,7 @@ from bot.usecases.confirm import Confirm
 from bot.usecases.decide import Decisions
 from bot.usecases.expiry import ExpireReviews
 from bot.usecases.intake import Intake
+from bot.usecases.narration import RetryNarration
 from bot.usecases.queries import Queries
 from bot.usecases.refining import Refining
 from bot.usecases.revise import Revise
@@ -61,6 +62,7 @@ class UseCases:
     refining: Refining
     shots: Shots | None = None  # per-shot re-render of multi-shot cuts (needs the cuts store)
     variants: Variants | None = None
+    narration: RetryNarration | None = None  # Retry narration (needs a media layer that can renarrate)
 
 
 def build_usecases(
@@ -75,6 +77,7 @@ def build_usecases(
     intake_lease_seconds: float = 60.0,
     fallback_refiner: PromptRefiner | None = None,
     offline_by_setup: bool = False,
+    renarrator: Renarrator | None = None,
 ) -> UseCases:
     queueing = Queueing(ports.uow, policy_for, clock, ports.cuts)
     writer = BriefWriter(
@@ -143,4 +146,15 @@ def build_usecases(
         if ports.cuts is not None
         else None,
         variants=Variants(uow=u, requests=q, renders=ports.renders, policy_for=p, clock=c),
+        narration=RetryNarration(
+            uow=u,
+            requests=q,
+            renders=ports.renders,
+            audit=ports.audit,
+            renarrator=renarrator,
+            policy_for=p,
+            clock=c,
+        )
+        if renarrator is not None
+        else None,
     )

@@ -27,11 +27,16 @@ S = RenderStatus
 
 
 def takes_of(renders: list[Render], brief_id: str) -> list[Render]:
-    """The takes (variants) of one brief: whole clips, not a cut's shots or stitches."""
-    return sorted(
-        (r for r in renders if r.brief_id == brief_id and r.cut_id is None and r.shot is None),
-        key=lambda r: r.variant,
-    )
+    """The takes (variants) of one brief: whole clips, not a cut's shots or stitches.
+
+    One take per variant number, the newest: a render made again for the same variant (after
+    failed checks, say) replaces its take rather than becoming another one.
+    """
+    latest: dict[int, Render] = {}
+    for r in sorted(renders, key=lambda r: r.created_at):
+        if r.brief_id == brief_id and r.cut_id is None and r.shot is None:
+            latest[r.variant] = r
+    return [latest[v] for v in sorted(latest)]
 
 
 class Variants:
