@@ -9,17 +9,19 @@ the outbox as a plain dict and comes back as the same dataclass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
+from bot.event_base import Payload as Payload
+from bot.event_base import RenderFacts as RenderFacts
 from bot.event_kinds import EventKind as K
 
-
-@dataclass(frozen=True, kw_only=True)
-class Payload:
-    """Base of every payload; ``KIND`` names the event it belongs to."""
-
-    KIND: ClassVar[K]
-
+# Re-exported: every payload kind is found in this module (bot.domain_events reads it).
+from bot.event_payloads_cuts import CutStitching as CutStitching
+from bot.event_payloads_cuts import FinalQueued as FinalQueued
+from bot.event_payloads_cuts import ShotReady as ShotReady
+from bot.event_payloads_cuts import ShotRerender as ShotRerender
+from bot.event_payloads_cuts import VariantArchived as VariantArchived
+from bot.event_payloads_cuts import VariantPicked as VariantPicked
 
 # ----------------------------------------------------------------------------- requests
 
@@ -217,15 +219,6 @@ class BudgetRefused(Payload):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RenderFacts(Payload):
-    """What every render event says about the render it is about."""
-
-    provider: str
-    model: str
-    attempt: int
-
-
-@dataclass(frozen=True, kw_only=True)
 class RenderProgress(RenderFacts):
     KIND = K.RENDER_PROGRESS
     status: str
@@ -268,69 +261,6 @@ class RenderReady(RenderFacts):
     provenance: str | None = None
     attachments: list[str] = field(default_factory=list)  # files beside the clip (captions)
     notes: list[str] = field(default_factory=list)  # shown with the clip ("captions only: …")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ShotReady(RenderFacts):
-    """A shot of a multi-shot cut is downloaded and kept for stitching (it is not reviewed alone)."""
-
-    KIND = K.SHOT_READY
-    cut_id: str
-    shot: int
-    cost_actual: float | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class CutStitching(RenderFacts):
-    """Every shot of a cut is ready; its own render stitches them."""
-
-    KIND = K.CUT_STITCHING
-    cut_id: str
-    version: int
-    shot_render_ids: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ShotRerender(Payload):
-    """One shot of a cut is rendered again; the next cut version reuses the other shots."""
-
-    KIND = K.SHOT_RERENDER
-    cut_id: str
-    version: int
-    shot: int
-    render_ids: list[str]
-    cost_estimate: float
-    edited: bool = False
-
-
-@dataclass(frozen=True, kw_only=True)
-class VariantPicked(Payload):
-    """Of several takes, this one goes to review."""
-
-    KIND = K.VARIANT_PICKED
-    render_id: str
-    variant: int
-    archived: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, kw_only=True)
-class VariantArchived(RenderFacts):
-    KIND = K.VARIANT_ARCHIVED
-    picked: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class FinalQueued(Payload):
-    """Make final: a draft's shots rendered again at the final tier (same brief, same seeds)."""
-
-    KIND = K.FINAL_QUEUED
-    cut_id: str
-    version: int
-    provider: str
-    model: str
-    cost_estimate: float
-    draft_cost: float
-    render_ids: list[str]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,12 +6,50 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot import texts
-from bot.cuts import Cut
 from bot.domain import Brief, Plan, Render, RenderStatus, VideoRequest
 from bot.explainers import script_form_text
-from bot.messages import Action, Button, Field, Form, FormField, Message, Option, Picker, Style
+from bot.messages import Action, Button, Field, Form, FormField, Message, Style
 from bot.texts import money
-from bot.usecases.queries import OpenRequest, UsageLine
+from bot.views_cuts import (
+    cut_clip_message,
+    edit_shot_form,
+    picked_message,
+    retry_narration_button,
+    take_message,
+    variants_message,
+)
+from bot.views_governance import (
+    appeal_allowed,
+    appeal_denied,
+    appeal_denied_notice,
+    appeal_message,
+    appeal_sent,
+    blocked_message,
+    cancelled_message,
+    expired_message,
+    open_requests_message,
+    review_link_message,
+    usage_message,
+)
+
+__all__ = [
+    "appeal_allowed",
+    "appeal_denied",
+    "appeal_denied_notice",
+    "appeal_message",
+    "appeal_sent",
+    "blocked_message",
+    "cancelled_message",
+    "cut_clip_message",
+    "edit_shot_form",
+    "expired_message",
+    "open_requests_message",
+    "picked_message",
+    "review_link_message",
+    "take_message",
+    "usage_message",
+    "variants_message",
+]
 
 HELP_TEXT = (
     "*clipdesk* turns a sentence into a reviewed video clip, right here in the thread.\n"
@@ -195,13 +233,6 @@ def clip_message(
     )
 
 
-def retry_narration_button(request: VideoRequest, render: Render, notes: Sequence[str]) -> tuple[Button, ...]:
-    """Offered only when the clip went out without its voice (captions only)."""
-    if texts.NARRATION_FAILED not in notes:
-        return ()
-    return (Button("Retry narration", Action.RETRY_NARRATION, request.id, render_id=render.id),)
-
-
 def decided_message(
     render: Render,
     brief: Brief,
@@ -242,17 +273,6 @@ def failed_message(request: VideoRequest, reason: str) -> Message:
 
 def clarifying_message(question: str) -> Message:
     return Message(text=f"❓ {question}", context="Reply in this thread and I will write the brief.")
-
-
-def blocked_message(reason: str, request_id: str | None = None) -> Message:
-    buttons: tuple[Button, ...] = ()
-    if request_id:
-        buttons = (Button("Ask an approver", Action.APPEAL, request_id),)
-    return Message(
-        text=f"🚫 I can't make this video: {reason}.",
-        buttons=buttons,
-        context="Nothing was rendered and nothing was charged.",
-    )
 
 
 def notice(text: str) -> Message:
@@ -299,211 +319,4 @@ def reject_form(request: VideoRequest, render_id: str | None) -> Form:
         render_id=render_id,
         fields=(FormField("reason", "Why is it rejected?", "", multiline=True, max_length=1000),),
         submit_label="Reject",
-    )
-
-
-def open_requests_message(rows: Sequence[OpenRequest]) -> Message:
-    if not rows:
-        return Message(text="You have no open video requests.")
-    lines = []
-    for row in rows:
-        request, position = row.request, row.queue_position
-        where = f" · queue position {position}" if position else ""
-        ask = request.raw_text if len(request.raw_text) <= 60 else request.raw_text[:57] + "…"
-        lines.append(f"• `{request.id}` {request.status.value.replace('_', ' ')}{where}: {ask}")
-    return Message(text="Your open video requests", body="\n".join(lines))
-
-
-_SCOPE_LABELS = {"user": "You", "channel": "This channel", "workspace": "This workspace"}
-
-
-def usage_message(lines: Sequence[UsageLine]) -> Message:
-    fields = tuple(
-        Field(
-            _SCOPE_LABELS.get(line.scope, line.scope),
-            f"{money(line.spent)} spent"
-            + (
-                f" of {money(line.limit)} · {money(max(line.limit - line.spent, 0))} left"
-                if line.limit is not None
-                else " (no limit)"
-            ),
-        )
-        for line in lines
-    )
-    return Message(text="Video spend this month", fields=fields)
-
-
-def cancelled_message(by: str, by_id: str) -> Message:
-    return Message(text=f"🚫 Cancelled by {by}. Nothing more will be rendered.", mentions=(by_id,))
-
-
-def expired_message(hours: float, request: VideoRequest) -> Message:
-    requester = request.requester_name or request.requester
-    return Message(
-        text=f"⌛ No approver decided within {hours:g} hours, so this review has expired.",
-        body=f"{requester}: press Regenerate or Edit prompt on the clip to start a new review.",
-        mentions=(request.requester,),
-    )
-
-
-def appeal_message(
-    request: VideoRequest, by: str, approvers: str, reason: str, *, mentions: tuple[str, ...] = ()
-) -> Message:
-    return Message(
-        text=f"🙋 {by} asks an approver ({approvers}) to allow a blocked request",
-        body=f"*Ask:* {request.raw_text}\n*Blocked because:* {reason}",
-        buttons=(
-            Button("Allow", Action.APPEAL_ALLOW, request.id, Style.PRIMARY),
-            Button("Keep blocked", Action.APPEAL_DENY, request.id, Style.DANGER),
-        ),
-        context="Only an approver can decide; the decision is recorded.",
-        mentions=mentions,  # the requester and the approvers asked
-    )
-
-
-def appeal_sent() -> Message:
-    return notice("📨 Sent to the approvers. You will see their decision here.")
-
-
-def appeal_allowed(request: VideoRequest, by: str, by_id: str) -> Message:
-    return Message(
-        text=f"✅ Allowed by {by}; the request continues in its own thread.",
-        body=f"*Ask:* {request.raw_text}",
-        mentions=(by_id,),
-    )
-
-
-def appeal_denied(request: VideoRequest, by: str, by_id: str) -> Message:
-    return Message(text=f"⛔ Kept blocked by {by}", body=f"*Ask:* {request.raw_text}", mentions=(by_id,))
-
-
-def appeal_denied_notice(by: str, by_id: str) -> Message:
-    return Message(text=f"{by} kept your request blocked.", mentions=(by_id,))
-
-
-# ----------------------------------------------------------------------------- cuts
-
-
-def cut_clip_message(
-    render: Render,
-    brief: Brief,
-    request: VideoRequest,
-    cut: Cut,
-    shots: Sequence[Render],
-    disclosure: str = "",
-    notes: Sequence[str] = (),
-) -> Message:
-    """A cut ready for review: its shots with maker, seed and cost, and a picker to redo one."""
-    by_id = {s.id: s for s in shots}
-    lines, total = [], 0.0
-    words = {s.index: s.description for s in brief.shots}
-    for shot in cut.shots:
-        made = by_id.get(shot.render_id)
-        cost = (made.cost_actual if made.cost_actual is not None else made.cost_estimate) if made else 0.0
-        total += cost
-        maker = f"{made.provider}/{made.model}" if made else "?"
-        lines.append(
-            f"{shot.index}. {shot.seconds}s · {maker} · seed {shot.seed} · {money(cost)}"
-            + (" · reused" if shot.reused else "")
-            + (" · continues" if shot.continues else "")
-        )
-    findings = "\n".join([*(f"⚠ {finding}" for finding in render.qc_findings), *notes])
-    body = "*Shots:*\n" + "\n".join(lines) + (f"\n{findings}" if findings else "")
-    options = tuple(
-        Option(f"Shot {s.index} · {s.seconds}s · {words.get(s.index, '')}"[:75], s.render_id)
-        for s in cut.shots
-    )
-    decide = (
-        (Button("Make final", Action.MAKE_FINAL, request.id, Style.PRIMARY, render.id),)
-        if cut.draft
-        else (Button("Approve", Action.APPROVE, request.id, Style.PRIMARY, render.id),)
-    )
-    kind = "Draft" if cut.draft else "Cut"
-    return Message(
-        text=f"🎬 {kind} v{cut.version} is ready for review ({len(cut.shots)} shots, brief v{brief.version})",
-        body=body,
-        fields=(
-            Field("Provider", f"{render.provider} · {render.model}"),
-            Field("Length", f"{cut.seconds}s"),
-            Field("Size", render.size),
-            Field("Cost", money(total)),
-            Field("Version", f"v{brief.version} · cut v{cut.version}" + (" · draft" if cut.draft else "")),
-        ),
-        buttons=(
-            *decide,
-            Button("Regenerate", Action.REGENERATE, request.id, render_id=render.id),
-            Button("Edit prompt", Action.EDIT, request.id, render_id=render.id),
-            *(
-                (Button("Edit script", Action.EDIT_SCRIPT, request.id, render_id=render.id),)
-                if brief.explainer
-                else ()
-            ),
-            *retry_narration_button(request, render, notes),
-            Button("Reject", Action.REJECT, request.id, Style.DANGER, render.id),
-        ),
-        pickers=(
-            Picker("Regenerate one shot…", Action.REGENERATE_SHOT, request.id, options),
-            Picker("Edit one shot…", Action.EDIT_SHOT, request.id, options),
-        ),
-        context=(f"{disclosure} · " if disclosure else "")
-        + "An approver decides here; pick a shot to render only that one again.",
-    )
-
-
-def edit_shot_form(request: VideoRequest, index: int, words: str, render_id: str | None) -> Form:
-    return Form(
-        title=f"Edit shot {index}",
-        action=Action.EDIT_SHOT,
-        request_id=request.id,
-        render_id=render_id,
-        fields=(FormField("shot", f"What shot {index} shows", words[:3000], multiline=True),),
-        submit_label="Render this shot",
-    )
-
-
-def review_link_message(url: str, minutes: float) -> Message:
-    """The private answer to "Open review page": a sign-in link for the presser alone."""
-    return Message(
-        text="🔗 Your sign-in link to the review page",
-        body=f"{url}\nIt works once, for {minutes:g} minutes, and signs in only you.",
-        mentions=None,
-    )
-
-
-# ----------------------------------------------------------------------------- variants
-
-
-def take_message(render: Render, brief: Brief, count: int) -> Message:
-    """One take of several: shown for comparison; the decision waits for a pick."""
-    return Message(
-        text=f"🎞️ Take #{render.variant} of {count} (v{brief.version})",
-        fields=(
-            Field("Provider", f"{render.provider} · {render.model}"),
-            Field("Length", f"{render.seconds}s"),
-            Field(
-                "Cost", money(render.cost_actual if render.cost_actual is not None else render.cost_estimate)
-            ),
-        ),
-        context="Compare the takes on the contact sheet below, then pick one.",
-    )
-
-
-def variants_message(request: VideoRequest, takes: Sequence[Render]) -> Message:
-    """The contact sheet's message: a Pick button per take."""
-    return Message(
-        text=texts.takes_side_by_side(len(takes)),
-        body="One row per take, frames at 10 %, 30 %, 50 %, 70 % and 90 % of each clip.",
-        buttons=tuple(
-            Button(f"Pick #{take.variant}", Action.PICK, request.id, render_id=take.id) for take in takes
-        ),
-    )
-
-
-def picked_message(request: VideoRequest, takes: Sequence[Render], picked: Render, who: str) -> Message:
-    return Message(
-        text=f"✅ Take #{picked.variant} picked by <@{who}>; the other takes are archived.",
-        mentions=(who,),
-        body=" · ".join(
-            f"#{t.variant}" + (" (picked)" if t.id == picked.id else " (archived)") for t in takes
-        ),
     )
