@@ -13,6 +13,7 @@ from typing import Any
 
 import av
 import numpy as np
+from av.video.frame import PictureType
 
 PRESET, CRF = "veryfast", "19"
 
@@ -34,6 +35,38 @@ def yuv_planes(frame: av.VideoFrame) -> np.ndarray:
     source = frame if frame.format.name == "yuv420p" else frame.reformat(format="yuv420p")
     planes: np.ndarray = source.to_ndarray()
     return planes
+
+
+def as_yuv420p(frame: av.VideoFrame) -> av.VideoFrame:
+    """The frame itself when it is yuv420p already, else a converted copy."""
+    return frame if frame.format.name == "yuv420p" else frame.reformat(format="yuv420p")
+
+
+def frame_planes(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of a yuv420p (or yuvj420p) frame's own Y, U and V planes: no copy is made.
+
+    Writing to them writes to the frame, so a decoded frame must be made writable first
+    (:func:`writable`): the decoder may still hold its picture as a reference.
+    """
+    luma, u, v = frame.planes[:3]
+    width, height = frame.width, frame.height
+    return _view(luma, width, height), _view(u, width // 2, height // 2), _view(v, width // 2, height // 2)
+
+
+def _view(plane: av.video.plane.VideoPlane, width: int, height: int) -> np.ndarray:
+    rows: np.ndarray = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
+    return rows[:height, :width]
+
+
+def writable(frame: av.VideoFrame) -> av.VideoFrame:
+    """The decoded frame, ready to be drawn on and encoded again.
+
+    Its picture is copied only if the decoder still references it; its frame type is
+    reset, so x264 makes its own decisions instead of copying the source's structure.
+    """
+    frame.make_writable()
+    frame.pict_type = PictureType.NONE
+    return frame
 
 
 def split_planes(planes: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

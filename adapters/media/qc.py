@@ -18,7 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from adapters.media.encoding import Demux, reason_of
+from adapters.media.encoding import Demux, frame_planes, reason_of
 
 BLACK, FROZEN, FLICKER = "black", "frozen", "flicker"
 DURATION, SIZE, AUDIO, UNDECODABLE = "duration", "size", "audio", "undecodable"
@@ -153,9 +153,8 @@ class FrameMeter:
         """Measure one decoded frame of any pixel format."""
         if frame.format.name not in ("yuv420p", "yuvj420p"):
             frame = frame.reformat(format="yuv420p")
-        planes = frame.to_ndarray()
         at = float(frame.time) if frame.time is not None else None
-        self.add_plane(planes[: frame.height], at, full_range=frame.format.name == "yuvj420p")
+        self.add_plane(frame_planes(frame)[0], at, full_range=frame.format.name == "yuvj420p")
 
     def stop(self, reason: str) -> None:
         """The clip stopped decoding here; what was measured so far still counts."""

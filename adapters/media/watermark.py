@@ -18,7 +18,15 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
-from adapters.media.encoding import Demux, add_h264, planes_frame, reason_of, split_planes, yuv_planes
+from adapters.media.encoding import (
+    Demux,
+    add_h264,
+    as_yuv420p,
+    frame_planes,
+    reason_of,
+    split_planes,
+    writable,
+)
 from adapters.media.qc import FrameMeter, QcLimits
 from bot.errors import MediaError
 
@@ -149,7 +157,10 @@ class YuvMark:
 
     def blend(self, planes: np.ndarray, width: int, height: int) -> None:
         """Blend into a yuv420p array as ``VideoFrame.to_ndarray`` returns it, in place."""
-        luma, u, v = split_planes(planes, width, height)
+        self.blend_planes(*split_planes(planes, width, height))
+
+    def blend_planes(self, luma: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
+        """Blend into Y, U and V planes (arrays or a frame's own, see ``frame_planes``), in place."""
         x, y, w, h = self.left, self.top, self.w, self.h
         _mix(luma[y : y + h, x : x + w], self.luma, self.alpha)
         cx, cy = x // 2, y // 2
@@ -243,15 +254,29 @@ def _transcode(
                     item.stream = copied
                     out.mux(item)
                 continue
-            planes = yuv_planes(item)
+            frame = (
+                as_yuv420p(item)
+                if (item.width, item.height) == (width, height)
+                else _resized(item, width, height)
+            )
             at = float(item.time) if item.time is not None else None
-            meter.add_plane(planes[:height], at)  # before the mark: QC judges the provider's pixels
-            overlay.blend(planes, width, height)
+            meter.add_plane(frame_planes(frame)[0], at)  # before the mark: QC judges the provider's pixels
+            frame = writable(
+                frame
+            )  # the decoded frame itself is marked and encoded: no copy to numpy and back
+            overlay.blend_planes(*frame_planes(frame))
             # a stream without timestamps: number the frames at the nominal rate
-            pts = item.pts if item.pts is not None else round(frames / float(rate) / float(time_base))
-            out.mux(stream.encode(planes_frame(planes, pts, item.time_base or time_base)))
+            if frame.pts is None:
+                frame.pts = round(frames / float(rate) / float(time_base))
+            frame.time_base = item.time_base or time_base
+            out.mux(stream.encode(frame))
             frames += 1
         if demux.stopped:
             meter.stop(demux.stopped)
         out.mux(stream.encode(None))
     return frames
+
+
+def _resized(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
+    """A frame of a stream whose size changed part-way, at the size the output was opened with."""
+    return frame.reformat(width=width, height=height, format="yuv420p")
