@@ -25,7 +25,7 @@ import discord
 from adapters.discord.components import Rendered, clip, form_modal, render
 from adapters.discord.escaping import allowed_mentions
 from adapters.discord.refs import message_ref, parse_ref
-from adapters.discord.replies import InteractionReply, current_reply
+from adapters.discord.replies import AnswersFirst, InteractionReply, current_reply
 from adapters.media.shrink import fit_to_size, human_size
 from bot.domain import ReplyTarget
 from bot.messages import Button, Form, Message
@@ -59,6 +59,8 @@ class DiscordChat:
         # latest interaction, so a notice sent from the outbox can still be ephemeral.
         self._awaiting_thread: dict[str, InteractionReply] = {}
         self._recent: OrderedDict[str, InteractionReply] = OrderedDict()
+        # Thread posts wait while interactions are being answered (a 3 s deadline; posts have none).
+        self.answers = AnswersFirst()
 
     def expect_thread(self, request_id: str, reply: InteractionReply) -> None:
         """``reply`` said "on it": point it at the thread once the request's thread is opened."""
@@ -101,6 +103,7 @@ class DiscordChat:
         self, target: ReplyTarget, message: Message, *, key: str | None = None
     ) -> tuple[ReplyTarget, str]:
         """Post the ask in the channel and open a public thread from it (one thread per request)."""
+        await self.answers.wait()
         channel = await self._channel(int(target.channel))
         rendered = render(message)
         kwargs = rendered.send_kwargs()
@@ -126,9 +129,11 @@ class DiscordChat:
         return thread_target, ref
 
     async def post(self, target: ReplyTarget, message: Message, *, key: str | None = None) -> str:
+        await self.answers.wait()
         return await self._send(target, render(message), message.buttons, key=key)
 
     async def update(self, target: ReplyTarget, ref: str, message: Message) -> None:
+        await self.answers.wait()
         channel_id, message_id = parse_ref(ref)
         buttons, disabled = message.buttons, False
         previous = self._buttons.get(ref)
@@ -150,6 +155,7 @@ class DiscordChat:
         attachments: Sequence[Path] = (),
     ) -> str:
         """Attach the MP4 and its captions; over the upload limit, a re-encode that fits, else a link."""
+        await self.answers.wait()
         limit = self.upload_limit(target)
         size = (await asyncio.to_thread(clip.stat)).st_size
         extra = tuple(attachments)

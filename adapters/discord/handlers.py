@@ -17,6 +17,10 @@ background task:
   adapter opening the modal itself — would skip the core's permission check and
   prefill.
 - a modal submission: a deferred update, then the core.
+
+Answers go first (``replies.AnswersFirst``): the core's work after an answer waits while
+other interactions are being answered, so a burst of 200 is answered before any of it
+refines a prompt or queues a render. A form's core call is the exception: it *is* the answer.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from adapters.discord.components import ClipRef, buttons_from_components
 from adapters.discord.replies import InteractionReply, current_reply
 from bot.conversation import Conversation, Receipt
 from bot.domain import RequestOptions
-from bot.events import ChatEvent, Subcommand
+from bot.events import ButtonPressed, ChatEvent, Subcommand, VideoCommand
 from bot.messages import Action
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,7 @@ class InteractionHandlers:
         self.conversation = conversation
         self.chat = chat
         self.form_deadline = form_deadline
+        self.answers = chat.answers
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ commands
@@ -63,7 +68,16 @@ class InteractionHandlers:
     ) -> None:
         """Record the ask, then say "on it"; a mistake is the (ephemeral) answer instead."""
         reply = self._reply(interaction)
-        event = events.command(interaction, prompt, reply, options=options)
+        with self.answers.answer():
+            receipt = await self._record(reply, events.command(interaction, prompt, reply, options=options))
+            if receipt.request is None:
+                await reply.acknowledge()  # answered already, or a repeat: never leave Discord waiting
+                return
+            await reply.say(ON_IT)
+        self.chat.expect_thread(receipt.request.id, reply)
+        self._track(self._follow_up(reply, receipt))
+
+    async def _record(self, reply: InteractionReply, event: VideoCommand) -> Receipt:
         token = current_reply.set(reply)  # a mistake is whispered through this interaction
         try:
             receiving = asyncio.ensure_future(self.conversation.receive(event))
@@ -74,44 +88,47 @@ class InteractionHandlers:
             # The database is slow to take the ask: keep Discord waiting ("thinking"), never say
             # "on it" before the ask is a row, and never let the interaction expire.
             await reply.acknowledge(thinking=True)
-        receipt = await receiving
-        if receipt.request is None:
-            await reply.acknowledge()  # answered already, or a repeat: never leave Discord waiting
-            return
-        await reply.say(ON_IT)
-        self.chat.expect_thread(receipt.request.id, reply)
-        self._track(self._follow_up(reply, receipt))
+        return await receiving
 
     async def lookup(self, interaction: discord.Interaction[Any], sub: Subcommand) -> None:
         """``status``, ``usage`` or ``cancel``: the core answers with an ephemeral notice."""
         reply = self._reply(interaction)
-        await reply.acknowledge(thinking=True)
+        with self.answers.answer():
+            await reply.acknowledge(thinking=True)
         self._spawn(reply, events.command(interaction, sub.value, reply, subcommand=sub))
 
     # ------------------------------------------------------------------ components
 
     async def click(self, interaction: discord.Interaction[Any], ref: ClipRef) -> None:
         reply = self._reply(interaction)
+        if ref.action in FORM_ACTIONS:
+            with self.answers.answer():
+                task = self._spawn(reply, self._clicked(interaction, ref, reply), urgent=True)
+                await asyncio.wait({task}, timeout=self.form_deadline)
+                await reply.acknowledge()
+            return
+        with self.answers.answer():
+            await reply.acknowledge()
+        self._spawn(reply, self._clicked(interaction, ref, reply))
+
+    def _clicked(
+        self, interaction: discord.Interaction[Any], ref: ClipRef, reply: InteractionReply
+    ) -> ButtonPressed:
         event = events.click(interaction, ref, reply)
         if event.message_ref and interaction.message is not None:
             # After a restart this is how the adapter learns which buttons the message shows.
             buttons = buttons_from_components(interaction.message.components)
             if buttons:
                 self.chat.remember_buttons(event.message_ref, buttons)
-        if ref.action in FORM_ACTIONS:
-            task = self._spawn(reply, event)
-            await asyncio.wait({task}, timeout=self.form_deadline)
-            await reply.acknowledge()
-            return
-        await reply.acknowledge()
-        self._spawn(reply, event)
+        return event
 
     async def submit(self, interaction: discord.Interaction[Any]) -> None:
         event = events.submission(interaction)
         if event is None:
             return
         reply = self._reply(interaction)
-        await reply.acknowledge()
+        with self.answers.answer():
+            await reply.acknowledge()
         self._spawn(reply, event)
 
     async def message(self, message: discord.Message, me: discord.ClientUser | None) -> None:
@@ -126,8 +143,11 @@ class InteractionHandlers:
         self.chat.learn_upload_limit(interaction.guild_id, interaction.filesize_limit)
         return InteractionReply(interaction)
 
-    def _spawn(self, reply: InteractionReply | None, event: ChatEvent) -> asyncio.Task[None]:
-        return self._track(self._run(reply, event))
+    def _spawn(
+        self, reply: InteractionReply | None, event: ChatEvent, *, urgent: bool = False
+    ) -> asyncio.Task[None]:
+        """Run the core on ``event``; unless ``urgent``, after the answers in flight."""
+        return self._track(self._run(reply, event, urgent=urgent))
 
     def _track(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name="discord-core")
@@ -135,8 +155,10 @@ class InteractionHandlers:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _run(self, reply: InteractionReply | None, event: ChatEvent) -> None:
+    async def _run(self, reply: InteractionReply | None, event: ChatEvent, *, urgent: bool) -> None:
         current_reply.set(reply)  # this task's own context: no other event sees it
+        if not urgent:
+            await self.answers.wait()
         if reply is not None:
             self.chat.remember_reply(reply)
         try:
@@ -146,6 +168,7 @@ class InteractionHandlers:
 
     async def _follow_up(self, reply: InteractionReply, receipt: Receipt) -> None:
         current_reply.set(reply)
+        await self.answers.wait()
         await self.conversation.follow_up(receipt)
 
     @property
