@@ -6,13 +6,15 @@ The floor decodes the clip and encodes every frame again with the same encoder s
 I/P/B would make x264 copy the source's frame structure instead of choosing its own,
 which no pass that changes pixels can do, so that is not a floor. Figures are medians of
 three runs (one at 60 s), floor and post-processing taking turns: wall time, process CPU
-time (steadier on a shared machine) and the peak resident memory during the run. C2PA
-signing alone (no re-encode) is timed separately.
+time (steadier on a shared machine) and the peak resident memory during the run, with the
+load average when the runs ended (figures taken at a load above the core count are noisy).
+C2PA signing alone (no re-encode) is timed separately.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import tempfile
 from pathlib import Path
 
@@ -66,6 +68,7 @@ async def run() -> list[str]:
                 functools.partial(post.process_now, render, brief, request, clip),
                 runs=RUNS if seconds < 30 else 1,
             )
+            load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
             lines += [
                 f"post-processing a {seconds} s {WIDTH}x{HEIGHT} clip (watermark + QC in one pass, C2PA, "
                 f"sidecar): {full.wall:.2f} s wall, {full.cpu:.2f} s CPU, peak RSS {full.peak_mib:.0f} MiB",
@@ -73,6 +76,7 @@ async def run() -> list[str]:
                 f"{floor.cpu:.2f} s CPU, peak RSS {floor.peak_mib:.0f} MiB",
                 f"    ratio to the floor: {full.wall / floor.wall:.2f}x wall, "
                 f"{full.cpu / floor.cpu:.2f}x CPU (target ≤ 1.1x)",
+                f"    load average {load} on {os.cpu_count()} cores",
             ]
         facts = ProvenanceFacts("rnd_b", "req_1", "bench", "m", "digest", 1, "U")
         clip12 = tmp / "clip12.mp4"
