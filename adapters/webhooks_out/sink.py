@@ -31,6 +31,7 @@ from typing import Any
 import aiohttp
 from standardwebhooks import Webhook
 
+from adapters.metrics import record_webhook_delivery
 from adapters.webhooks_out.events import PUBLIC_TYPES
 from adapters.webhooks_out.targets import TargetRefused, check_target
 from bot.domain import ReplyTarget, new_id
@@ -171,6 +172,9 @@ class WebhookSink:
             return True
         started = time.monotonic()
         outcome = await self._post(endpoint, message_id, body)
+        # Every attempt counts, whatever happens next (an abandoned entry is counted where the
+        # outbox gives it up: adapters.metrics.events).
+        record_webhook_delivery("delivered" if outcome.ok else "failed")
         now = self.clock.now()
         await self.store.add_delivery(
             DeliveryRecord(

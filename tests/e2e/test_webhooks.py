@@ -13,6 +13,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from bot import texts
 from tests.fakes.webhook_receiver import Received, WebhookReceiver
+from tests.ops.test_metrics import scrape, value
 from tests.support.api_serve import Served, serve
 from tests.support.cli_run import clipdesk
 from tests.support.waiting import wait_for
@@ -113,6 +114,11 @@ async def test_500_500_200_delivers_three_times_with_one_webhook_id(
         assert {r["message_id"] for r in rows} == {got[0].headers["webhook-id"]}
         code, _, endpoint = await served.call("GET", f"/api/v1/webhooks/{hook['id']}", token)
         assert endpoint["enabled"] is True
+        # Each attempt is counted by its outcome on the process that made it.
+        samples = await scrape(served.base + "/metrics")
+        assert value(samples, "clipdesk_webhook_deliveries_total", outcome="failed") == 2
+        assert value(samples, "clipdesk_webhook_deliveries_total", outcome="delivered") == 1
+        assert value(samples, "clipdesk_webhook_deliveries_total", outcome="abandoned") == 0
 
 
 async def test_410_gone_disables_the_endpoint_and_the_audit_says_so(
