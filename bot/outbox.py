@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -31,6 +32,27 @@ from bot.ports.storage import OutboxEntry, OutboxStore, UnitOfWork
 from bot.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
+
+# The running delivery's lease check (each delivery runs in its own task, so this is per delivery).
+_FENCE: ContextVar[Callable[[], Awaitable[bool]] | None] = ContextVar("delivery_fence", default=None)
+
+
+class DeliveryTakenOver(Exception):
+    """This process's lease on the entry lapsed and another process has it now: stop, it delivers."""
+
+
+async def hold_delivery() -> None:
+    """Call right before an effect that cannot be undone (a post): it fences the delivery in.
+
+    A live process can stall (a starved connection pool, a busy CPU) past its delivery lease; another
+    process then takes the entry over and posts. A look-up of what is already posted cannot see a
+    post that the other process is about to make, so the stalled one must not post at all: this
+    renews the lease for another full term, or raises :class:`DeliveryTakenOver` if it is no longer
+    ours. Outside a delivery (a sink called directly) it does nothing.
+    """
+    fence = _FENCE.get()
+    if fence is not None and not await fence():
+        raise DeliveryTakenOver("another process took this delivery over")
 
 
 @dataclass(frozen=True)
@@ -193,9 +215,14 @@ class Deliverer:
             sink=entry.sink,
         )
         async with self._slots:
+            _FENCE.set(lambda: self._renew(entry))
             renewing = asyncio.create_task(self._keep_lease(entry))
             try:
                 ref = await sink.deliver(entry)
+            except DeliveryTakenOver:
+                # Not a failure to count or retry: the entry is another process's now.
+                log.warning("delivery %s was taken over by another process; leaving it to it", entry.key)
+                return 0
             except Exception as exc:
                 await self._failed(entry, sink, exc)
                 return 0
@@ -206,13 +233,19 @@ class Deliverer:
         await self.outbox.delivered(entry.id, self.config.owner, ref)
         return 1
 
+    async def _renew(self, entry: OutboxEntry) -> bool:
+        until = self.clock.now() + timedelta(seconds=self.config.lease_seconds)
+        return await self.outbox.renew(entry.id, self.config.owner, until)
+
     async def _keep_lease(self, entry: OutboxEntry) -> None:
         every = max(self.config.lease_seconds / 3, 0.05)
         while True:
             await asyncio.sleep(every)
-            until = self.clock.now() + timedelta(seconds=self.config.lease_seconds)
-            if not await self.outbox.renew(entry.id, self.config.owner, until):
-                return
+            try:
+                if not await self._renew(entry):
+                    return
+            except Exception:  # a failed renewal must not end the renewing: try again next time
+                log.warning("could not renew the lease of delivery %s", entry.key, exc_info=True)
 
     async def _failed(self, entry: OutboxEntry, sink: Sink, exc: Exception) -> None:
         # A sink may bring its own schedule (outgoing webhooks retry for hours, as Svix does).

@@ -26,6 +26,7 @@ from adapters.slack.events import SlackTrigger
 from bot.domain import ReplyTarget
 from bot.errors import UserError
 from bot.messages import Form, Message
+from bot.outbox import hold_delivery
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class SlackChat:
             if found is not None:
                 channel, ts = target.channel, found
             else:
+                await hold_delivery()  # still ours: no other process posts this parent meanwhile
                 metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
                 channel, ts = await self._post(target.channel, None, message, metadata=metadata)
         except SlackApiError as exc:
@@ -127,6 +129,7 @@ class SlackChat:
     async def post(self, target: ReplyTarget, message: Message, *, key: str | None = None) -> str:
         if key and key in self._sent:
             return self._sent[key]
+        await hold_delivery()
         channel, ts = await self._post(target.channel, target.thread, message)
         return self._remember(key, make_ref(channel, ts), self._sent)
 
@@ -159,6 +162,9 @@ class SlackChat:
             found = await self._reply_with_key(target.channel, target.thread, key)
             if found is not None:
                 return self._remember(key, make_ref(target.channel, found), self._sent)
+        # Not posted yet, and (if this is an outbox delivery) still ours to post: a process that
+        # stalled past its lease must not post beside the one that took the delivery over.
+        await hold_delivery()
         metadata = {"event_type": CLIP_METADATA_EVENT, "event_payload": {"key": key}} if key else None
         size = (await asyncio.to_thread(clip.stat)).st_size
         note: str | None = None
@@ -178,6 +184,7 @@ class SlackChat:
             else:
                 # If posting the details fails now, the outbox retries: don't upload the file twice.
                 self._remember(key, None, self._uploaded)
+        await hold_delivery()  # the upload may have taken long: still ours before the details go out
         if note is None:
             channel, ts = await self._post(target.channel, target.thread, message, metadata=metadata)
         else:
