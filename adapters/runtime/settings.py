@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     # core
     data_dir: Path = Path(".clipdesk")
     database_url: str | None = None
+    db_pool_size: int = 10  # PostgreSQL connections a process keeps (and as many more at a peak)
     provider: str = "animatic"
     provider_order: str = ""  # comma-separated failover order; default: CLIPDESK_PROVIDER first
     auto_render_max_cost: float = 0.0

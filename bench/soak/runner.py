@@ -64,6 +64,9 @@ class SoakConfig:
     failure_rate: float = 0.1
     seed: int | None = None
     postgres: str = PG_URL
+    # Connections each process may hold (as many again at a peak): 6 processes × 2 × 6 stay well
+    # under PostgreSQL's default max_connections (100), with room for whatever else runs.
+    pool_size: int = 6
 
     @classmethod
     def from_env(cls) -> SoakConfig:
@@ -75,6 +78,7 @@ class SoakConfig:
             drain_seconds=float(env.get("SOAK_DRAIN_SECONDS", "420")),
             failure_rate=float(env.get("SOAK_FAILURE_RATE", "0.1")),
             seed=int(env["SOAK_SEED"]) if env.get("SOAK_SEED") else None,
+            pool_size=int(env.get("SOAK_DB_POOL_SIZE", "6")),
             postgres=env.get("CLIPDESK_TEST_POSTGRES_URL", PG_URL),
         )
 
@@ -245,6 +249,7 @@ class Soak:
         env = clean_environment(self.workdir)
         env.update(
             CLIPDESK_DATABASE_URL=self.db_url,
+            CLIPDESK_DB_POOL_SIZE=str(self.config.pool_size),
             SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             CLIPDESK_SLACK_API_URL=self.slack.api_url,
@@ -491,7 +496,11 @@ class Soak:
     def _explain(self, posts: list[Posted]) -> str:
         """When each duplicate was posted, and which replicas were killed in between (seconds from start)."""
         times = sorted(self.slack.posted_at[m.ts] for m in posts)
-        by = [f"{self.slack.posted_by[m.ts]}@{self.slack.posted_at[m.ts] - self.started:.1f}" for m in posts]
+        by = [
+            f"{self.slack.posted_by[m.ts]}@{self.slack.posted_at[m.ts] - self.started:.1f}"
+            f" key={((m.metadata or {}).get('event_payload') or {}).get('key')}"
+            for m in posts
+        ]
         kills = [
             f"{name}@{at - self.started:.1f}" for at, name in self.kill_log if times[0] - 5 <= at <= times[-1]
         ]
