@@ -1,9 +1,10 @@
 """Burn a visible mark ("AI-generated", or "Storyboard preview" for the animatic) into a clip
 in one decode → encode pass that QC also reads.
 
-The mark is blended straight into the decoded YUV planes, and only in its corner: the
-frame is never converted to RGB and back, so the pass costs little more than the
-re-encode it cannot avoid. Size, frame timestamps (so fps and frame count) are kept;
+The mark is blended straight into the decoded frame's own YUV planes, and only in its
+corner: the frame is never converted to RGB, nor copied to numpy and back (it is copied
+once, in C, only while the decoder still references it), so the pass costs little more
+than the re-encode it cannot avoid. Size, frame timestamps (so fps and frame count) are kept;
 an audio stream is copied as is. :class:`YuvMark` is shared with the stitching pass.
 """
 
@@ -254,16 +255,10 @@ def _transcode(
                     item.stream = copied
                     out.mux(item)
                 continue
-            frame = (
-                as_yuv420p(item)
-                if (item.width, item.height) == (width, height)
-                else _resized(item, width, height)
-            )
+            frame = as_yuv420p(item)
             at = float(item.time) if item.time is not None else None
             meter.add_plane(frame_planes(frame)[0], at)  # before the mark: QC judges the provider's pixels
-            frame = writable(
-                frame
-            )  # the decoded frame itself is marked and encoded: no copy to numpy and back
+            frame = writable(frame)  # marked and encoded in place: no copy to numpy and back
             overlay.blend_planes(*frame_planes(frame))
             # a stream without timestamps: number the frames at the nominal rate
             if frame.pts is None:
@@ -275,8 +270,3 @@ def _transcode(
             meter.stop(demux.stopped)
         out.mux(stream.encode(None))
     return frames
-
-
-def _resized(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
-    """A frame of a stream whose size changed part-way, at the size the output was opened with."""
-    return frame.reformat(width=width, height=height, format="yuv420p")
