@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 from collections.abc import Sequence
 
@@ -20,6 +21,11 @@ def percentile(values: Sequence[float], pct: float) -> float:
     k = (len(ordered) - 1) * pct / 100
     lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, to print next to timings."""
+    return ", ".join(f"{n:.1f}" for n in os.getloadavg())
 
 
 def ms(seconds: float) -> str:

@@ -40,7 +40,7 @@ from adapters.discord.components import ClipButton, ClipRef
 from adapters.discord.handlers import ON_IT
 from adapters.discord.platform import apply_base_urls, discord_platform
 from adapters.runtime.container import build_app
-from bench.common import ms, percentile
+from bench.common import load_average, ms, percentile
 from bot.domain import RequestOptions
 from bot.planner import ProviderRouter
 from storage.database import upgrade
@@ -193,6 +193,7 @@ async def run() -> list[str]:
                 await bare.stop()
         finally:
             await fake.close()
+    lines.append(f"    load average at the end: {load_average()} (a shared machine makes figures noisy)")
     return lines
 
 

@@ -35,7 +35,7 @@ from adapters.slack.client import web_client
 from adapters.slack.platform import EVENTS_PATH, SlackPlatform, slack_platform
 from adapters.web.app import create_web_app
 from adapters.web.server import WebServer
-from bench.common import ms, percentile
+from bench.common import load_average, ms, percentile
 from storage.database import upgrade
 from storage.media import LocalMediaStore
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
@@ -212,6 +212,7 @@ async def run() -> list[str]:
         _line("clipdesk", ours),
         f"  behind clipdesk's acks: {opened - 1} requests opened; each round's work done "
         f"{max(behind):.1f} s (worst round) after its last ack (SQLite, offline refiner, fake Web API)",
+        f"  load average at the end: {load_average()} (a shared machine makes these figures noisy)",
     ]
 
 
