@@ -100,18 +100,18 @@ def _instrument() -> None:
     def _count(*_args: Any) -> None:
         _Counters.statements += 1
 
-    claim = SqlRenders.claim_renders
+    observe = SqlRenders.claimed
 
-    async def timed_claim(self: SqlRenders, *args: Any, **kwargs: Any) -> list[Render]:
-        renders = await claim(self, *args, **kwargs)
+    def timed_claim(self: SqlRenders, renders: list[Render], now: datetime) -> None:
+        # Called when a claim's transaction has committed (see storage.repository).
+        observe(self, renders, now)
         if renders:
             if _Counters.started_cpu is None:
                 _Counters.started_cpu = _cpu()
                 _Counters.started_statements = _Counters.statements
             _Counters.claims.append((time.time(), [r.id for r in renders]))
-        return renders
 
-    SqlRenders.claim_renders = timed_claim  # type: ignore[method-assign]
+    SqlRenders.claimed = timed_claim  # type: ignore[method-assign]
 
     def _write() -> None:
         path = os.environ.get("BENCH_STATS")

@@ -65,6 +65,9 @@ def _env(url: str, tmp: Path, name: str) -> dict[str, str]:
         CLIPDESK_DATA_DIR=str(tmp / "data"),
         CLIPDESK_WORKER_ID=name,
         CLIPDESK_WORKER_CONCURRENCY=str(CONCURRENCY),
+        # The per-provider cap (default 4) guards real providers' rate limits; the instant provider
+        # has none, and the queue, not that cap, is what is measured.
+        CLIPDESK_PROVIDER_CONCURRENCY=str(CONCURRENCY),
         CLIPDESK_LOG_LEVEL="WARNING",
         CLIPDESK_WATERMARK="false",
         BENCH_STATS=str(tmp / f"{name}.json"),

@@ -105,10 +105,14 @@ class RenderContext:
             if not await own.save_render(render, self.owner):
                 raise LeaseLost(render.id)
 
-    async def move(self, tx: Tx, render: Render, request: VideoRequest | None, payload: Payload) -> None:
-        """Move the render with its event; :class:`LeaseLost` if another worker has it now."""
+    async def move(
+        self, tx: Tx, render: Render, request: VideoRequest | None, payload: Payload, *then: Payload
+    ) -> None:
+        """Move the render with its event (and ``then``'s, one write); :class:`LeaseLost` if another
+        worker has it now."""
         render.updated_at = self.clock.now()
-        if not await move_render(tx, render, self.event(render, request, payload), owner=self.owner):
+        events = [self.event(render, request, each) for each in (payload, *then)]
+        if not await move_render(tx, render, *events, owner=self.owner):
             raise LeaseLost(render.id)
 
     async def progress(self, render: Render, request: VideoRequest) -> None:

@@ -34,9 +34,9 @@ from bot.event_payloads import (
     RenderReady,
     RenderRunning,
     RequestInReview,
-    RequestRendering,
 )
 from bot.ports.providers import RemoteState
+from bot.render_batch import Claimed
 from bot.render_context import LeaseLost, RenderContext, facts
 from bot.render_outcomes import fail, qc_retried, regenerate_after_qc, retry_later
 from bot.submission import Uncertain, reconcile_after_ambiguity, submit
@@ -48,18 +48,17 @@ R = RequestStatus
 _RESOURCE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
-async def run_render(ctx: RenderContext, render: Render) -> None:
-    """Drive ``render`` as far as it goes now; every outcome is saved (or the lease was lost)."""
-    request: VideoRequest | None = None
+async def run_render(ctx: RenderContext, claim: Claimed) -> None:
+    """Drive the claimed render as far as it goes now; every outcome is saved (or the lease was lost)."""
+    render, request = claim.render, claim.request
     try:
-        request = await ctx.requests.get_request(render.request_id)
         if request is not None:
             log_context.bind(platform=request.target.platform, workspace=request.target.workspace)
-        await _drive(ctx, render, request)
+        await _drive(ctx, render, request, claim.brief)
     except LeaseLost:
         log.warning("lost the lease on render %s; another worker has it", render.id)
     except SubmissionUncertain as exc:
-        await _after_ambiguous_submit(ctx, render, request, str(exc))
+        await _after_ambiguous_submit(ctx, render, request, claim.brief, str(exc))
     except Uncertain:
         pass  # failed as "submission uncertain" already
     except Waiting:
@@ -85,7 +84,9 @@ async def run_render(ctx: RenderContext, render: Render) -> None:
             ctx.pokes.pop(render.remote_id, None)
 
 
-async def _drive(ctx: RenderContext, render: Render, request: VideoRequest | None) -> None:
+async def _drive(
+    ctx: RenderContext, render: Render, request: VideoRequest | None, brief: Brief | None
+) -> None:
     if request is None or request.status not in (R.QUEUED, R.RENDERING):
         # Cancelled, or failed meanwhile (e.g. its thread could not be opened): make nothing.
         if render.remote_id:
@@ -93,13 +94,6 @@ async def _drive(ctx: RenderContext, render: Render, request: VideoRequest | Non
         async with ctx.uow.transaction() as tx:
             await ctx.move(tx, render, request, RenderCancelled(**facts(render)))
         return
-    if request.status == R.QUEUED:
-        async with ctx.uow.transaction() as tx:
-            moved = await move_request(
-                tx, request, ctx.event(render, request, RequestRendering(render_id=render.id))
-            )
-        request = moved or request
-    brief = await ctx.requests.get_brief(render.brief_id)
     if brief is None:
         raise PermanentProviderError(f"brief {render.brief_id} is missing")
     if render.cut_id is not None and render.shot is None:
@@ -123,17 +117,14 @@ async def _drive(ctx: RenderContext, render: Render, request: VideoRequest | Non
 
 
 async def _after_ambiguous_submit(
-    ctx: RenderContext, render: Render, request: VideoRequest | None, reason: str
+    ctx: RenderContext, render: Render, request: VideoRequest | None, brief: Brief | None, reason: str
 ) -> None:
     """A create ended ambiguously: adopt the job it made, or try again with the same key later."""
-    if request is None:
-        return
-    brief = await ctx.requests.get_brief(render.brief_id)
-    if brief is None:
+    if request is None or brief is None:
         return
     try:
         if await reconcile_after_ambiguity(ctx, render, request, brief):
-            await _drive(ctx, render, request)
+            await _drive(ctx, render, request, brief)
             return
     except Uncertain:
         return
@@ -166,12 +157,12 @@ async def _poll(ctx: RenderContext, render: Render, request: VideoRequest) -> No
             render.progress = 100
             render.cost_actual = status.cost if status.cost is not None else render.cost_estimate
             # Done at the first look: both moves (and both events) in one transaction.
+            completed = RenderCompleted(**facts(render), cost_actual=render.cost_actual)
             async with ctx.uow.transaction() as tx:
                 if render.status == S.SUBMITTED:
-                    await ctx.move(tx, render, request, RenderRunning(**facts(render)))
-                await ctx.move(
-                    tx, render, request, RenderCompleted(**facts(render), cost_actual=render.cost_actual)
-                )
+                    await ctx.move(tx, render, request, RenderRunning(**facts(render)), completed)
+                else:
+                    await ctx.move(tx, render, request, completed)
             return
         if status.state == RemoteState.FAILED:
             if not status.charged:
@@ -234,7 +225,7 @@ async def _wait_for_poll(ctx: RenderContext, remote_id: str, seconds: float) -> 
 
 async def _download(ctx: RenderContext, render: Render, request: VideoRequest) -> None:
     assert render.remote_id is not None
-    await ctx.progress(render, request)
+    # No progress save first: the move to "downloading" already told the thread.
     try:
         dest = ctx.media.work_dir("downloads") / f"{render.id}.mp4"
         await asyncio.wait_for(
@@ -250,7 +241,7 @@ async def _download(ctx: RenderContext, render: Render, request: VideoRequest) -
 
 
 async def _postprocess(ctx: RenderContext, render: Render, request: VideoRequest, brief: Brief) -> None:
-    await ctx.progress(render, request)
+    # No progress save first: the move to "post-processing" already told the thread.
     assert render.clip_path is not None
     try:
         processed = await ctx.post.process(render, brief, request, Path(render.clip_path))

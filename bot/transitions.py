@@ -47,17 +47,27 @@ async def move_request(
     return moved
 
 
-async def move_render(tx: Tx, render: Render, event: DomainEvent, *, owner: str | None) -> bool:
+async def move_render(
+    tx: Tx, render: Render, event: DomainEvent, *then: DomainEvent, owner: str | None
+) -> bool:
     """Move ``render`` (already carrying its new field values) to the state ``event`` names.
 
-    With ``owner``, the write happens only while that worker still holds the render's lease;
-    ``False`` means the lease was lost and nothing was written.
+    ``then`` are further moves made at once (a job found finished at the first look is running
+    and completed): each is checked against the life cycle and recorded, and the row is written
+    once, in the last state. With ``owner``, the write happens only while that worker still holds
+    the render's lease; ``False`` means the lease was lost and nothing was written.
     """
-    to = RENDER_TARGETS[event.kind]
     before = render.status
-    render.status = advance_render(before, to)
+    steps: list[tuple[DomainEvent, str, str]] = []
+    at = before
+    for each in (event, *then):
+        to = advance_render(at, RENDER_TARGETS[each.kind])
+        steps.append((each, at.value, to.value))
+        at = to
+    render.status = at
     if not await tx.save_render(render, owner):
         render.status = before
         return False
-    await tx.record(event.moved(before.value, to.value))
+    for each, start, end in steps:
+        await tx.record(each.moved(start, end))
     return True

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from bot import log_context
 from bot.cancelling import being_cancelled
-from bot.domain import Render
+from bot.render_batch import Claimed, claim
 from bot.render_context import RenderContext, WorkerConfig
 from bot.render_run import run_render
 
@@ -53,12 +53,10 @@ class RenderWorker:
         free = self.config.concurrency - len(self._tasks)
         if free <= 0 or self._stopping:
             return 0
-        renders = await self.ctx.queue.claim_renders(
-            self.config.owner, self.ctx.clock.now(), self.config.lease_seconds, free
-        )
-        for render in renders:
-            self._start(render)
-        return len(renders)
+        claims = await claim(self.ctx, free)
+        for each in claims:
+            self._start(each)
+        return len(claims)
 
     async def run(self, *, tick: float) -> None:
         """Claim forever: when woken or a slot frees, else every ``tick`` seconds."""
@@ -116,8 +114,9 @@ class RenderWorker:
 
     # ------------------------------------------------------------------ internals
 
-    def _start(self, render: Render) -> None:
-        task = asyncio.create_task(self._run(render), name=f"render:{render.id}")
+    def _start(self, claim: Claimed) -> None:
+        render = claim.render
+        task = asyncio.create_task(self._run(claim), name=f"render:{render.id}")
         self._tasks[render.id] = task
         task.add_done_callback(functools.partial(self._finished, render.id))
 
@@ -125,13 +124,14 @@ class RenderWorker:
         self._tasks.pop(render_id, None)
         self._wake.set()  # a slot is free: claim again at once
 
-    async def _run(self, render: Render) -> None:
+    async def _run(self, claim: Claimed) -> None:
+        render = claim.render
         # This task's log lines name the render (the task's context is its own).
         log_context.bind(request_id=render.request_id, render_id=render.id, provider=render.provider)
         log.info("driving render %s (%s, attempt %d)", render.id, render.status.value, render.attempts + 1)
         heartbeat = asyncio.create_task(self._heartbeat(render.id))
         try:
-            await run_render(self.ctx, render)
+            await run_render(self.ctx, claim)
             log.info("render %s is %s", render.id, render.status.value)
         finally:
             heartbeat.cancel()

@@ -1,8 +1,9 @@
 """Cross-process wake-ups on PostgreSQL: ``LISTEN`` for the ``NOTIFY`` a work-queuing transaction sends.
 
-:class:`storage.repository.SqlStore` sends ``pg_notify('clipdesk', 'outbox,renders')``
-inside every transaction that queues renders or writes outbox entries, so the
-notification is delivered when (and only if) the work is committed. Each
+Triggers on ``renders`` and ``outbox`` (migration 0006) send ``pg_notify('clipdesk',
+'renders')`` or ``pg_notify('clipdesk', 'outbox:<sink>:<route>')`` inside every
+transaction that queues a render, gives one back or writes an outbox entry, so
+the notification is delivered when (and only if) the work is committed. Each
 ``serve`` and ``worker`` process keeps one extra autocommit psycopg connection
 in ``LISTEN clipdesk`` and wakes its worker and deliverer on each notification.
 A lost connection is reopened with back-off; after every (re)connect everyone is

@@ -9,18 +9,18 @@ without the row locks. Either way a lease is won once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain import Render, RenderStatus, utcnow
 from bot.domain_events import event
 from bot.event_payloads import RenderReaped
 from storage import mapping
+from storage.claims import UNFINISHED, claim_statement
 from storage.leases import changed
-from storage.tx import UNFINISHED, audit_t, renders_t, requests_t, spent
+from storage.tx import audit_t, renders_t, requests_t, spent
 
 
 class SqlRenders:
@@ -48,41 +48,23 @@ class SqlRenders:
         async with self.engine.connect() as conn:
             return [mapping.to_render(r) for r in (await conn.execute(query)).mappings()]
 
-    def _claimable(self, now: datetime) -> ColumnElement[bool]:
-        return and_(
-            renders_t.c.status.in_(UNFINISHED),
-            or_(renders_t.c.lease_owner.is_(None), renders_t.c.lease_expires_at < now),
-            or_(renders_t.c.next_attempt_at.is_(None), renders_t.c.next_attempt_at <= now),
-        )
-
     async def claim_renders(
         self, owner: str, now: datetime, lease_seconds: float, limit: int
     ) -> list[Render]:
-        due = (
-            select(renders_t.c.id)
-            .where(self._claimable(now))
-            .order_by(renders_t.c.created_at, renders_t.c.variant)
-            .limit(limit)
-        )
-        if self.postgres:
-            due = due.with_for_update(skip_locked=True)
-        # A CTE is evaluated once: a plain ``IN (SELECT … LIMIT n)`` may be re-run by the planner
-        # and lease more than ``n`` rows.
-        picked = due.cte("due")
-        claim = (
-            update(renders_t)
-            .where(renders_t.c.id.in_(select(picked.c.id)), self._claimable(now))
-            .values(
-                lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now
-            )
-            .returning(*renders_t.c)
-        )
         async with self.engine.begin() as conn:
-            rows = list((await conn.execute(claim)).mappings())
+            rows = list(
+                (
+                    await conn.execute(claim_statement(self.postgres, owner, now, lease_seconds, limit))
+                ).mappings()
+            )
         renders = sorted((mapping.to_render(r) for r in rows), key=lambda r: (r.created_at, r.variant))
+        self.claimed(renders, now)
+        return renders
+
+    def claimed(self, renders: list[Render], now: datetime) -> None:
+        """Tell the observer (metrics: claim latency) what a claim took."""
         if renders and self.on_claimed is not None:
             self.on_claimed(renders, now)
-        return renders
 
     async def renew_lease(self, render_id: str, owner: str, until: datetime) -> bool:
         async with self.engine.begin() as conn:

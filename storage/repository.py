@@ -6,8 +6,8 @@
 ``store.audit`` (the audit log) are the read and lease ports. After a
 transaction that queued renders or outbox entries commits, this process's
 listeners are told at once (the worker and deliverer wake instead of waiting
-for their tick); on PostgreSQL a ``NOTIFY`` in the same transaction tells the
-other processes.
+for their tick); on PostgreSQL triggers on ``renders`` and ``outbox`` send a
+``NOTIFY`` in the same transaction that tells the other processes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain_events import DomainEvent
@@ -24,7 +23,6 @@ from bot.outbox import Subscriptions
 from bot.ports.signals import RENDERS, outbox_topic
 from storage.audit import SqlAudit
 from storage.cuts import SqlCuts
-from storage.notify import NOTIFY_CHANNEL
 from storage.outbox import SqlOutbox
 from storage.renders import SqlRenders
 from storage.requests import SqlRequests
@@ -65,11 +63,12 @@ class SqlStore:
         async with self.engine.begin() as conn:
             tx = SqlTx(conn, self.subscriptions)
             yield tx
+            await tx.flush()
+            # Other processes hear of it from PostgreSQL's own triggers (migration 0006), in this
+            # transaction and without a round trip; this process's listeners are told below.
             topics = _topics(tx)
-            if topics and self.postgres:
-                await conn.execute(
-                    text("SELECT pg_notify(:c, :t)"), {"c": NOTIFY_CHANNEL, "t": ",".join(sorted(topics))}
-                )
+        if tx.claimed and tx.claimed_at is not None:
+            self.renders.claimed(tx.claimed, tx.claimed_at)
         if tx.events:
             for observer in self._observers:
                 try:

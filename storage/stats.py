@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import RenderStatus
-from storage.tx import UNFINISHED, outbox_t, renders_t
+from storage.claims import UNFINISHED
+from storage.tx import outbox_t, renders_t
 
 
 @dataclass(frozen=True)

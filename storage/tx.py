@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,8 +22,9 @@ from bot.domain import Brief, Render, RenderStatus, RequestStatus, Review, Video
 from bot.domain_events import DomainEvent
 from bot.lifecycle import TERMINAL_RENDER_STATES
 from bot.outbox import Subscriptions
-from bot.ports.storage import BudgetLimit
+from bot.ports.storage import BudgetLimit, ClaimedWork
 from storage import mapping
+from storage.claims import claim_statement
 from storage.leases import changed
 from storage.tables import (
     AuditRow,
@@ -45,7 +46,21 @@ outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
 seen_t = SeenEventRow.__table__  # type: ignore[attr-defined]
 cuts_t = CutRow.__table__  # type: ignore[attr-defined]
 
-UNFINISHED = [s.value for s in RenderStatus if s not in TERMINAL_RENDER_STATES]
+
+# The hot path's statements are built once: building a statement per call (coercing every value
+# into a bound literal, then computing the cache key) was the largest part of a render's cost.
+# Their SET clauses come from the keys of the parameters passed with them.
+_MOVE_REQUEST = (
+    update(requests_t)
+    .where(requests_t.c.id == bindparam("b_id"), requests_t.c.status == bindparam("b_from"))
+    .returning(*requests_t.c)
+)
+_SAVE_RENDER = update(renders_t).where(renders_t.c.id == bindparam("b_id"))
+_SAVE_OWN_RENDER = _SAVE_RENDER.where(renders_t.c.lease_owner == bindparam("b_owner"))
+_ADD_AUDIT = insert(audit_t)
+_REQUESTS_BY_ID = select(requests_t).where(requests_t.c.id.in_(bindparam("ids", expanding=True)))
+_BRIEFS_BY_ID = select(briefs_t).where(briefs_t.c.id.in_(bindparam("ids", expanding=True)))
+_ADD_OUTBOX = insert(outbox_t)
 _SCOPE_COLUMN = {"user": "user_key", "channel": "channel_key", "workspace": "workspace_key"}
 
 
@@ -60,6 +75,12 @@ class SqlTx:
         self.queued_renders = False
         self.outbox_for: set[tuple[str, str]] = set()  # (sink, route) of the entries written
         self.events: list[DomainEvent] = []  # what this transaction recorded, for observers
+        # Audit rows and outbox entries are written together when the unit of work ends (see
+        # :meth:`flush`): one statement each per transaction instead of two per event.
+        self._audit_rows: list[dict[str, Any]] = []
+        self._outbox_rows: list[dict[str, Any]] = []
+        self.claimed: list[Render] = []  # renders this transaction leased, for the claim observer
+        self.claimed_at: datetime | None = None
 
     async def remember_event(self, key: str) -> bool:
         dialect_insert = postgresql.insert if self.postgres else sqlite.insert
@@ -94,18 +115,8 @@ class SqlTx:
         values: dict[str, Any] = {"status": to.value, "updated_at": utcnow()}
         if failure_reason is not None:
             values["failure_reason"] = failure_reason
-        row = (
-            (
-                await self.conn.execute(
-                    update(requests_t)
-                    .where(requests_t.c.id == request_id, requests_t.c.status == previous)
-                    .values(values)
-                    .returning(*requests_t.c)
-                )
-            )
-            .mappings()
-            .first()
-        )
+        values.update(b_id=request_id, b_from=previous)
+        row = (await self.conn.execute(_MOVE_REQUEST, values)).mappings().first()
         if row is None:
             return None
         return mapping.to_request(row), RequestStatus(previous)
@@ -150,10 +161,36 @@ class SqlTx:
             # Finished, or given back to the queue: the lease goes. Otherwise the lease stays as
             # the heartbeat last renewed it (the worker's copy may be older).
             values.update(lease_owner=None, lease_expires_at=None)
-        query = update(renders_t).where(renders_t.c.id == render.id)
-        if owner is not None:
-            query = query.where(renders_t.c.lease_owner == owner)
-        return changed(await self.conn.execute(query.values(values))) == 1
+        values["b_id"] = render.id
+        if owner is None:
+            return changed(await self.conn.execute(_SAVE_RENDER, values)) == 1
+        values["b_owner"] = owner
+        return changed(await self.conn.execute(_SAVE_OWN_RENDER, values)) == 1
+
+    async def claim_work(
+        self, owner: str, now: datetime, lease_seconds: float, limit: int
+    ) -> list[ClaimedWork]:
+        statement = claim_statement(self.postgres, owner, now, lease_seconds, limit)
+        renders = sorted(
+            (mapping.to_render(r) for r in (await self.conn.execute(statement)).mappings()),
+            key=lambda r: (r.created_at, r.variant),
+        )
+        if not renders:
+            return []
+        self.claimed, self.claimed_at = renders, now
+        requests = {
+            row["id"]: mapping.to_request(row)
+            for row in (
+                await self.conn.execute(_REQUESTS_BY_ID, {"ids": list({r.request_id for r in renders})})
+            ).mappings()
+        }
+        briefs = {
+            row["id"]: mapping.to_brief(row)
+            for row in (
+                await self.conn.execute(_BRIEFS_BY_ID, {"ids": list({r.brief_id for r in renders})})
+            ).mappings()
+        }
+        return [ClaimedWork(r, requests.get(r.request_id), briefs.get(r.brief_id)) for r in renders]
 
     async def add_review(self, review: Review) -> None:
         await self.conn.execute(insert(reviews_t).values(mapping.review_values(review)))
@@ -169,32 +206,40 @@ class SqlTx:
     async def record(self, event: DomainEvent) -> None:
         self.events.append(event)
         if self.subscriptions.audited(event):
-            await self.conn.execute(insert(audit_t).values(mapping.audit_values(event)))
+            self._audit_rows.append(mapping.audit_values(event))
         wanted = self.subscriptions.entries_for(event)
         if not wanted:
             return
         document = mapping.event_document(event)
         now = utcnow()
-        await self.conn.execute(
-            insert(outbox_t),
-            [
-                {
-                    "id": new_id("obx"),
-                    "key": f"{sink}:{event.id}",
-                    "sink": sink,
-                    "route": route,
-                    "request_id": event.request_id,
-                    "kind": event.kind.value,
-                    "event": document,
-                    "attempts": 0,
-                    "abandoned": False,
-                    "created_at": now,
-                }
-                for sink, route in wanted
-            ],
+        self._outbox_rows.extend(
+            {
+                "id": new_id("obx"),
+                "key": f"{sink}:{event.id}",
+                "sink": sink,
+                "route": route,
+                "request_id": event.request_id,
+                "kind": event.kind.value,
+                "event": document,
+                "attempts": 0,
+                "abandoned": False,
+                "created_at": now,
+            }
+            for sink, route in wanted
         )
         self.wrote_outbox = True
         self.outbox_for.update(wanted)
+
+    async def flush(self) -> None:
+        """Write the audit rows and outbox entries recorded so far (the unit of work calls this
+        before it commits; nothing in a transaction reads them back before then)."""
+        if self._audit_rows:
+            rows, self._audit_rows = self._audit_rows, []
+            await self.conn.execute(_ADD_AUDIT, rows)
+        if self._outbox_rows:
+            # Entries keep the order they were recorded in: ``seq`` orders a request's entries.
+            rows, self._outbox_rows = self._outbox_rows, []
+            await self.conn.execute(_ADD_OUTBOX, rows)
 
 
 async def spent(conn: AsyncConnection, scope: str, key: str, since: Any) -> float:

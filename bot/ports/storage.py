@@ -66,6 +66,13 @@ class Tx(Protocol):
         """Write the render's fields; with ``owner``, only while that worker holds its lease."""
         ...
 
+    async def claim_work(
+        self, owner: str, now: datetime, lease_seconds: float, limit: int
+    ) -> list[ClaimedWork]:
+        """Lease up to ``limit`` due renders to ``owner`` (see :meth:`RenderQueue.claim_renders`) and
+        read their requests and briefs, in this unit of work."""
+        ...
+
     async def add_review(self, review: Review) -> None: ...
 
     async def spent(self, limit: BudgetLimit, *, lock: bool) -> float:
@@ -79,6 +86,15 @@ class Tx(Protocol):
 
 class UnitOfWork(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
+
+
+@dataclass(frozen=True)
+class ClaimedWork:
+    """A render a worker just leased, with its request and brief as they were at the claim."""
+
+    render: Render
+    request: VideoRequest | None
+    brief: Brief | None
 
 
 class RequestRepo(Protocol):
@@ -99,6 +115,12 @@ class RequestRepo(Protocol):
     async def latest_brief(self, request_id: str) -> Brief | None: ...
 
     async def get_brief(self, brief_id: str) -> Brief | None: ...
+
+    async def requests_and_briefs(
+        self, request_ids: Collection[str], brief_ids: Collection[str]
+    ) -> tuple[dict[str, VideoRequest], dict[str, Brief]]:
+        """Many requests and briefs by id in one read (a worker's claimed batch); missing ids are absent."""
+        ...
 
 
 class IntakeQueue(Protocol):

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import datetime
 from pathlib import Path
 
 from adapters.runtime.container import build_app
 from adapters.runtime.settings import Settings
+from bot.domain import Render
 from bot.ports import VideoProvider
 from storage.media import LocalMediaStore
 from tests.support.chat import FileChat
@@ -64,16 +66,16 @@ async def main(args: argparse.Namespace) -> None:
     )
     # Line-buffered appends from several processes interleave whole lines, never halves.
     claims = open(args.claims, "a", buffering=1) if args.claims else None  # noqa: SIM115
-    original = app.store.renders.claim_renders
+    original = app.store.renders.claimed
 
-    async def logged_claim(owner, now, lease_seconds, limit):  # type: ignore[no-untyped-def]
-        renders = await original(owner, now, lease_seconds, limit)
+    def logged_claim(renders: list[Render], now: datetime) -> None:
+        # Told once a claim's transaction committed (a claim rolled back leased nothing).
+        original(renders, now)
         if claims is not None:
             for render in renders:
-                claims.write(f"{render.id} {owner}\n")
-        return renders
+                claims.write(f"{render.id} {render.lease_owner}\n")
 
-    app.store.renders.claim_renders = logged_claim  # type: ignore[method-assign]
+    app.store.renders.claimed = logged_claim  # type: ignore[method-assign]
     loop = asyncio.get_running_loop()
     idle_since = loop.time()
     try:
