@@ -64,9 +64,9 @@ class SoakConfig:
     failure_rate: float = 0.1
     seed: int | None = None
     postgres: str = PG_URL
-    # Connections each process may hold (as many again at a peak): 6 processes × 2 × 6 stay well
-    # under PostgreSQL's default max_connections (100), with room for whatever else runs.
-    pool_size: int = 6
+    # Connections each process keeps (as many again at a peak): production's default. The
+    # one-minute soak of `make test` sets fewer, since the whole suite shares one server.
+    pool_size: int = 10
 
     @classmethod
     def from_env(cls) -> SoakConfig:
@@ -78,7 +78,7 @@ class SoakConfig:
             drain_seconds=float(env.get("SOAK_DRAIN_SECONDS", "420")),
             failure_rate=float(env.get("SOAK_FAILURE_RATE", "0.1")),
             seed=int(env["SOAK_SEED"]) if env.get("SOAK_SEED") else None,
-            pool_size=int(env.get("SOAK_DB_POOL_SIZE", "6")),
+            pool_size=int(env.get("SOAK_DB_POOL_SIZE", "10")),
             postgres=env.get("CLIPDESK_TEST_POSTGRES_URL", PG_URL),
         )
 
