@@ -58,6 +58,15 @@ _MOVE_REQUEST = (
 _SAVE_RENDER = update(renders_t).where(renders_t.c.id == bindparam("b_id"))
 _SAVE_OWN_RENDER = _SAVE_RENDER.where(renders_t.c.lease_owner == bindparam("b_owner"))
 _ADD_AUDIT = insert(audit_t)
+_ADD_REQUEST = insert(requests_t)
+_ADD_BRIEF = insert(briefs_t)
+_ADD_RENDERS = insert(renders_t)
+_ADD_REVIEW = insert(reviews_t)
+# A platform event seen for the first time goes in; a repeat does nothing (RETURNING says which).
+_REMEMBER = {
+    True: postgresql.insert(seen_t).on_conflict_do_nothing().returning(seen_t.c.key),
+    False: sqlite.insert(seen_t).on_conflict_do_nothing().returning(seen_t.c.key),
+}
 _REQUESTS_BY_ID = select(requests_t).where(requests_t.c.id.in_(bindparam("ids", expanding=True)))
 _BRIEFS_BY_ID = select(briefs_t).where(briefs_t.c.id.in_(bindparam("ids", expanding=True)))
 _ADD_OUTBOX = insert(outbox_t)
@@ -83,13 +92,23 @@ class SqlTx:
         self.claimed_at: datetime | None = None
 
     async def remember_event(self, key: str) -> bool:
-        dialect_insert = postgresql.insert if self.postgres else sqlite.insert
-        statement = dialect_insert(seen_t).values(key=key, seen_at=utcnow()).on_conflict_do_nothing()
         # RETURNING says whether the row went in (rowcount is not reliable for upserts on every driver).
-        return (await self.conn.execute(statement.returning(seen_t.c.key))).first() is not None
+        found = await self.conn.execute(_REMEMBER[self.postgres], {"key": key, "seen_at": utcnow()})
+        return found.first() is not None
+
+    async def remember_events(self, keys: Sequence[str]) -> set[str]:
+        if not keys:
+            return set()
+        now = utcnow()
+        found = await self.conn.execute(_REMEMBER[self.postgres], [{"key": k, "seen_at": now} for k in keys])
+        return {row[0] for row in found}
+
+    async def add_requests(self, requests: Sequence[VideoRequest]) -> None:
+        if requests:
+            await self.conn.execute(_ADD_REQUEST, [mapping.request_values(r) for r in requests])
 
     async def add_request(self, request: VideoRequest) -> None:
-        await self.conn.execute(insert(requests_t).values(mapping.request_values(request)))
+        await self.conn.execute(_ADD_REQUEST, mapping.request_values(request))
 
     async def move_request(
         self,
@@ -129,11 +148,11 @@ class SqlTx:
         )
 
     async def add_brief(self, brief: Brief) -> None:
-        await self.conn.execute(insert(briefs_t).values(mapping.brief_values(brief)))
+        await self.conn.execute(_ADD_BRIEF, mapping.brief_values(brief))
 
     async def add_renders(self, request: VideoRequest, renders: Sequence[Render]) -> None:
         if renders:
-            await self.conn.execute(insert(renders_t), [mapping.render_values(r, request) for r in renders])
+            await self.conn.execute(_ADD_RENDERS, [mapping.render_values(r, request) for r in renders])
             self.queued_renders = True
 
     async def add_cut(self, cut: Cut) -> None:
@@ -193,7 +212,7 @@ class SqlTx:
         return [ClaimedWork(r, requests.get(r.request_id), briefs.get(r.brief_id)) for r in renders]
 
     async def add_review(self, review: Review) -> None:
-        await self.conn.execute(insert(reviews_t).values(mapping.review_values(review)))
+        await self.conn.execute(_ADD_REVIEW, mapping.review_values(review))
 
     async def spent(self, limit: BudgetLimit, *, lock: bool) -> float:
         if lock and self.postgres:

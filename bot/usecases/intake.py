@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot import log_context, texts
+from bot.ask_batch import AskBatcher
 from bot.commands import Actor, OpenRequest
 from bot.content import ContentCheck
 from bot.domain import ReplyTarget, RequestStatus, VideoRequest, new_id
@@ -51,6 +52,7 @@ class Intake:
         clock: Clock,
     ) -> None:
         self.uow = uow
+        self.asks = AskBatcher(uow)  # a burst of asks is written in a few transactions
         self.requests = requests
         self.intake = intake
         self.planner = planner
@@ -83,12 +85,10 @@ class Intake:
         received = RequestReceived(
             text=command.text, options=command.options.to_dict(), requester_name=caller.actor.mention
         )
-        async with self.uow.transaction() as tx:
-            if command.event_key is not None and not await tx.remember_event(command.event_key):
-                log.info("ignoring a repeated delivery of event %s", command.event_key)
-                return None
-            await tx.add_request(request)
-            await tx.record(event(received, caller.user_id, request_id=request.id, target=where, at=now))
+        noted = event(received, caller.user_id, request_id=request.id, target=where, at=now)
+        if not await self.asks.record(command.event_key, request, noted):
+            log.info("ignoring a repeated delivery of event %s", command.event_key)
+            return None
         return request
 
     async def process(self, request_id: str) -> None:
