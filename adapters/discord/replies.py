@@ -23,10 +23,8 @@ a steady stream of interactions cannot starve it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -35,56 +33,13 @@ from discord import ui
 
 from adapters.discord.components import Rendered
 from adapters.metrics import record_ack
+from adapters.runtime.answers import HOLD_SECONDS as HOLD_SECONDS
+from adapters.runtime.answers import AnswersFirst as AnswersFirst
 
 log = logging.getLogger(__name__)
 
 # Interaction tokens last 15 minutes; leave a margin for the request in flight.
 USABLE_SECONDS = 14 * 60
-# The longest that work which can wait waits for answers in flight (Discord's bound is 3 s).
-HOLD_SECONDS = 1.0
-
-
-class AnswersFirst:
-    """Counts interactions being answered; work that can wait waits until there are none."""
-
-    def __init__(self, hold: float = HOLD_SECONDS) -> None:
-        self.hold = hold
-        self._answering = 0
-        self._waiting = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @property
-    def answering(self) -> int:
-        return self._answering
-
-    @property
-    def waiting(self) -> int:
-        """Pieces of work held back right now."""
-        return self._waiting
-
-    @contextlib.contextmanager
-    def answer(self) -> Iterator[None]:
-        """Around the code that answers one interaction, from its arrival to its first response."""
-        self._answering += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._answering -= 1
-            if not self._answering:
-                self._idle.set()
-
-    async def wait(self) -> None:
-        """Return once no interaction is being answered, or after ``hold`` seconds at most."""
-        if self._idle.is_set():
-            return
-        self._waiting += 1
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), self.hold)
-        finally:
-            self._waiting -= 1
 
 
 class InteractionReply:

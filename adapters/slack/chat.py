@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.runtime.answers import AnswersFirst
 from adapters.slack import PLATFORM
 from adapters.slack.blocks import Block, fallback_text, form_view, link_blocks, message_blocks
 from adapters.slack.client import for_uploads
@@ -97,10 +98,16 @@ class SlackChat:
         self.client = client
         self.max_upload_bytes = max_upload_bytes
         self.link_for = link_for
+        # Set in HTTP mode: thread posts wait while acks are in flight (adapters.runtime.answers).
+        self.answers: AnswersFirst | None = None
         self._uploads = for_uploads(client)
         self._sent: OrderedDict[str, str] = OrderedDict()
         self._uploaded: OrderedDict[str, None] = OrderedDict()
         self._response_urls: dict[tuple[str, str], tuple[float, str]] = {}
+
+    async def _answers_first(self) -> None:
+        if self.answers is not None:
+            await self.answers.wait()
 
     # ------------------------------------------------------------------ ChatPort
 
@@ -109,6 +116,7 @@ class SlackChat:
     ) -> tuple[ReplyTarget, str]:
         """Post the parent message once: it carries ``key`` as message metadata, and a parent already
         posted with that key (by a delivery that died before recording it) is found and reused."""
+        await self._answers_first()
         try:
             found = await self._parent_with_key(target.channel, key) if key else None
             if found is not None:
@@ -129,12 +137,14 @@ class SlackChat:
     async def post(self, target: ReplyTarget, message: Message, *, key: str | None = None) -> str:
         if key and key in self._sent:
             return self._sent[key]
+        await self._answers_first()
         await hold_delivery()
         channel, ts = await self._post(target.channel, target.thread, message)
         return self._remember(key, make_ref(channel, ts), self._sent)
 
     async def update(self, target: ReplyTarget, ref: str, message: Message) -> None:
         channel, ts = split_ref(ref)
+        await self._answers_first()
         await self.client.chat_update(
             channel=channel, ts=ts, text=fallback_text(message), blocks=message_blocks(message)
         )
@@ -156,6 +166,7 @@ class SlackChat:
         """
         if key and key in self._sent:
             return self._sent[key]
+        await self._answers_first()
         if key and target.thread:
             # A delivery killed after posting but before the outbox recorded it (another process
             # retries it, with an empty memory): the thread itself says whether the clip is there.

@@ -18,6 +18,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from adapters.runtime.answers import AnswersFirst
 from adapters.runtime.settings import Settings, split_list
 from adapters.slack.app import build_bolt_app
 from adapters.slack.chat import DEFAULT_MAX_UPLOAD_BYTES, SlackChat
@@ -71,6 +72,8 @@ class SlackPlatform:
         self.receive = receive
         self.bolt: AsyncApp | None = None
         self.sink: EventSink | None = None
+        # Acks go before the work behind them and before thread posts (adapters.runtime.answers).
+        self.answers = AnswersFirst()
         self._socket: AsyncSocketModeHandler | None = None
 
     @property
@@ -88,7 +91,10 @@ class SlackPlatform:
             return
         await self._check_bot_token()
         self.sink = EventSink(
-            app.conversation, ApproverGroups(self.port.client, self.approver_groups), app.store.requests
+            app.conversation,
+            ApproverGroups(self.port.client, self.approver_groups),
+            app.store.requests,
+            answers=self.answers,
         )
         self.bolt = build_bolt_app(
             client=self.port.client, signing_secret=self.signing_secret, sink=self.sink, chat=self.port
@@ -97,8 +103,14 @@ class SlackPlatform:
             await self._connect_socket(self.bolt, self.app_token)
         else:
             assert self.signing_secret  # checked in __init__
+            self.port.answers = self.answers
             mount_slack_events(
-                web_app, self.bolt, self.signing_secret, refusals_of(web_app), path=EVENTS_PATH
+                web_app,
+                self.bolt,
+                self.signing_secret,
+                refusals_of(web_app),
+                path=EVENTS_PATH,
+                answers=self.answers,
             )
             log.info("Slack HTTP mode: events, commands and clicks at POST %s", EVENTS_PATH)
 

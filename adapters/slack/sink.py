@@ -8,6 +8,7 @@ from collections.abc import Coroutine
 from dataclasses import replace
 from typing import Any
 
+from adapters.runtime.answers import AnswersFirst
 from adapters.slack.events import IncomingMessage
 from adapters.slack.groups import ApproverGroups
 from bot.conversation import Conversation, Receipt
@@ -41,12 +42,14 @@ class EventSink:
         requests: RequestRepo,
         *,
         concurrency: int = 16,
+        answers: AnswersFirst | None = None,
     ) -> None:
         self.conversation = conversation
         self.groups = groups
         self.requests = requests
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(concurrency)
+        self.answers = answers
         self._closing = False
 
     @property
@@ -107,6 +110,8 @@ class EventSink:
         task.add_done_callback(lambda t: self._done(t, what))
 
     async def _queued(self, work: Coroutine[Any, Any, None]) -> None:
+        if self.answers is not None:
+            await self.answers.wait()  # the acks of a burst go out before its work starts
         async with self._slots:
             await work
 

@@ -24,7 +24,9 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.internals import parse_body
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adapters.runtime.answers import AnswersFirst
 from adapters.web.limits import client_of
 from adapters.web.refusals import RefusalLog
 
@@ -101,6 +103,7 @@ def mount_slack_events(
     *,
     path: str,
     clock: Callable[[], float] = time.time,
+    answers: AnswersFirst | None = None,
 ) -> None:
     """Add ``POST path`` to ``web_app``: verified, parsed, then dispatched through Bolt's FastAPI adapter."""
     silence_bolt_signature_log()
@@ -119,3 +122,22 @@ def mount_slack_events(
         return await handler.handle(request)
 
     web_app.add_api_route(path, events, methods=["POST"], include_in_schema=False)
+    if answers is not None:
+        # Outermost, so a request counts as being answered from the moment it reaches the app.
+        web_app.add_middleware(AnsweringSlack, answers=answers, path=path)
+
+
+class AnsweringSlack:
+    """ASGI middleware: while a Slack request is in flight, work that can wait holds back."""
+
+    def __init__(self, app: ASGIApp, *, answers: AnswersFirst, path: str) -> None:
+        self.app = app
+        self.answers = answers
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != self.path:
+            await self.app(scope, receive, send)
+            return
+        with self.answers.answer():
+            await self.app(scope, receive, send)
