@@ -63,7 +63,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         sqlite_engine = SqliteEngine(create_async_engine(url, connect_args={"timeout": 30}).sync_engine)
         _sqlite_pragmas(sqlite_engine.sync_engine)
         return sqlite_engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    # Past the pool, a connection is opened for one transaction and closed after it (a server
+    # process forked and ended each time): the pool is sized for the steady state instead.
+    overflow = min(pool_size, 10)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=overflow, pool_recycle=1800)
 
 
 class SqliteEngine(AsyncEngine):

@@ -193,6 +193,7 @@ def _check_prices(settings: Settings) -> None:
 # (setting, lowest allowed value, whether that value itself is allowed)
 _LIMITS: tuple[tuple[str, float, bool], ...] = (
     ("worker_concurrency", 1, True),
+    ("db_pool_size", 1, True),
     ("lease_seconds", 0, False),
     ("max_attempts", 1, True),
     ("retry_base_seconds", 0, False),

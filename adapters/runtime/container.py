@@ -252,7 +252,7 @@ async def build_app(
     subscriptions = Subscriptions([presenter.SUBSCRIPTION])
     if sealer is not None:
         subscriptions.add(sealing.SUBSCRIPTION)
-    store = SqlStore(make_engine(url, pool_size=settings.db_pool_size), subscriptions)
+    store = SqlStore(make_engine(url, pool_size=settings.effective_db_pool_size), subscriptions)
     instrument(store)  # metrics observe committed events and claims; the core does not know
     chat = ChatRouter(chat_ports)
     planner = Planner(router, policy_for)

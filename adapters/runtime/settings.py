@@ -17,7 +17,9 @@ class Settings(BaseSettings):
     # core
     data_dir: Path = Path(".clipdesk")
     database_url: str | None = None
-    db_pool_size: int = 10  # PostgreSQL connections a process keeps (and as many more at a peak)
+    # PostgreSQL connections a process keeps (as many more at a peak, at most 10); default: enough
+    # for every render the worker drives plus the deliverer, so none is opened per transaction.
+    db_pool_size: int | None = None
     provider: str = "animatic"
     provider_order: str = ""  # comma-separated failover order; default: CLIPDESK_PROVIDER first
     auto_render_max_cost: float = 0.0
@@ -201,6 +203,10 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "clipdesk.db"
+
+    @property
+    def effective_db_pool_size(self) -> int:
+        return self.db_pool_size or max(10, self.worker_concurrency + 8)
 
     @property
     def effective_database_url(self) -> str:
