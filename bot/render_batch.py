@@ -30,6 +30,8 @@ class Claimed:
 async def claim(ctx: RenderContext, limit: int) -> list[Claimed]:
     """Lease up to ``limit`` due renders and start their queued requests, in one transaction."""
     async with ctx.uow.transaction() as tx:
+        # "Now" once the transaction holds its connection: a claim that waited for one (a busy pool,
+        # SQLite's writer) must not write a lease that has lapsed already.
         work = await tx.claim_work(ctx.owner, ctx.clock.now(), ctx.config.lease_seconds, limit)
         claimed = [Claimed(w.render, w.request, w.brief) for w in work]
         changed = await _start_requests(ctx, tx, claimed)

@@ -55,6 +55,11 @@ class RenderWorker:
             return 0
         claims = await claim(self.ctx, free)
         for each in claims:
+            if each.render.id in self._tasks:
+                # Our own lease lapsed while we were still driving it (a stall) and we claimed it
+                # back: one driver is enough, and the claim has just renewed its lease.
+                log.warning("render %s is already being driven here; not starting it twice", each.render.id)
+                continue
             self._start(each)
         return len(claims)
 

@@ -60,7 +60,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     url = async_url(url)
     if is_sqlite(url):
         _prepare_sqlite_dir(url)
-        sqlite_engine = SqliteEngine(create_async_engine(url, connect_args={"timeout": 30}).sync_engine)
+        # Sized like PostgreSQL's pool: past it each connection costs a thread and four PRAGMAs.
+        sqlite_engine = SqliteEngine(
+            create_async_engine(
+                url, connect_args={"timeout": 30}, pool_size=pool_size, max_overflow=min(pool_size, 10)
+            ).sync_engine
+        )
         _sqlite_pragmas(sqlite_engine.sync_engine)
         return sqlite_engine
     # Past the pool, a connection is opened for one transaction and closed after it (a server

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
+import time
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from bot.backoff import poll_interval
-from bot.domain import RenderStatus, RequestStatus
+from bot.domain import RenderStatus, RequestStatus, utcnow
 from bot.messages import Action
+from bot.ports import RemoteState, RemoteStatus
 from bot.retry import backoff_delay
-from storage.tables import OutboxRow
+from storage.tables import OutboxRow, RenderRow
 from tests.support.harness import REQUESTER, make_harness
 from tests.support.providers import FileJobProvider
 
@@ -191,5 +195,48 @@ async def test_failover_never_leaves_the_providers_the_workspace_allows(tmp_path
         [render] = await h.app.store.renders.renders_for(request.id)
         assert render.provider == "down" and render.cost_actual == 0.0
         assert "failed — retry?" in h.chat.of_kind("post")[-1].message.text
+    finally:
+        await h.close()
+
+
+class GatedProvider(FileJobProvider):
+    """Jobs stay running until the test opens the gate."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.gate = asyncio.Event()
+
+    async def status(self, remote_id: str) -> RemoteStatus:
+        if not self.gate.is_set():
+            return RemoteStatus(RemoteState.RUNNING, 10, poll_after=0.01)
+        return await super().status(remote_id)
+
+
+async def test_a_render_claimed_back_after_its_own_lease_lapsed_is_not_driven_twice(
+    tmp_path: Path, db_url: str
+) -> None:
+    provider = GatedProvider(tmp_path / "jobs")
+    h = await make_harness(tmp_path, db_url, providers={"filejob": provider})
+    try:
+        request = await h.ask("a 4s clip of a lighthouse")
+        assert request is not None
+        assert await h.app.worker.claim_once() == 1
+        deadline = time.monotonic() + 30
+        while not provider.submits():
+            assert time.monotonic() < deadline, "the render was never submitted"
+            await asyncio.sleep(0.01)
+        # A stall longer than the lease: the row says the lease lapsed while this worker still drives it.
+        async with h.app.store.engine.begin() as conn:
+            await conn.execute(update(RenderRow).values(lease_expires_at=utcnow() - timedelta(minutes=5)))
+        assert await h.app.worker.claim_once() == 1  # it claims its own render back...
+        drivers = [t for t in asyncio.all_tasks() if t.get_name().startswith("render:") and not t.done()]
+        assert len(drivers) == 1  # ...and keeps one driver
+        provider.gate.set()
+        await h.run_until(request.id, [R.IN_REVIEW])
+        assert len(provider.submits()) == 1
+        [render] = await h.app.store.renders.renders_for(request.id)
+        assert render.status == RenderStatus.READY
+        kinds = [e.kind for e in await h.app.store.audit.audit_events() if e.render_id == render.id]
+        assert kinds.count("render.completed") == 1 and kinds.count("render.ready") == 1
     finally:
         await h.close()
