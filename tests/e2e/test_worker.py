@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from bot.backoff import poll_interval
 from bot.domain import RenderStatus, RequestStatus, utcnow
+from bot.event_kinds import EventKind
 from bot.messages import Action
 from bot.ports import RemoteState, RemoteStatus
 from bot.retry import backoff_delay
@@ -237,6 +238,6 @@ async def test_a_render_claimed_back_after_its_own_lease_lapsed_is_not_driven_tw
         [render] = await h.app.store.renders.renders_for(request.id)
         assert render.status == RenderStatus.READY
         kinds = [e.kind for e in await h.app.store.audit.audit_events() if e.render_id == render.id]
-        assert kinds.count("render.completed") == 1 and kinds.count("render.ready") == 1
+        assert kinds.count(EventKind.RENDER_COMPLETED) == 1 and kinds.count(EventKind.RENDER_READY) == 1
     finally:
         await h.close()
