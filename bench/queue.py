@@ -193,6 +193,16 @@ async def claim_latency(url: str, tmp: Path) -> list[float]:
     return [claimed[rid] - at for rid, at in queued.items()]
 
 
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+BUSY: dict[int, float] = {}  # workers -> share of all cores busy while their renders ran
+
+
 async def throughput(url: str, tmp: Path, count: int) -> tuple[float, list[WorkerStats]]:
     store = SqlStore(make_engine(url))
     workers = Workers(url, tmp, count, f"tp{count}_")
@@ -200,7 +210,10 @@ async def throughput(url: str, tmp: Path, count: int) -> tuple[float, list[Worke
         await _wait_ready(store, await seed(store, count), seconds=120)  # one warm-up render each
         await asyncio.sleep(1.0)
         ids = await seed(store, RENDERS)
+        busy0, total0 = _cpu_ticks()
         await _wait_ready(store, ids)
+        busy1, total1 = _cpu_ticks()
+        BUSY[count] = (busy1 - busy0) / max(total1 - total0, 1)
         events = await store.audit.audit_events()
         wanted = set(ids)
         submitted = [e.at for e in events if e.kind == "render.submitted" and e.render_id in wanted]
@@ -247,7 +260,8 @@ async def run() -> list[str]:
                     rate, stats = await throughput(url, tmp, count)
                     rates[count] = rate
                     lines.append(
-                        f"    {backend:<8} {count} worker(s): {rate:7.1f} renders/s; {_per_render(stats)}"
+                        f"    {backend:<8} {count} worker(s): {rate:7.1f} renders/s; {_per_render(stats)}; "
+                        f"machine {BUSY[count]:.0%} busy on {os.cpu_count()} cores"
                     )
                 if 4 in rates:
                     lines.append(
