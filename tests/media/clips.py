@@ -9,6 +9,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from bot.domain import Brief, Render, ReplyTarget, RequestOptions, Shot, VideoRequest
+
 Picture = Callable[[int], np.ndarray]  # frame index -> RGB image
 
 
@@ -74,3 +76,39 @@ def write_clip(
                 out.mux(sound.encode(block))
             out.mux(sound.encode(None))
     return path
+
+
+def bottle_ask(seconds: int) -> tuple[VideoRequest, Brief, Render]:
+    """The request, brief and render the post-processing tests work on: a ``seconds`` bottle clip."""
+    request = VideoRequest(
+        id="req_1",
+        target=ReplyTarget("slack", "T1", "C1", "1700000000.0001"),
+        requester="U123",
+        raw_text="a steel water bottle",
+        options=RequestOptions(seconds=seconds),
+    )
+    brief = Brief(
+        request_id="req_1",
+        version=1,
+        prompt="A steel water bottle.",
+        subject="a steel water bottle",
+        setting="kitchen",
+        style="clean",
+        lighting="daylight",
+        camera="dolly in",
+        negative_prompt="",
+        seconds=seconds,
+        aspect="16:9",
+        shots=(Shot(1, float(seconds), "The bottle on a counter", "dolly in"),),
+    )
+    render = Render(
+        id="rnd_1",
+        request_id="req_1",
+        brief_id=brief.id,
+        brief_version=1,
+        provider="animatic",
+        model="animatic-v1",
+        seconds=seconds,
+        size="320x180",
+    )
+    return request, brief, render

@@ -179,9 +179,7 @@ async def test_a_tts_failure_still_delivers_the_clip_with_captions_and_a_retry_n
             post.close()
 
     assert done.path.exists() and not done.hard_failure
-    assert any(
-        "narration could not be made" in n and "Retry narration" in n for n in done.notes
-    )
+    assert any("narration could not be made" in n and "Retry narration" in n for n in done.notes)
     [vtt, _] = done.attachments
     assert [e.plaintext for e in pysubs2.load(str(vtt))] == [line for line in brief.explainer.script if line]  # type: ignore[union-attr]
     with av.open(str(done.path)) as container:

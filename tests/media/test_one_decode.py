@@ -18,42 +18,11 @@ from adapters.media.encoding import frame_planes, writable
 from adapters.media.postprocess import MediaPostProcessor
 from adapters.media.qc import FrameMeter, inspect_clip
 from adapters.media.watermark import Watermark, burn_watermark
-from bot.domain import Brief, Render, ReplyTarget, RequestOptions, Shot, VideoRequest
-from tests.media.clips import Picture, moving, with_black, with_flicker, with_frozen, write_clip
+from tests.media.clips import Picture, bottle_ask, moving, with_black, with_flicker, with_frozen, write_clip
 
 pytestmark = pytest.mark.timeout(120)
 
-REQUEST = VideoRequest(
-    id="req_1",
-    target=ReplyTarget("slack", "T1", "C1", "1700000000.0001"),
-    requester="U123",
-    raw_text="a steel water bottle",
-    options=RequestOptions(seconds=3),
-)
-BRIEF = Brief(
-    request_id="req_1",
-    version=1,
-    prompt="A steel water bottle.",
-    subject="a steel water bottle",
-    setting="kitchen",
-    style="clean",
-    lighting="daylight",
-    camera="dolly in",
-    negative_prompt="",
-    seconds=3,
-    aspect="16:9",
-    shots=(Shot(1, 3.0, "The bottle on a counter", "dolly in"),),
-)
-RENDER = Render(
-    id="rnd_1",
-    request_id="req_1",
-    brief_id=BRIEF.id,
-    brief_version=1,
-    provider="animatic",
-    model="animatic-v1",
-    seconds=3,
-    size="320x180",
-)
+REQUEST, BRIEF, RENDER = bottle_ask(3)
 FRAMES = 72  # 3 s at 24 fps
 
 

@@ -12,46 +12,17 @@ import pytest
 from adapters.media import postprocess
 from adapters.media.postprocess import MediaPostProcessor
 from adapters.media.provenance import create_dev_certificates, read_provenance, sha256_file
-from bot.domain import Brief, Render, ReplyTarget, RequestOptions, Shot, VideoRequest
+from bot.domain import Render
 from bot.errors import MediaError
 from bot.ports import PostProcessor, SourceType
 from tests.fakes.media import decode_to_end
-from tests.media.clips import moving, with_frozen, write_clip
+from tests.media.clips import bottle_ask, moving, with_frozen, write_clip
 
-REQUEST = VideoRequest(
-    id="req_1",
-    target=ReplyTarget("slack", "T1", "C1", "1700000000.0001"),
-    requester="U123",
-    raw_text="a steel water bottle",
-    options=RequestOptions(seconds=2),
-)
-BRIEF = Brief(
-    request_id="req_1",
-    version=1,
-    prompt="A steel water bottle.",
-    subject="a steel water bottle",
-    setting="kitchen",
-    style="clean",
-    lighting="daylight",
-    camera="dolly in",
-    negative_prompt="",
-    seconds=2,
-    aspect="16:9",
-    shots=(Shot(1, 2.0, "The bottle on a counter", "dolly in"),),
-)
+REQUEST, BRIEF, _ = bottle_ask(2)
 
 
 def render(seconds: int = 2) -> Render:
-    return Render(
-        id="rnd_1",
-        request_id="req_1",
-        brief_id=BRIEF.id,
-        brief_version=1,
-        provider="animatic",
-        model="animatic-v1",
-        seconds=seconds,
-        size="320x180",
-    )
+    return bottle_ask(seconds)[2]
 
 
 async def test_a_clip_is_checked_marked_signed_and_filed(tmp_path: Path) -> None:
