@@ -7,6 +7,14 @@ presenter's route is the chat platform, so only a process that can speak it
 posts). :class:`Deliverer` leases due entries, hands them to their sinks
 concurrently within a limit, and retries with one :class:`RetryPolicy`; the
 entry's key goes to the sink, which drops a repeat where the platform allows.
+
+Each sink has its own lane: it claims only its own entries, as many as it has
+free delivery slots, and claims again as soon as a slot frees. Claiming all
+sinks' entries in one batch in commit order let 200 ``request.received``
+webhook entries (delivered after an endpoints read each) fill every batch ahead
+of the thread entries that open the threads, and a batch waited for its
+slowest delivery before the next claim: a burst of asks waited seconds for
+their first message.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -114,8 +122,10 @@ class DeliveryConfig:
     owner: str
     # Short, and renewed while a delivery runs: a process that dies gives its entries back soon.
     lease_seconds: float = 30.0
-    batch: int = 32
-    concurrency: int = 8
+    batch: int = 32  # entries one claim of :meth:`Deliverer.drain` takes per sink
+    # Deliveries one sink runs at once; a lane claims only what it can start, so no claimed entry
+    # waits for a slot while its lease runs out.
+    concurrency: int = 32
     retry: RetryPolicy = field(
         default_factory=lambda: RetryPolicy(attempts=8, base=2.0, cap=600.0, never=(DeliveryRefused,))
     )
@@ -138,15 +148,21 @@ class Deliverer:
         self.clock = clock
         self.config = config
         self._rng = rng or random.Random()
-        self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(config.concurrency)
+        self._wakes: dict[str, asyncio.Event] = {}
 
     def add(self, sink: Sink) -> None:
         self.sinks[sink.name] = sink
 
-    def wake(self) -> None:
-        """New entries were committed: deliver now instead of at the next tick."""
-        self._wake.set()
+    def wake(self, sinks: Iterable[str] | None = None) -> None:
+        """New entries were committed (for ``sinks``; ``None``: any): deliver now, not at the next tick."""
+        for name in self.sinks if sinks is None else sinks:
+            self._woken(name).set()
+
+    def _woken(self, sink: str) -> asyncio.Event:
+        found = self._wakes.get(sink)
+        if found is None:
+            found = self._wakes[sink] = asyncio.Event()
+        return found
 
     def serves(self, sink: str, route: str) -> bool:
         """Whether this process delivers entries of ``sink`` on ``route`` (``""``: any process)."""
@@ -175,12 +191,9 @@ class Deliverer:
         return total
 
     async def _round(self) -> tuple[int, int]:
-        if not self.sinks:
-            return 0, 0
-        wanted = [(name, sink.routes) for name, sink in self.sinks.items()]
-        entries = await self.outbox.claim_entries(
-            self.config.owner, self.clock.now(), self.config.lease_seconds, self.config.batch, wanted
-        )
+        entries: list[OutboxEntry] = []
+        for name in list(self.sinks):
+            entries += await self._claim(name, min(self.config.batch, self.config.concurrency))
         if not entries:
             return 0, 0
         # Entries are heads of their request's queue, so delivering them together keeps each
@@ -188,25 +201,61 @@ class Deliverer:
         results = await asyncio.gather(*(self._deliver(entry) for entry in entries))
         return len(entries), sum(results)
 
+    async def _claim(self, sink: str, limit: int) -> list[OutboxEntry]:
+        found = self.sinks[sink]
+        return await self.outbox.claim_entries(
+            self.config.owner, self.clock.now(), self.config.lease_seconds, limit, [(sink, found.routes)]
+        )
+
     async def run(self, *, tick: float) -> None:
-        """Deliver forever: at once when woken, else every ``tick`` seconds as a safety net."""
-        while True:
-            self._wake.clear()
-            try:
-                claimed, _sent = await self._round()
-            except Exception as exc:
-                if being_cancelled():  # a driver turned the stop's CancelledError into its own error
-                    raise asyncio.CancelledError from exc
-                log.exception("outbox delivery round failed")
-                claimed = 0
-            if claimed:
-                continue  # the next entries of the same requests may be due now
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), tick)
+        """Deliver forever, one lane per sink: at once when woken, else every ``tick`` seconds as a net."""
+        async with asyncio.TaskGroup() as lanes:
+            for name in list(self.sinks):
+                lanes.create_task(self._lane(name, tick), name=f"deliver:{name}")
+            if not self.sinks:
+                await asyncio.Event().wait()  # nothing to deliver here, but run until stopped
+
+    async def _lane(self, sink: str, tick: float) -> None:
+        wake = self._woken(sink)
+        running: set[asyncio.Task[int]] = set()
+
+        def finished(task: asyncio.Task[int]) -> None:
+            running.discard(task)
+            wake.set()  # a slot is free, and the next entry of the same request may be due now
+            if not task.cancelled() and (error := task.exception()) is not None:
+                # Recording the outcome failed (the database): the lease lapses and it is retried.
+                log.error("outbox delivery on %s failed", sink, exc_info=error)
+
+        try:
+            while True:
+                wake.clear()
+                free = self.config.concurrency - len(running)
+                if free > 0:
+                    try:
+                        entries = await self._claim(sink, free)
+                    except Exception as exc:
+                        if being_cancelled():  # a driver turned the stop's CancelledError into its own
+                            raise asyncio.CancelledError from exc
+                        log.exception("outbox delivery claim for %s failed", sink)
+                        entries = []
+                    for entry in entries:
+                        task = asyncio.create_task(self._deliver(entry))
+                        running.add(task)
+                        task.add_done_callback(finished)
+                # Woken by a commit (here or elsewhere) or a finished delivery, whichever comes first.
+                # Not wait_for: on 3.11 it can swallow a cancel that lands as the wait ends, and the
+                # lane (and the stop waiting for it) would run on forever.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(tick):
+                        await wake.wait()
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
 
     async def _deliver(self, entry: OutboxEntry) -> int:
         sink = self.sinks[entry.sink]
-        source = entry.event  # each delivery runs in its own task (gather): these fields stay in it
+        source = entry.event  # each delivery runs in its own task: these fields stay in it
         log_context.bind(
             request_id=source.request_id,
             render_id=source.render_id,
@@ -214,22 +263,21 @@ class Deliverer:
             workspace=source.workspace,
             sink=entry.sink,
         )
-        async with self._slots:
-            _FENCE.set(lambda: self._renew(entry))
-            renewing = asyncio.create_task(self._keep_lease(entry))
-            try:
-                ref = await sink.deliver(entry)
-            except DeliveryTakenOver:
-                # Not a failure to count or retry: the entry is another process's now.
-                log.warning("delivery %s was taken over by another process; leaving it to it", entry.key)
-                return 0
-            except Exception as exc:
-                await self._failed(entry, sink, exc)
-                return 0
-            finally:
-                renewing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await renewing
+        _FENCE.set(lambda: self._renew(entry))
+        renewing = asyncio.create_task(self._keep_lease(entry))
+        try:
+            ref = await sink.deliver(entry)
+        except DeliveryTakenOver:
+            # Not a failure to count or retry: the entry is another process's now.
+            log.warning("delivery %s was taken over by another process; leaving it to it", entry.key)
+            return 0
+        except Exception as exc:
+            await self._failed(entry, sink, exc)
+            return 0
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
         await self.outbox.delivered(entry.id, self.config.owner, ref)
         return 1
 

@@ -274,6 +274,7 @@ async def build_app(
         clock=clock,
         owner=owner,
         intake_lease_seconds=settings.intake_lease_seconds,
+        intake_concurrency=settings.intake_concurrency,
         # A video gateway alone (no LLM): say so in each thread once, not silently degrade.
         offline_by_setup=refiner is None and only_video_endpoint(settings),
         # Retry narration needs a media layer that can mix a voice under a filed clip.
@@ -438,5 +439,7 @@ def wake_on(topics: Topics, worker: RenderWorker, deliverer: Deliverer) -> None:
     if RENDERS in topics:
         worker.wake()
     targets = outbox_targets(topics)
-    if targets is None or any(deliverer.serves(sink, route) for sink, route in targets):
+    if targets is None:
         deliverer.wake()
+    else:
+        deliverer.wake({sink for sink, route in targets if deliverer.serves(sink, route)})

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     delivery_lease_seconds: float = 30.0  # an outbox entry being posted (renewed while it runs)
     intake_lease_seconds: float = 60.0  # an ask being refined; another process resumes it after this
     intake_grace_seconds: float = 15.0  # how old an untouched ask must be before the sweep resumes it
+    intake_concurrency: int = 8  # asks one process refines at once (the rest have their thread, and wait)
     shutdown_grace_seconds: float = 20.0  # SIGTERM: in-flight work gets this long to reach a saved state
     worker_metrics_port: int | None = None  # `clipdesk worker` serves /metrics here (0: any free port)
 

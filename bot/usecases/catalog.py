@@ -75,6 +75,7 @@ def build_usecases(
     clock: Clock,
     owner: str,
     intake_lease_seconds: float = 60.0,
+    intake_concurrency: int = 8,
     fallback_refiner: PromptRefiner | None = None,
     offline_by_setup: bool = False,
     renarrator: Renarrator | None = None,
@@ -114,6 +115,7 @@ def build_usecases(
             refining=refining,
             policy_for=p,
             clock=c,
+            concurrency=intake_concurrency,
         ),
         revise=Revise(
             uow=u,

@@ -5,10 +5,17 @@
 retried delivery finds the request it already made). :meth:`Intake.process`
 does the slow part. :meth:`Intake.resume_stale` continues asks that a dead or
 stopped process acknowledged but never finished.
+
+Every ask gets its thread (the ``request.refining`` commit opens it) at once,
+but only ``concurrency`` asks of a process go on to write their brief at the
+same time; the rest wait their turn. All on one event loop, 200 asks refining
+at once starved the later asks' first transactions and the deliveries that
+open their threads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -50,7 +57,10 @@ class Intake:
         refining: Refining,
         policy_for: Callable[[ReplyTarget], Policy],
         clock: Clock,
+        concurrency: int = 8,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError("intake concurrency must be at least 1")
         self.uow = uow
         self.asks = AskBatcher(uow)  # a burst of asks is written in a few transactions
         self.requests = requests
@@ -60,6 +70,9 @@ class Intake:
         self.refining = refining
         self.policy_for = policy_for
         self.clock = clock
+        self._admitted = asyncio.Semaphore(concurrency)
+        # Asks of this process that are waiting their turn or refining: the sweep leaves them be.
+        self._in_hand: set[str] = set()
 
     async def accept(self, command: OpenRequest) -> VideoRequest | None:
         """Validate and record the ask; ``None`` when ``event_key`` shows this event was handled before.
@@ -112,6 +125,8 @@ class Intake:
         )
         resumed: list[str] = []
         for request in stale:
+            if request.id in self._in_hand:
+                continue  # waiting for its turn here, not abandoned
             try:
                 await self.process(request.id)
                 resumed.append(request.id)
@@ -152,5 +167,11 @@ class Intake:
                 )
                 return
             moved = await move_request(tx, request, refining)
-        if moved is not None:
-            await self.refining.run(request.id, refining)
+        if moved is None:
+            return
+        self._in_hand.add(request.id)
+        try:
+            async with self._admitted:
+                await self.refining.run(request.id, refining)
+        finally:
+            self._in_hand.discard(request.id)
