@@ -12,10 +12,11 @@ so one bad ask cannot fail the others.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from bot.coalesce import Coalescer
 from bot.domain import VideoRequest
 from bot.domain_events import DomainEvent
 from bot.ports.storage import Tx, UnitOfWork
@@ -23,12 +24,11 @@ from bot.ports.storage import Tx, UnitOfWork
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Ask:
     key: str | None
     request: VideoRequest
     received: DomainEvent
-    done: asyncio.Future[bool] = field(repr=False)
 
 
 class AskBatcher:
@@ -36,59 +36,35 @@ class AskBatcher:
 
     def __init__(self, uow: UnitOfWork, *, most: int = 100) -> None:
         self.uow = uow
-        self.most = most
-        self._pending: list[_Ask] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._asks: Coalescer[_Ask, bool] = Coalescer(self._write_many, most=most)
 
     async def record(self, key: str | None, request: VideoRequest, received: DomainEvent) -> bool:
         """Write the ask durably; ``False`` when ``key`` was seen before (a retried delivery)."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Ask(key, request, received, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_pending(), name="asks")
-        # The ask is written even if this caller stops waiting (its process is stopping): an ask
-        # recorded but not acknowledged is resumed like any other, never half-written.
-        return await asyncio.shield(done)
+        return await self._asks.submit(_Ask(key, request, received))
 
-    async def _write_pending(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[: self.most], self._pending[self.most :]
-            try:
-                async with self.uow.transaction() as tx:
-                    written = await _write(tx, batch)
-            except asyncio.CancelledError:
-                for ask in [*batch, *self._pending]:
-                    if not ask.done.done():
-                        ask.done.cancel()
-                self._pending = []
-                raise
-            except Exception as exc:
-                if len(batch) == 1:
-                    if not batch[0].done.done():
-                        batch[0].done.set_exception(exc)
-                    continue
-                log.exception("writing %d asks together failed; writing them one by one", len(batch))
-                for ask in batch:
-                    await self._write_alone(ask)
-                continue
-            kept = {id(ask) for ask in written}
-            for ask in batch:
-                if not ask.done.done():
-                    ask.done.set_result(id(ask) in kept)
+    async def idle(self) -> None:
+        await self._asks.idle()
 
-    async def _write_alone(self, ask: _Ask) -> None:
+    async def _write_many(self, batch: Sequence[_Ask]) -> list[bool | BaseException]:
         try:
             async with self.uow.transaction() as tx:
-                written = await _write(tx, [ask])
-        except Exception as exc:
-            if not ask.done.done():
-                ask.done.set_exception(exc)
-            return
-        if not ask.done.done():
-            ask.done.set_result(bool(written))
+                written = {id(ask) for ask in await _write(tx, batch)}
+            return [id(ask) in written for ask in batch]
+        except Exception:
+            if len(batch) == 1:
+                raise
+        log.exception("writing %d asks together failed; writing them one by one", len(batch))
+        results: list[bool | BaseException] = []
+        for ask in batch:
+            try:
+                async with self.uow.transaction() as tx:
+                    results.append(bool(await _write(tx, [ask])))
+            except Exception as exc:
+                results.append(exc)
+        return results
 
 
-async def _write(tx: Tx, batch: list[_Ask]) -> list[_Ask]:
+async def _write(tx: Tx, batch: Sequence[_Ask]) -> list[_Ask]:
     """Write the asks whose key is new (the first of a key repeated within the batch); return them."""
     fresh = await tx.remember_events([a.key for a in batch if a.key is not None])
     written: list[_Ask] = []

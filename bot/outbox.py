@@ -31,6 +31,7 @@ from typing import Protocol
 
 from bot import log_context
 from bot.cancelling import being_cancelled
+from bot.coalesce import Coalescer
 from bot.domain_events import DomainEvent, event
 from bot.errors import DeliveryRefused
 from bot.event_kinds import TRANSIENT_KINDS
@@ -148,6 +149,8 @@ class Deliverer:
         self.clock = clock
         self.config = config
         self._rng = rng or random.Random()
+        # Deliveries that finish together are recorded together (one transaction for a burst).
+        self._marks: Coalescer[tuple[str, str | None], None] = Coalescer(self._mark_delivered, most=200)
         self._wakes: dict[str, asyncio.Event] = {}
 
     def add(self, sink: Sink) -> None:
@@ -278,8 +281,16 @@ class Deliverer:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
-        await self.outbox.delivered(entry.id, self.config.owner, ref)
+        await self._marks.submit((entry.id, ref))
         return 1
+
+    async def settle(self) -> None:
+        """Wait until every finished delivery is recorded (shutdown: before the store closes)."""
+        await self._marks.idle()
+
+    async def _mark_delivered(self, done: Sequence[tuple[str, str | None]]) -> list[None]:
+        await self.outbox.delivered_many(done, self.config.owner)
+        return [None] * len(done)
 
     async def _renew(self, entry: OutboxEntry) -> bool:
         until = self.clock.now() + timedelta(seconds=self.config.lease_seconds)

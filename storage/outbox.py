@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, false, or_, select, update
+from sqlalchemy import and_, bindparam, exists, false, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -17,6 +17,14 @@ from storage.tables import ThreadMessageRow
 from storage.tx import outbox_t
 
 refs_t = ThreadMessageRow.__table__  # type: ignore[attr-defined]
+
+
+# Built once; executed with one parameter set per delivery.
+_MARK_DELIVERED = (
+    update(outbox_t)
+    .where(outbox_t.c.id == bindparam("b_id"), outbox_t.c.lease_owner == bindparam("b_owner"))
+    .values(delivered_at=bindparam("b_at"), ref=bindparam("b_ref"), lease_owner=None, lease_expires_at=None)
+)
 
 
 class SqlOutbox:
@@ -104,6 +112,14 @@ class SqlOutbox:
                 .where(outbox_t.c.id == entry_id, outbox_t.c.lease_owner == owner)
                 .values(delivered_at=utcnow(), ref=ref, lease_owner=None, lease_expires_at=None)
             )
+
+    async def delivered_many(self, done: Sequence[tuple[str, str | None]], owner: str) -> None:
+        if not done:
+            return
+        now = utcnow()
+        rows = [{"b_id": entry_id, "b_owner": owner, "b_ref": ref, "b_at": now} for entry_id, ref in done]
+        async with self.engine.begin() as conn:
+            await conn.execute(_MARK_DELIVERED, rows)
 
     async def delivery_failed(
         self, entry_id: str, owner: str, error: str, retry_at: datetime, give_up: bool

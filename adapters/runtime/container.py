@@ -81,6 +81,7 @@ class App:
 
     async def close(self, grace: float = 0.0) -> None:
         await self.worker.stop(grace)
+        await self.deliverer.settle()  # deliveries made are recorded before the store closes
         for close in self.closers:
             result = close()
             if asyncio.iscoroutine(result):

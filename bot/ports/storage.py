@@ -207,6 +207,10 @@ class OutboxStore(Protocol):
 
     async def delivered(self, entry_id: str, owner: str, ref: str | None) -> None: ...
 
+    async def delivered_many(self, done: Sequence[tuple[str, str | None]], owner: str) -> None:
+        """Record several deliveries at once: ``(entry id, ref)``, each only while ``owner`` holds it."""
+        ...
+
     async def delivery_failed(
         self, entry_id: str, owner: str, error: str, retry_at: datetime, give_up: bool
     ) -> None: ...

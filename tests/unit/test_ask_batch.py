@@ -100,8 +100,7 @@ async def test_an_ask_whose_caller_stops_waiting_is_still_written_whole(store: S
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
-    assert batcher._writer is not None
-    await batcher._writer
+    await batcher.idle()
     stored = await store.requests.get_request(request.id)
     assert stored is not None
     assert [e.kind for e in await store.audit.audit_events() if e.request_id == request.id] == [
