@@ -9,31 +9,19 @@ render keeps what was read for all its steps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from bot.domain import Brief, Render, RequestStatus, VideoRequest
+from bot.domain import RequestStatus, VideoRequest
 from bot.event_payloads import RequestRendering
-from bot.ports.storage import Tx
+from bot.ports.storage import ClaimedWork, Tx
 from bot.render_context import RenderContext
 from bot.transitions import move_request
 
 
-@dataclass
-class Claimed:
-    """One claimed render with its request and brief."""
-
-    render: Render
-    request: VideoRequest | None = None
-    brief: Brief | None = None
-
-
-async def claim(ctx: RenderContext, limit: int) -> list[Claimed]:
+async def claim(ctx: RenderContext, limit: int) -> list[ClaimedWork]:
     """Lease up to ``limit`` due renders and start their queued requests, in one transaction."""
     async with ctx.uow.transaction() as tx:
         # "Now" once the transaction holds its connection: a claim that waited for one (a busy pool,
         # SQLite's writer) must not write a lease that has lapsed already.
-        work = await tx.claim_work(ctx.owner, ctx.clock.now(), ctx.config.lease_seconds, limit)
-        claimed = [Claimed(w.render, w.request, w.brief) for w in work]
+        claimed = await tx.claim_work(ctx.owner, ctx.clock.now(), ctx.config.lease_seconds, limit)
         changed = await _start_requests(ctx, tx, claimed)
     for request_id in changed:
         # Moved meanwhile (another worker started it, or it was cancelled): read how it is now.
@@ -44,10 +32,10 @@ async def claim(ctx: RenderContext, limit: int) -> list[Claimed]:
     return claimed
 
 
-async def _start_requests(ctx: RenderContext, tx: Tx, claimed: list[Claimed]) -> list[str]:
+async def _start_requests(ctx: RenderContext, tx: Tx, claimed: list[ClaimedWork]) -> list[str]:
     """Move every queued request of the batch to "rendering"; the event names the first of its
     renders in the batch. Returns the requests that were no longer queued."""
-    first: dict[str, Claimed] = {}
+    first: dict[str, ClaimedWork] = {}
     for each in claimed:
         request = each.request
         if request is not None and request.status == RequestStatus.QUEUED:

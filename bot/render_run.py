@@ -36,7 +36,7 @@ from bot.event_payloads import (
     RequestInReview,
 )
 from bot.ports.providers import RemoteState
-from bot.render_batch import Claimed
+from bot.ports.storage import ClaimedWork
 from bot.render_context import LeaseLost, RenderContext, facts
 from bot.render_outcomes import fail, qc_retried, regenerate_after_qc, retry_later
 from bot.submission import Uncertain, reconcile_after_ambiguity, submit
@@ -48,7 +48,7 @@ R = RequestStatus
 _RESOURCE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
-async def run_render(ctx: RenderContext, claim: Claimed) -> None:
+async def run_render(ctx: RenderContext, claim: ClaimedWork) -> None:
     """Drive the claimed render as far as it goes now; every outcome is saved (or the lease was lost)."""
     render, request = claim.render, claim.request
     try:

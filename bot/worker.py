@@ -18,7 +18,8 @@ from datetime import timedelta
 
 from bot import log_context
 from bot.cancelling import being_cancelled
-from bot.render_batch import Claimed, claim
+from bot.ports.storage import ClaimedWork
+from bot.render_batch import claim
 from bot.render_context import RenderContext, WorkerConfig
 from bot.render_run import run_render
 
@@ -119,7 +120,7 @@ class RenderWorker:
 
     # ------------------------------------------------------------------ internals
 
-    def _start(self, claim: Claimed) -> None:
+    def _start(self, claim: ClaimedWork) -> None:
         render = claim.render
         task = asyncio.create_task(self._run(claim), name=f"render:{render.id}")
         self._tasks[render.id] = task
@@ -129,7 +130,7 @@ class RenderWorker:
         self._tasks.pop(render_id, None)
         self._wake.set()  # a slot is free: claim again at once
 
-    async def _run(self, claim: Claimed) -> None:
+    async def _run(self, claim: ClaimedWork) -> None:
         render = claim.render
         # This task's log lines name the render (the task's context is its own).
         log_context.bind(request_id=render.request_id, render_id=render.id, provider=render.provider)

@@ -106,12 +106,7 @@ class SqlOutbox:
         return bool(result.rowcount == 1)
 
     async def delivered(self, entry_id: str, owner: str, ref: str | None) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(outbox_t)
-                .where(outbox_t.c.id == entry_id, outbox_t.c.lease_owner == owner)
-                .values(delivered_at=utcnow(), ref=ref, lease_owner=None, lease_expires_at=None)
-            )
+        await self.delivered_many([(entry_id, ref)], owner)
 
     async def delivered_many(self, done: Sequence[tuple[str, str | None]], owner: str) -> None:
         if not done:

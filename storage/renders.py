@@ -51,12 +51,9 @@ class SqlRenders:
     async def claim_renders(
         self, owner: str, now: datetime, lease_seconds: float, limit: int
     ) -> list[Render]:
+        claim = claim_statement(self.postgres, owner, now, lease_seconds, limit)
         async with self.engine.begin() as conn:
-            rows = list(
-                (
-                    await conn.execute(claim_statement(self.postgres, owner, now, lease_seconds, limit))
-                ).mappings()
-            )
+            rows = list((await conn.execute(claim)).mappings())
         renders = sorted((mapping.to_render(r) for r in rows), key=lambda r: (r.created_at, r.variant))
         self.claimed(renders, now)
         return renders

@@ -14,7 +14,7 @@ from bot.lifecycle import OPEN_REQUEST_STATES
 from bot.ports.storage import Page, RequestFilter
 from storage import mapping
 from storage.leases import changed
-from storage.tx import _BRIEFS_BY_ID, _REQUESTS_BY_ID, briefs_t, requests_t
+from storage.tx import briefs_t, requests_t
 
 
 class SqlRequests:
@@ -88,17 +88,6 @@ class SqlRequests:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(briefs_t).where(briefs_t.c.id == brief_id))).mappings().first()
         return mapping.to_brief(row) if row else None
-
-    async def requests_and_briefs(
-        self, request_ids: Collection[str], brief_ids: Collection[str]
-    ) -> tuple[dict[str, VideoRequest], dict[str, Brief]]:
-        if not request_ids and not brief_ids:
-            return {}, {}
-        async with self.engine.connect() as conn:
-            requests = (await conn.execute(_REQUESTS_BY_ID, {"ids": list(request_ids)})).mappings()
-            found = {row["id"]: mapping.to_request(row) for row in requests}
-            briefs = (await conn.execute(_BRIEFS_BY_ID, {"ids": list(brief_ids)})).mappings()
-            return found, {row["id"]: mapping.to_brief(row) for row in briefs}
 
     async def briefs_for(self, request_id: str) -> list[Brief]:
         query = select(briefs_t).where(briefs_t.c.request_id == request_id).order_by(briefs_t.c.version)

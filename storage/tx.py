@@ -92,9 +92,7 @@ class SqlTx:
         self.claimed_at: datetime | None = None
 
     async def remember_event(self, key: str) -> bool:
-        # RETURNING says whether the row went in (rowcount is not reliable for upserts on every driver).
-        found = await self.conn.execute(_REMEMBER[self.postgres], {"key": key, "seen_at": utcnow()})
-        return found.first() is not None
+        return key in await self.remember_events([key])
 
     async def remember_events(self, keys: Sequence[str]) -> set[str]:
         if not keys:
@@ -108,7 +106,7 @@ class SqlTx:
             await self.conn.execute(_ADD_REQUEST, [mapping.request_values(r) for r in requests])
 
     async def add_request(self, request: VideoRequest) -> None:
-        await self.conn.execute(_ADD_REQUEST, mapping.request_values(request))
+        await self.add_requests([request])
 
     async def move_request(
         self,

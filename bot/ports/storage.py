@@ -94,9 +94,9 @@ class UnitOfWork(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class ClaimedWork:
-    """A render a worker just leased, with its request and brief as they were at the claim."""
+    """A render a worker just leased, with its request and brief (the request as the claim left it)."""
 
     render: Render
     request: VideoRequest | None
@@ -121,12 +121,6 @@ class RequestRepo(Protocol):
     async def latest_brief(self, request_id: str) -> Brief | None: ...
 
     async def get_brief(self, brief_id: str) -> Brief | None: ...
-
-    async def requests_and_briefs(
-        self, request_ids: Collection[str], brief_ids: Collection[str]
-    ) -> tuple[dict[str, VideoRequest], dict[str, Brief]]:
-        """Many requests and briefs by id in one read (a worker's claimed batch); missing ids are absent."""
-        ...
 
 
 class IntakeQueue(Protocol):
