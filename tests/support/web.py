@@ -59,9 +59,10 @@ async def post_streaming(
     sender = asyncio.create_task(send_body())
     try:
         status_line = await asyncio.wait_for(reader.readline(), 30)
-    except ConnectionResetError:
+    except (ConnectionResetError, BrokenPipeError):
         # The server answered and closed while we were still sending: the kernel may reset the
-        # connection and drop the answer before we read it. The caller checks the server's log.
+        # connection and drop the answer before we read it, or our next write meets the closed
+        # socket first and the broken pipe reaches the reader. The caller checks the server's log.
         return RESET
     finally:
         sender.cancel()
