@@ -154,7 +154,11 @@ async def test_link_plays_the_clip_and_approve_reaches_the_thread(
         await wait_for(said_in_thread, seconds=30)
         assert slack.message(CHANNEL, clip.ts).buttons() == []
 
-        # A decision made in the thread shows on the open page, live.
+        # A decision made in the thread shows on the open page, live. A fresh tab: the first
+        # page reloads itself on its own later changes (the thread's update), which would
+        # abort a navigation started in the same tab.
+        await page.close()
+        page = await context.new_page()
         await page.goto(f"{served.base}/review/requests/{second}")
         assert await _status_on_page(page) == "in review"
         status, _ = await post_http(
