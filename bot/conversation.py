@@ -116,7 +116,7 @@ class Conversation:
         if receipt.request is None:
             return
         try:
-            await self.usecases.intake.process(receipt.request.id)
+            await self.usecases.intake.open(receipt.request)
         except Exception:
             # The ask is recorded: the recovery sweep resumes it, and the thread says what happened.
             log.exception("could not process request %s; it will be resumed", receipt.request.id)

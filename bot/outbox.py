@@ -126,7 +126,7 @@ class DeliveryConfig:
     batch: int = 32  # entries one claim of :meth:`Deliverer.drain` takes per sink
     # Deliveries one sink runs at once; a lane claims only what it can start, so no claimed entry
     # waits for a slot while its lease runs out.
-    concurrency: int = 32
+    concurrency: int = 64
     retry: RetryPolicy = field(
         default_factory=lambda: RetryPolicy(attempts=8, base=2.0, cap=600.0, never=(DeliveryRefused,))
     )
@@ -286,6 +286,11 @@ class Deliverer:
 
     async def settle(self) -> None:
         """Wait until every finished delivery is recorded (shutdown: before the store closes)."""
+        for sink in self.sinks.values():
+            # A sink may write what a delivery made in batches too (the threads it opened).
+            settling = getattr(sink, "settle", None)
+            if settling is not None:
+                await settling()
         await self._marks.idle()
 
     async def _mark_delivered(self, done: Sequence[tuple[str, str | None]]) -> list[None]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot import texts, views
 from bot.chat import ChatRouter
+from bot.coalesce import Coalescer
 from bot.cuts import Cut
 from bot.domain import Render, RenderStatus, ReplyTarget, RequestStatus, VideoRequest
 from bot.domain_events import DomainEvent
@@ -123,6 +124,8 @@ class ThreadPresenter:
     ) -> None:
         self.cuts = cuts
         self.sheets = sheets
+        # Threads opened together are recorded together (a burst of asks: one write, not 200).
+        self._threads: Coalescer[tuple[str, ReplyTarget], None] = Coalescer(self._record_threads, most=200)
         self.chat = chat
         self.requests = requests
         self.renders = renders
@@ -410,6 +413,14 @@ class ThreadPresenter:
 
     # ------------------------------------------------------------------ helpers
 
+    async def settle(self) -> None:
+        """Wait until every thread opened so far is recorded (shutdown: before the store closes)."""
+        await self._threads.idle()
+
+    async def _record_threads(self, threads: Sequence[tuple[str, ReplyTarget]]) -> list[None]:
+        await self.requests.set_threads(threads)
+        return [None] * len(threads)
+
     def _chat(self, request: VideoRequest) -> ChatPort:
         return self.chat.for_target(request.target)
 
@@ -426,7 +437,7 @@ class ThreadPresenter:
         thread, _ref = await self._chat(request).start_thread(
             request.target, views.parent_message(request), key=f"thread:{request.id}"
         )
-        await self.requests.set_thread(request.id, thread)
+        await self._threads.submit((request.id, thread))
         request.target = thread
         return thread
 

@@ -9,7 +9,7 @@ event that claims another move, cannot be written.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from bot.domain import Render, RequestStatus, VideoRequest
 from bot.domain_events import DomainEvent
@@ -45,6 +45,30 @@ async def move_request(
     moved, previous = result
     await tx.record(event.moved(previous.value, to.value))
     return moved
+
+
+async def move_requests(
+    tx: Tx, moves: Sequence[tuple[VideoRequest, DomainEvent]]
+) -> list[VideoRequest | None]:
+    """:func:`move_request` for many requests making the same move, in one statement.
+
+    Every request must have been read in the same state and every event must name the same target
+    (a burst of asks moving to refining). One result per move, in order: ``None`` for a request
+    that was no longer in that state.
+    """
+    if not moves:
+        return []
+    starts = {request.status for request, _ in moves}
+    targets = {REQUEST_TARGETS[event.kind] for _, event in moves}
+    if len(starts) != 1 or len(targets) != 1:
+        raise ValueError("move_requests moves requests from one state to one state")
+    (start,), (to,) = starts, targets
+    advance_request(start, to)
+    moved = await tx.move_requests([request.id for request, _ in moves], start, to)
+    for request, event in moves:
+        if request.id in moved:
+            await tx.record(event.moved(start.value, to.value))
+    return [moved.get(request.id) for request, _ in moves]
 
 
 async def move_render(

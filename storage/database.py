@@ -60,10 +60,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     url = async_url(url)
     if is_sqlite(url):
         _prepare_sqlite_dir(url)
-        # Sized like PostgreSQL's pool: past it each connection costs a thread and four PRAGMAs.
+        # As many connections as PostgreSQL's pool allows at its peak, but all of them kept: an
+        # overflow connection is closed when it is given back, and each new one costs a thread and
+        # four PRAGMAs (a burst of 200 asks opened and closed thousands).
         sqlite_engine = SqliteEngine(
             create_async_engine(
-                url, connect_args={"timeout": 30}, pool_size=pool_size, max_overflow=min(pool_size, 10)
+                url, connect_args={"timeout": 30}, pool_size=pool_size + min(pool_size, 10), max_overflow=0
             ).sync_engine
         )
         _sqlite_pragmas(sqlite_engine.sync_engine)

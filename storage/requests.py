@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import Brief, ReplyTarget, RequestStatus, VideoRequest, utcnow
@@ -15,6 +15,13 @@ from bot.ports.storage import Page, RequestFilter
 from storage import mapping
 from storage.leases import changed
 from storage.tx import briefs_t, requests_t
+
+# One statement for many rows (executemany): a burst of opened threads is one write.
+_SET_THREAD = (
+    update(requests_t)
+    .where(requests_t.c.id == bindparam("b_id"))
+    .values(channel=bindparam("channel"), thread=bindparam("thread"))
+)
 
 
 class SqlRequests:
@@ -66,12 +73,14 @@ class SqlRequests:
         return await self._requests(select(requests_t).where(requests_t.c.status == status.value))
 
     async def set_thread(self, request_id: str, thread: ReplyTarget) -> None:
+        await self.set_threads([(request_id, thread)])
+
+    async def set_threads(self, threads: Sequence[tuple[str, ReplyTarget]]) -> None:
+        if not threads:
+            return
+        rows = [{"b_id": rid, "channel": t.channel, "thread": t.thread} for rid, t in threads]
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(requests_t)
-                .where(requests_t.c.id == request_id)
-                .values(channel=thread.channel, thread=thread.thread)
-            )
+            await conn.execute(_SET_THREAD, rows)
 
     async def latest_brief(self, request_id: str) -> Brief | None:
         query = (

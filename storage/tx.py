@@ -55,6 +55,14 @@ _MOVE_REQUEST = (
     .where(requests_t.c.id == bindparam("b_id"), requests_t.c.status == bindparam("b_from"))
     .returning(*requests_t.c)
 )
+_MOVE_REQUESTS = (
+    update(requests_t)
+    .where(
+        requests_t.c.id.in_(bindparam("b_ids", expanding=True)),
+        requests_t.c.status == bindparam("b_from"),
+    )
+    .returning(*requests_t.c)
+)
 _SAVE_RENDER = update(renders_t).where(renders_t.c.id == bindparam("b_id"))
 _SAVE_OWN_RENDER = _SAVE_RENDER.where(renders_t.c.lease_owner == bindparam("b_owner"))
 _ADD_AUDIT = insert(audit_t)
@@ -137,6 +145,16 @@ class SqlTx:
         if row is None:
             return None
         return mapping.to_request(row), RequestStatus(previous)
+
+    async def move_requests(
+        self, request_ids: Sequence[str], start: RequestStatus, to: RequestStatus
+    ) -> dict[str, VideoRequest]:
+        if not request_ids:
+            return {}
+        values = {"status": to.value, "updated_at": utcnow(), "b_ids": list(request_ids)}
+        values["b_from"] = start.value
+        rows = (await self.conn.execute(_MOVE_REQUESTS, values)).mappings()
+        return {row["id"]: mapping.to_request(row) for row in rows}
 
     async def update_ask(self, request_id: str, raw_text: str, options: dict[str, object]) -> None:
         await self.conn.execute(

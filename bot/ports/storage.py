@@ -54,6 +54,12 @@ class Tx(Protocol):
         """Compare-and-set the status: the updated request and the state it left, or ``None``."""
         ...
 
+    async def move_requests(
+        self, request_ids: Sequence[str], start: RequestStatus, to: RequestStatus
+    ) -> dict[str, VideoRequest]:
+        """:meth:`move_request` for many requests leaving ``start`` for ``to``: those moved, by id."""
+        ...
+
     async def update_ask(self, request_id: str, raw_text: str, options: dict[str, object]) -> None:
         """Replace the ask's words and options (an edit applies everything the user wrote)."""
         ...
@@ -116,6 +122,10 @@ class RequestRepo(Protocol):
 
     async def set_thread(self, request_id: str, thread: ReplyTarget) -> None:
         """Record the thread a request's parent message opened (a reference, not a state)."""
+        ...
+
+    async def set_threads(self, threads: Sequence[tuple[str, ReplyTarget]]) -> None:
+        """:meth:`set_thread` for many requests in one write (``(request_id, thread)`` each)."""
         ...
 
     async def latest_brief(self, request_id: str) -> Brief | None: ...

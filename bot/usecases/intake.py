@@ -34,6 +34,7 @@ from bot.event_payloads import (
     RequestReceived,
     RequestRefining,
 )
+from bot.openings import Openings
 from bot.planner import Planner
 from bot.policy import Policy
 from bot.ports.media import Clock
@@ -63,6 +64,7 @@ class Intake:
             raise ValueError("intake concurrency must be at least 1")
         self.uow = uow
         self.asks = AskBatcher(uow)  # a burst of asks is written in a few transactions
+        self.openings = Openings(uow)  # and move on to refining in a few
         self.requests = requests
         self.intake = intake
         self.planner = planner
@@ -110,7 +112,17 @@ class Intake:
         request = await self.requests.get_request(request_id)
         if request is None:
             return
-        log_context.bind(platform=request.target.platform, workspace=request.target.workspace)
+        await self.open(request)
+
+    async def open(self, request: VideoRequest) -> None:
+        """:meth:`process` for a request in hand (the one :meth:`accept` just recorded).
+
+        Every move is a compare-and-set, so a request another process moved meanwhile (the
+        recovery sweep) is left to it.
+        """
+        log_context.bind(
+            request_id=request.id, platform=request.target.platform, workspace=request.target.workspace
+        )
         log.info("processing ask %s (%s)", request.id, request.status.value)
         if request.status == R.RECEIVED:
             await self._check(request)
@@ -154,19 +166,21 @@ class Intake:
         checked = ModerationChecked(
             stage="ask", allowed=verdict.allowed, category=verdict.category, source=verdict.source
         )
-        refining = about(request, RequestRefining(), at=self.clock.now())
-        async with self.uow.transaction() as tx:
-            await tx.record(about(request, checked, "clipdesk", at=self.clock.now()))
-            if not verdict.allowed:
-                blocked = RequestBlocked(category=verdict.category, reason=verdict.reason, stage="ask")
+        noted = about(request, checked, "clipdesk", at=self.clock.now())
+        if not verdict.allowed:
+            blocked = RequestBlocked(category=verdict.category, reason=verdict.reason, stage="ask")
+            async with self.uow.transaction() as tx:
+                await tx.record(noted)
                 await move_request(
                     tx,
                     request,
                     about(request, blocked, actor.user_id, at=self.clock.now()),
                     failure_reason=verdict.reason,
                 )
-                return
-            moved = await move_request(tx, request, refining)
+            return
+        refining = about(request, RequestRefining(), at=self.clock.now())
+        # A burst's allowed asks move together: the commits that open their threads come sooner.
+        moved = await self.openings.open(request, noted, refining)
         if moved is None:
             return
         self._in_hand.add(request.id)

@@ -227,9 +227,15 @@ async def test_a_render_claimed_back_after_its_own_lease_lapsed_is_not_driven_tw
             assert time.monotonic() < deadline, "the render was never submitted"
             await asyncio.sleep(0.01)
         # A stall longer than the lease: the row says the lease lapsed while this worker still drives it.
-        async with h.app.store.engine.begin() as conn:
-            await conn.execute(update(RenderRow).values(lease_expires_at=utcnow() - timedelta(minutes=5)))
-        assert await h.app.worker.claim_once() == 1  # it claims its own render back...
+        # The driver's own writes (a poll's save, the heartbeat) may renew the lease or hold the row's
+        # lock (SKIP LOCKED passes it by) at the moment of the claim: lapse it again until claimed.
+        while True:
+            async with h.app.store.engine.begin() as conn:
+                await conn.execute(update(RenderRow).values(lease_expires_at=utcnow() - timedelta(minutes=5)))
+            if await h.app.worker.claim_once() == 1:  # it claims its own render back...
+                break
+            assert time.monotonic() < deadline, "the lapsed lease was never claimed back"
+            await asyncio.sleep(0.01)
         drivers = [t for t in asyncio.all_tasks() if t.get_name().startswith("render:") and not t.done()]
         assert len(drivers) == 1  # ...and keeps one driver
         provider.gate.set()
