@@ -16,7 +16,6 @@ from pathlib import Path
 
 from bot import texts, views
 from bot.chat import ChatRouter
-from bot.coalesce import Coalescer
 from bot.cuts import Cut
 from bot.domain import Render, RenderStatus, ReplyTarget, RequestStatus, VideoRequest
 from bot.domain_events import DomainEvent
@@ -44,12 +43,11 @@ from bot.event_payloads import (
     VariantPicked,
 )
 from bot.lifecycle import TERMINAL_RENDER_STATES
-from bot.messages import Message
 from bot.outbox import Subscription
 from bot.policy import Policy
-from bot.ports.chat import ChatPort
 from bot.ports.media import VariantSheets
 from bot.ports.storage import CutRepo, MessageRefs, OutboxEntry, RenderQueue, RequestRepo
+from bot.thread_posts import ThreadPosts
 from bot.usecases.variants import takes_of
 
 log = logging.getLogger(__name__)
@@ -124,8 +122,7 @@ class ThreadPresenter:
     ) -> None:
         self.cuts = cuts
         self.sheets = sheets
-        # Threads opened together are recorded together (a burst of asks: one write, not 200).
-        self._threads: Coalescer[tuple[str, ReplyTarget], None] = Coalescer(self._record_threads, most=200)
+        self.posts = ThreadPosts(chat=chat, requests=requests, refs=refs)
         self.chat = chat
         self.requests = requests
         self.renders = renders
@@ -151,6 +148,10 @@ class ThreadPresenter:
         except PermissionError as exc:
             raise DeliveryRefused(str(exc)) from exc
 
+    async def settle(self) -> None:
+        """Wait until every thread opened so far is recorded (shutdown: before the store closes)."""
+        await self.posts.settle()
+
     async def give_up(self, entry: OutboxEntry, error: str) -> None:
         """A thread that cannot be reached fails its request (if it can still fail) and says so."""
         if self.unreachable is not None and entry.event.request_id:
@@ -172,11 +173,11 @@ class ThreadPresenter:
             return None
         if isinstance(p, RequestCancelled):
             await self._strip_brief(request, event, None)
-            return await self._post(request, views.cancelled_message(p.by_name, event.actor), key)
+            return await self.posts.post(request, views.cancelled_message(p.by_name, event.actor), key)
         if isinstance(p, RequestClarifying):
-            return await self._post(request, views.clarifying_message(p.question), key)
+            return await self.posts.post(request, views.clarifying_message(p.question), key)
         if isinstance(p, RenderFailover):
-            return await self._post(
+            return await self.posts.post(
                 request, views.notice(texts.failover_note(p.from_provider, p.reason, p.provider)), key
             )
         if isinstance(p, ShotRerender):
@@ -187,53 +188,50 @@ class ThreadPresenter:
             note = texts.final_rendering(
                 p.provider, p.model, texts.money(p.cost_estimate), texts.money(p.draft_cost)
             )
-            await self._post(request, views.notice(note), f"{key}:note")
+            await self.posts.post(request, views.notice(note), f"{key}:note")
             return await self._new_status(request, p.render_ids[0], key)
         if isinstance(p, RenderQcRegenerate):
-            return await self._post(request, views.notice(texts.qc_regenerating(p.findings)), key)
+            return await self.posts.post(request, views.notice(texts.qc_regenerating(p.findings)), key)
         if isinstance(p, RenderReady):
             return await self._clip(request, event.render_id, key, p)
         if isinstance(p, RenderRenarrated):
             # The voiceless clip message gives way to the narrated clip, posted with its captions.
             role = f"clip:{event.render_id}"
-            await self._replace(request, role, views.notice(texts.NARRATED_AGAIN), post=False)
+            await self.posts.replace(request, role, views.notice(texts.NARRATED_AGAIN), post=False)
             return await self._clip(request, event.render_id, key, p)
         if isinstance(p, RequestFailed):
             return await self._failed(request, p, key)
         if isinstance(p, ReviewDecision):
             return await self._decided(request, event, p)
         if isinstance(p, ReviewExpired):
-            return await self._post(request, views.expired_message(p.hours, request), key)
+            return await self.posts.post(request, views.expired_message(p.hours, request), key)
         if isinstance(p, RequestBlocked):
             return await self._blocked(request, p, key)
         if isinstance(p, RequestAppealed):
             return await self._appealed(request, event, p, key)
         if isinstance(p, AppealAllowed):
-            await self._replace(request, "appeal", views.appeal_allowed(request, p.by_name, event.actor))
-            await self._thread(request, open_it=True)
+            await self.posts.replace(request, "appeal", views.appeal_allowed(request, p.by_name, event.actor))
+            await self.posts.thread(request, open_it=True)
             return None
         if isinstance(p, AppealDenied):
-            await self._replace(request, "appeal", views.appeal_denied(request, p.by_name, event.actor))
-            await self._chat(request).notify(
+            await self.posts.replace(request, "appeal", views.appeal_denied(request, p.by_name, event.actor))
+            await self.posts.chat(request).notify(
                 request.target, request.requester, views.appeal_denied_notice(p.by_name, event.actor)
             )
             return None
         if kind == K.REQUEST_REFINING:
-            await self._thread(request, open_it=True)
+            await self.posts.thread(request, open_it=True)
         return None
 
     async def _brief(self, request: VideoRequest, p: BriefCreated, key: str) -> str | None:
         if p.fallback:
-            await self._post(request, views.notice(texts.LLM_FALLBACK), f"{key}:note")
+            await self.posts.post(request, views.notice(texts.LLM_FALLBACK), f"{key}:note")
         if p.offline_by_setup:
-            await self._post(request, views.notice(texts.NO_LLM_CONFIGURED), f"{key}:setup")
+            await self.posts.post(request, views.notice(texts.NO_LLM_CONFIGURED), f"{key}:setup")
         brief = await self.requests.get_brief(p.brief_id)
         assert brief is not None and brief.plan is not None
         message = views.brief_message(brief, brief.plan, request, awaiting=p.awaiting)
-        ref = await self._post(request, message, key)
-        if ref is not None:
-            await self.refs.remember_ref(request.id, f"brief:{brief.id}", ref)
-        return ref
+        return await self.posts.post_as(request, f"brief:{brief.id}", message, key)
 
     async def _queued(
         self, request: VideoRequest, event: DomainEvent, p: RequestQueued, key: str
@@ -242,10 +240,9 @@ class ThreadPresenter:
         render = await self.renders.get_render(p.render_ids[0])
         assert render is not None
         position = await self.renders.queue_position(render.id)
-        ref = await self._post(request, views.status_message(render, position=position), key)
-        if ref is not None:
-            await self.refs.remember_ref(request.id, "status", ref)
-        return ref
+        return await self.posts.post_as(
+            request, "status", views.status_message(render, position=position), key
+        )
 
     async def _strip_brief(self, request: VideoRequest, event: DomainEvent, brief_id: str | None) -> None:
         """Take the Render button off a brief that was waiting for it."""
@@ -258,7 +255,7 @@ class ThreadPresenter:
         )
         if brief is None or brief.plan is None:
             return
-        await self._replace(
+        await self.posts.replace(
             request,
             f"brief:{brief.id}",
             views.brief_message(brief, brief.plan, request, awaiting=False),
@@ -270,7 +267,7 @@ class ThreadPresenter:
         render = await self.renders.get_render(render_id) if render_id else None
         if render is None:
             return None
-        await self._replace(request, "status", views.status_message(render, note=note), post=False)
+        await self.posts.replace(request, "status", views.status_message(render, note=note), post=False)
         return None
 
     async def _clip(
@@ -281,7 +278,7 @@ class ThreadPresenter:
         brief = await self.requests.get_brief(render.brief_id)
         assert brief is not None
         disclosure = self.policy_for(request.target).disclosure
-        target = await self._thread(request)
+        target = await self.posts.thread(request)
         if target is None:
             return None
         message = views.clip_message(
@@ -295,7 +292,7 @@ class ThreadPresenter:
             shots = [r for r in await self.renders.renders_for(request.id) if r.cut_id is not None]
             message = views.cut_clip_message(render, brief, request, cut, shots, disclosure, ready.notes)
         attachments = [Path(name) for name in ready.attachments]
-        chat = self._chat(request)
+        chat = self.posts.chat(request)
         if attachments:  # captions go with the clip; an adapter without files still gets the clip
             ref = await chat.upload_clip(
                 target, Path(render.clip_path), message, key=key, attachments=attachments
@@ -324,7 +321,7 @@ class ThreadPresenter:
         sheet = await self.sheets.sheet(
             f"{request.id}-{ready[0].brief_id}", [Path(t.clip_path or "") for t in ready]
         )
-        ref = await self._chat(request).upload_clip(
+        ref = await self.posts.chat(request).upload_clip(
             request.target, sheet, views.variants_message(request, ready), key=f"{key}:sheet"
         )
         await self.refs.remember_ref(request.id, role, ref)
@@ -339,21 +336,23 @@ class ThreadPresenter:
             return None
         takes = takes_of(await self.renders.renders_for(request.id), picked.brief_id)
         who = event.actor
-        await self._replace(
+        await self.posts.replace(
             request, f"variants:{picked.brief_id}", views.picked_message(request, takes, picked, who)
         )
         disclosure = self.policy_for(request.target).disclosure
         message = views.clip_message(picked, brief, request, disclosure)
-        ref = await self._chat(request).upload_clip(request.target, Path(picked.clip_path), message, key=key)
+        ref = await self.posts.chat(request).upload_clip(
+            request.target, Path(picked.clip_path), message, key=key
+        )
         await self.refs.remember_ref(request.id, f"clip:{picked.id}", ref)
         return ref
 
     async def _failed(self, request: VideoRequest, p: RequestFailed, key: str) -> str | None:
         message = views.failed_message(request, p.reason)
         if request.target.thread is None:
-            await self._chat(request).notify(request.target, request.requester, message)
+            await self.posts.chat(request).notify(request.target, request.requester, message)
             return None
-        return await self._post(request, message, key)
+        return await self.posts.post(request, message, key)
 
     async def _decided(self, request: VideoRequest, event: DomainEvent, p: ReviewDecision) -> str | None:
         render = await self.renders.get_render(p.render_id)
@@ -374,28 +373,28 @@ class ThreadPresenter:
             reviewer=event.actor,
             cut_version=cut.version if cut else None,
         )
-        return await self._replace(request, f"clip:{render.id}", decided)
+        return await self.posts.replace(request, f"clip:{render.id}", decided)
 
     async def _blocked(self, request: VideoRequest, p: RequestBlocked, key: str) -> str | None:
         message = views.blocked_message(p.reason, request.id)
         if request.target.thread is None:
             # Blocked before a thread was opened: only the requester hears of it.
-            await self._chat(request).notify(request.target, request.requester, message)
+            await self.posts.chat(request).notify(request.target, request.requester, message)
             return None
-        return await self._post(request, message, key)
+        return await self.posts.post(request, message, key)
 
     async def _appealed(self, request: VideoRequest, event: DomainEvent, p: RequestAppealed, key: str) -> str:
         policy = self.policy_for(request.target)
         asked = (event.actor, *sorted(policy.approvers))
         appeal = views.appeal_message(request, p.by_name, policy.approver_names(), p.reason, mentions=asked)
-        ref = await self._chat(request).post(request.target, appeal, key=key)
+        ref = await self.posts.chat(request).post(request.target, appeal, key=key)
         await self.refs.remember_ref(request.id, "appeal", ref)
         return ref
 
     async def _shot_rerender(self, request: VideoRequest, p: ShotRerender, key: str) -> str | None:
         """Say which shot renders again, and move the status line to it."""
         note = texts.shot_rerendering(p.shot, p.version, texts.money(p.cost_estimate))
-        await self._post(request, views.notice(note), f"{key}:note")
+        await self.posts.post(request, views.notice(note), f"{key}:note")
         return await self._new_status(request, p.render_ids[0], key)
 
     async def _new_status(self, request: VideoRequest, render_id: str, key: str) -> str | None:
@@ -403,59 +402,7 @@ class ThreadPresenter:
         render = await self.renders.get_render(render_id)
         if render is None:
             return None
-        ref = await self._post(request, views.status_message(render), key)
-        if ref is not None:
-            await self.refs.remember_ref(request.id, "status", ref)
-        return ref
+        return await self.posts.post_as(request, "status", views.status_message(render), key)
 
     async def _cut(self, cut_id: str | None) -> Cut | None:
         return await self.cuts.get_cut(cut_id) if cut_id and self.cuts is not None else None
-
-    # ------------------------------------------------------------------ helpers
-
-    async def settle(self) -> None:
-        """Wait until every thread opened so far is recorded (shutdown: before the store closes)."""
-        await self._threads.idle()
-
-    async def _record_threads(self, threads: Sequence[tuple[str, ReplyTarget]]) -> list[None]:
-        await self.requests.set_threads(threads)
-        return [None] * len(threads)
-
-    def _chat(self, request: VideoRequest) -> ChatPort:
-        return self.chat.for_target(request.target)
-
-    async def _thread(self, request: VideoRequest, *, open_it: bool = False) -> ReplyTarget | None:
-        """The request's thread; ``open_it`` posts its parent message if it has none yet.
-
-        Only the events that start a request's conversation open its thread. If that failed for
-        good, the request was failed and told so privately: later posts have nowhere to go.
-        """
-        if request.target.thread is not None:
-            return request.target
-        if not open_it:
-            return None
-        thread, _ref = await self._chat(request).start_thread(
-            request.target, views.parent_message(request), key=f"thread:{request.id}"
-        )
-        await self._threads.submit((request.id, thread))
-        request.target = thread
-        return thread
-
-    async def _post(self, request: VideoRequest, message: Message, key: str) -> str | None:
-        target = await self._thread(request)
-        if target is None:
-            log.info("request %s has no thread; not posting %r", request.id, message.text[:60])
-            return None
-        return await self._chat(request).post(target, message, key=key)
-
-    async def _replace(
-        self, request: VideoRequest, role: str, message: Message, *, post: bool = True
-    ) -> str | None:
-        """Update the message of ``role`` in place, or post it if it was never posted."""
-        ref = await self.refs.message_ref(request.id, role)
-        if ref is not None:
-            await self._chat(request).update(request.target, ref, message)
-            return ref
-        if not post:
-            return None
-        return await self._chat(request).post(request.target, message)

@@ -14,6 +14,7 @@ from bot.chat import ChatRouter
 from bot.domain import RequestStatus, utcnow
 from bot.outbox import Deliverer, DeliveryConfig
 from bot.presenter import ThreadPresenter
+from bot.thread_posts import ThreadPosts
 from storage.outbox import SqlOutbox
 from storage.tx import outbox_t
 from tests.fakes.slack import BOT_TOKEN
@@ -115,6 +116,9 @@ async def test_a_clip_delivery_that_stalled_past_its_lease_does_not_post_beside_
     presenter_b = copy.copy(bed.app.deliverer.sinks["thread"])
     assert isinstance(presenter_b, ThreadPresenter)
     presenter_b.chat = ChatRouter([SlackChat(web_client(BOT_TOKEN, bed.fake.api_url))])
+    presenter_b.posts = ThreadPosts(
+        chat=presenter_b.chat, requests=presenter_b.requests, refs=presenter_b.refs
+    )
     process_b = Deliverer(
         outbox=SqlOutbox(store.engine),
         uow=store,
