@@ -65,10 +65,14 @@ async def move_requests(
     (start,), (to,) = starts, targets
     advance_request(start, to)
     moved = await tx.move_requests([request.id for request, _ in moves], start, to)
+    results: list[VideoRequest | None] = []
     for request, event in moves:
-        if request.id in moved:
+        # A request twice in one batch moves once, like two compare-and-sets one after the other.
+        found = moved.pop(request.id, None)
+        if found is not None:
             await tx.record(event.moved(start.value, to.value))
-    return [moved.get(request.id) for request, _ in moves]
+        results.append(found)
+    return results
 
 
 async def move_render(

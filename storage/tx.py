@@ -151,8 +151,12 @@ class SqlTx:
     ) -> dict[str, VideoRequest]:
         if not request_ids:
             return {}
-        values = {"status": to.value, "updated_at": utcnow(), "b_ids": list(request_ids)}
-        values["b_from"] = start.value
+        values = {
+            "b_ids": list(request_ids),
+            "b_from": start.value,
+            "status": to.value,
+            "updated_at": utcnow(),
+        }
         rows = (await self.conn.execute(_MOVE_REQUESTS, values)).mappings()
         return {row["id"]: mapping.to_request(row) for row in rows}
 

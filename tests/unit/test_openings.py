@@ -59,6 +59,11 @@ async def test_an_ask_another_process_moved_first_is_not_moved_again(store: SqlS
     results = await asyncio.gather(_open(openings, first), _open(openings, second))
     assert results[0] is None and results[1] is not None
     assert (await _kinds(store, first.id)).count("request.refining") == 1
+    # The same ask twice in one batch (opened and resumed at once) moves once.
+    (third,) = await _recorded(store, 1)
+    twice = await asyncio.gather(_open(openings, first), _open(openings, third), _open(openings, third))
+    assert twice[1] is not None and twice[2] is None
+    assert (await _kinds(store, third.id)).count("request.refining") == 1
 
 
 class FailingOnce:
