@@ -12,16 +12,13 @@ so one bad ask cannot fail the others.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.coalesce import Coalescer
+from bot.coalesce import Coalescer, together_or_alone
 from bot.domain import VideoRequest
 from bot.domain_events import DomainEvent
 from bot.ports.storage import Tx, UnitOfWork
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,35 +43,19 @@ class AskBatcher:
         await self._asks.idle()
 
     async def _write_many(self, batch: Sequence[_Ask]) -> list[bool | BaseException]:
-        try:
-            async with self.uow.transaction() as tx:
-                written = {id(ask) for ask in await _write(tx, batch)}
-            return [id(ask) in written for ask in batch]
-        except Exception:
-            if len(batch) == 1:
-                raise
-        log.exception("writing %d asks together failed; writing them one by one", len(batch))
-        results: list[bool | BaseException] = []
-        for ask in batch:
-            try:
-                async with self.uow.transaction() as tx:
-                    results.append(bool(await _write(tx, [ask])))
-            except Exception as exc:
-                results.append(exc)
-        return results
+        return await together_or_alone(self.uow, batch, _write, what="asks")
 
 
-async def _write(tx: Tx, batch: Sequence[_Ask]) -> list[_Ask]:
-    """Write the asks whose key is new (the first of a key repeated within the batch); return them."""
+async def _write(tx: Tx, batch: Sequence[_Ask]) -> list[bool]:
+    """Write the asks whose key is new (the first of a key repeated within the batch); which were."""
     fresh = await tx.remember_events([a.key for a in batch if a.key is not None])
-    written: list[_Ask] = []
+    new: list[bool] = []
     for ask in batch:
+        new.append(ask.key is None or ask.key in fresh)
         if ask.key is not None:
-            if ask.key not in fresh:
-                continue
             fresh.discard(ask.key)  # a second delivery of the same event in this batch is a repeat
-        written.append(ask)
+    written = [ask for ask, is_new in zip(batch, new, strict=True) if is_new]
     await tx.add_requests([a.request for a in written])
     for ask in written:
         await tx.record(ask.received)
-    return written
+    return new

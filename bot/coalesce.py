@@ -9,14 +9,21 @@ waits for the one writer, on PostgreSQL every commit for its own flush to disk.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
+
+from bot.ports.storage import Tx, UnitOfWork
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 # One result per item, in order; an exception in place of a result fails that item alone.
 WriteMany = Callable[[Sequence[T]], Awaitable[Sequence[R | BaseException]]]
+# Writes a batch inside the given transaction; one result per item, in order.
+WriteIn = Callable[[Tx, Sequence[T]], Awaitable[Sequence[R]]]
 
 
 class Coalescer(Generic[T, R]):
@@ -64,3 +71,28 @@ class Coalescer(Generic[T, R]):
                     done.set_exception(result)
                 else:
                     done.set_result(result)
+
+
+async def together_or_alone(
+    uow: UnitOfWork, batch: Sequence[T], write: WriteIn[T, R], *, what: str
+) -> list[R | BaseException]:
+    """``write`` the batch in one transaction; if that fails, each item in its own.
+
+    One bad item (a duplicate key, a row another process changed) then fails alone and its
+    neighbours are still written. A lone item's failure is raised as it is.
+    """
+    try:
+        async with uow.transaction() as tx:
+            return list(await write(tx, batch))
+    except Exception:
+        if len(batch) == 1:
+            raise
+    log.exception("writing %d %s together failed; writing them one by one", len(batch), what)
+    results: list[R | BaseException] = []
+    for item in batch:
+        try:
+            async with uow.transaction() as tx:
+                results += await write(tx, [item])
+        except Exception as exc:
+            results.append(exc)
+    return results

@@ -14,17 +14,14 @@ the others.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.coalesce import Coalescer
+from bot.coalesce import Coalescer, together_or_alone
 from bot.domain import VideoRequest
 from bot.domain_events import DomainEvent
 from bot.ports.storage import Tx, UnitOfWork
 from bot.transitions import move_requests
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,21 +48,7 @@ class Openings:
         await self._openings.idle()
 
     async def _write_many(self, batch: Sequence[_Opening]) -> list[VideoRequest | BaseException | None]:
-        try:
-            async with self.uow.transaction() as tx:
-                return list(await _write(tx, batch))
-        except Exception:
-            if len(batch) == 1:
-                raise
-        log.exception("opening %d asks together failed; opening them one by one", len(batch))
-        results: list[VideoRequest | BaseException | None] = []
-        for opening in batch:
-            try:
-                async with self.uow.transaction() as tx:
-                    results += await _write(tx, [opening])
-            except Exception as exc:
-                results.append(exc)
-        return results
+        return await together_or_alone(self.uow, batch, _write, what="asks' openings")
 
 
 async def _write(tx: Tx, batch: Sequence[_Opening]) -> list[VideoRequest | None]:
