@@ -18,7 +18,7 @@ from bot.domain import Render, RenderStatus, utcnow
 from bot.domain_events import event
 from bot.event_payloads import RenderReaped
 from storage import mapping
-from storage.claims import UNFINISHED, claim_statement
+from storage.claims import UNFINISHED
 from storage.leases import changed
 from storage.tx import audit_t, renders_t, requests_t, spent
 
@@ -47,16 +47,6 @@ class SqlRenders:
         )
         async with self.engine.connect() as conn:
             return [mapping.to_render(r) for r in (await conn.execute(query)).mappings()]
-
-    async def claim_renders(
-        self, owner: str, now: datetime, lease_seconds: float, limit: int
-    ) -> list[Render]:
-        claim = claim_statement(self.postgres, owner, now, lease_seconds, limit)
-        async with self.engine.begin() as conn:
-            rows = list((await conn.execute(claim)).mappings())
-        renders = sorted((mapping.to_render(r) for r in rows), key=lambda r: (r.created_at, r.variant))
-        self.claimed(renders, now)
-        return renders
 
     def claimed(self, renders: list[Render], now: datetime) -> None:
         """Tell the observer (metrics: claim latency) what a claim took."""

@@ -81,8 +81,8 @@ class Tx(Protocol):
     async def claim_work(
         self, owner: str, now: datetime, lease_seconds: float, limit: int
     ) -> list[ClaimedWork]:
-        """Lease up to ``limit`` due renders to ``owner`` (see :meth:`RenderQueue.claim_renders`) and
-        read their requests and briefs, in this unit of work."""
+        """Lease up to ``limit`` due, unleased (or lease-expired) unfinished renders to ``owner``
+        and read their requests and briefs, in this unit of work."""
         ...
 
     async def add_review(self, review: Review) -> None: ...
@@ -155,12 +155,6 @@ class RenderQueue(Protocol):
     async def get_render(self, render_id: str) -> Render | None: ...
 
     async def renders_for(self, request_id: str) -> list[Render]: ...
-
-    async def claim_renders(
-        self, owner: str, now: datetime, lease_seconds: float, limit: int
-    ) -> list[Render]:
-        """Lease up to ``limit`` due, unleased (or lease-expired) unfinished renders to ``owner``."""
-        ...
 
     async def renew_lease(self, render_id: str, owner: str, until: datetime) -> bool: ...
 

@@ -18,7 +18,7 @@ from tests.support.cli_run import ROOT, clean_environment
 from tests.support.harness import make_harness, test_settings
 from tests.support.post import FilingPostProcessor
 from tests.support.providers import FileJobProvider
-from tests.support.seed import seed_queued
+from tests.support.seed import claim, seed_queued
 from tests.support.waiting import wait_for
 
 R = RequestStatus
@@ -99,7 +99,7 @@ async def test_a_restarted_chat_resumes_a_render_its_crashed_run_left_leased(tmp
     async with store.transaction() as tx:
         await tx.save_render(render, None)
     # Leased for an hour to a process of this machine that no longer exists.
-    await store.renders.claim_renders(f"{socket.gethostname()}:{dead.pid}", render.created_at, 3600, 1)
+    await claim(store, f"{socket.gethostname()}:{dead.pid}", render.created_at, 3600, 1)
 
     env = clean_environment(tmp_path)
     chat = await asyncio.create_subprocess_exec(

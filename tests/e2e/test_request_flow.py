@@ -13,6 +13,7 @@ from bot.messages import Action
 from tests.fakes.media import decode_to_end
 from tests.support.harness import LEAD, REQUESTER, STRANGER, Harness, make_harness
 from tests.support.providers import FileJobProvider
+from tests.support.seed import claim
 
 R = RequestStatus
 
@@ -192,7 +193,7 @@ async def test_bad_input_gets_a_clear_private_answer_and_queues_nothing(
     notices = harness.chat.notices_to(REQUESTER.user_id)
     assert len(notices) == 1 and expected in notices[0]
     assert harness.chat.of_kind("parent") == []
-    assert await harness.app.store.renders.claim_renders("probe", harness.app.clock.now(), 1, 10) == []
+    assert await claim(harness.app.store, "probe", harness.app.clock.now(), 1, 10) == []
 
 
 async def test_other_scripts_are_a_valid_ask(harness: Harness) -> None:

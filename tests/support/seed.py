@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.domain import (
     Brief,
     Render,
@@ -68,3 +70,9 @@ async def seed_queued(
             await tx.add_renders(request, [render])
         ids.append(render.id)
     return ids
+
+
+async def claim(store: SqlStore, owner: str, now: datetime, lease_seconds: float, limit: int) -> list[Render]:
+    """Lease up to ``limit`` due renders to ``owner`` the way a worker's claim does."""
+    async with store.transaction() as tx:
+        return [work.render for work in await tx.claim_work(owner, now, lease_seconds, limit)]

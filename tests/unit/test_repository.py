@@ -14,7 +14,7 @@ from bot.outbox import Subscription, Subscriptions
 from bot.ports.storage import RequestFilter
 from bot.transitions import move_request
 from storage.repository import SqlStore
-from tests.support.seed import seed_queued
+from tests.support.seed import claim, seed_queued
 
 R = RequestStatus
 
@@ -50,12 +50,12 @@ async def test_move_request_is_a_compare_and_set(store: SqlStore) -> None:
 async def test_a_lease_is_exclusive_until_it_expires(store: SqlStore) -> None:
     ids = await seed_queued(store, 3)
     now = (await store.renders.get_render(ids[0])).created_at + timedelta(seconds=1)  # type: ignore[union-attr]
-    first = await store.renders.claim_renders("w1", now, 30, 2)
-    second = await store.renders.claim_renders("w2", now, 30, 5)
+    first = await claim(store, "w1", now, 30, 2)
+    second = await claim(store, "w2", now, 30, 5)
     assert [r.id for r in first] == ids[:2] and [r.id for r in second] == ids[2:]
-    assert await store.renders.claim_renders("w3", now, 30, 5) == []
+    assert await claim(store, "w3", now, 30, 5) == []
     later = now + timedelta(seconds=31)
-    taken_over = await store.renders.claim_renders("w3", later, 30, 5)
+    taken_over = await claim(store, "w3", later, 30, 5)
     assert {r.id for r in taken_over} == set(ids)
     # The old owners can neither renew nor write any more.
     assert await store.renders.renew_lease(ids[0], "w1", later + timedelta(seconds=60)) is False
@@ -69,7 +69,7 @@ async def test_a_lease_is_exclusive_until_it_expires(store: SqlStore) -> None:
 async def test_expired_leases_are_reaped_and_audited_with_whose_lease_it_was(store: SqlStore) -> None:
     [render_id] = await seed_queued(store, 1)
     created = (await store.renders.get_render(render_id)).created_at  # type: ignore[union-attr]
-    await store.renders.claim_renders("dead", created, 5, 1)
+    await claim(store, "dead", created, 5, 1)
     assert await store.renders.reap_expired_leases(created + timedelta(seconds=1)) == []
     assert await store.renders.reap_expired_leases(created + timedelta(seconds=10)) == [render_id]
     render = await store.renders.get_render(render_id)
@@ -82,14 +82,14 @@ async def test_a_finished_render_gives_up_its_lease_and_waits_in_line_no_more(st
     ids = await seed_queued(store, 3)
     created = (await store.renders.get_render(ids[0])).created_at  # type: ignore[union-attr]
     assert [await store.renders.queue_position(i) for i in ids] == [1, 2, 3]
-    [render] = await store.renders.claim_renders("w1", created, 30, 1)
+    [render] = await claim(store, "w1", created, 30, 1)
     render.status = RenderStatus.CANCELLED
     async with store.transaction() as tx:
         assert await tx.save_render(render, "w1")
     saved = await store.renders.get_render(render.id)
     assert saved is not None and saved.lease_owner is None
     assert await store.renders.queue_position(ids[1]) == 1
-    assert await store.renders.claim_renders("w2", created + timedelta(days=1), 30, 5) != []
+    assert await claim(store, "w2", created + timedelta(days=1), 30, 5) != []
 
 
 async def test_the_outbox_delivers_each_entry_once_in_order_and_backs_off_after_a_failure(
