@@ -4,6 +4,8 @@ A caller submits one item and awaits its own result; items that arrive while a
 batch is being written join the next batch. A lone item is written at once, a
 burst of 200 in a handful of transactions: on SQLite every write transaction
 waits for the one writer, on PostgreSQL every commit for its own flush to disk.
+Reads coalesce the same way (the thread presenter's request reads, the webhook
+sink's endpoint reads): a burst of deliveries is a few queries, not one each.
 """
 
 from __future__ import annotations

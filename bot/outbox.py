@@ -125,8 +125,9 @@ class DeliveryConfig:
     lease_seconds: float = 30.0
     batch: int = 32  # entries one claim of :meth:`Deliverer.drain` takes per sink
     # Deliveries one sink runs at once; a lane claims only what it can start, so no claimed entry
-    # waits for a slot while its lease runs out.
-    concurrency: int = 64
+    # waits for a slot while its lease runs out. Room for a whole burst of asks: at 64 the 200
+    # threads of a burst were opened in four rounds, each waiting for its slowest delivery.
+    concurrency: int = 256
     retry: RetryPolicy = field(
         default_factory=lambda: RetryPolicy(attempts=8, base=2.0, cap=600.0, never=(DeliveryRefused,))
     )

@@ -10,12 +10,14 @@ It remembers the messages it posted by role (``status``, ``brief:<id>``,
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bot import texts, views
 from bot.chat import ChatRouter
+from bot.coalesce import Coalescer
 from bot.cuts import Cut
 from bot.domain import Render, RenderStatus, ReplyTarget, RequestStatus, VideoRequest
 from bot.domain_events import DomainEvent
@@ -130,6 +132,9 @@ class ThreadPresenter:
         self.policy_for = policy_for
         self.unreachable = unreachable
         self.review_page = review_page  # clip messages offer "Open review page"
+        # Deliveries that start together read their requests together: a burst of 200 opened
+        # threads is a few reads, not 200 round trips queued for pooled connections.
+        self._reads: Coalescer[str, VideoRequest | None] = Coalescer(self._read_requests, most=200)
 
     @property
     def routes(self) -> Sequence[str] | None:
@@ -138,7 +143,7 @@ class ThreadPresenter:
     async def deliver(self, entry: OutboxEntry) -> str | None:
         event = entry.event
         assert event.request_id is not None
-        request = await self.requests.get_request(event.request_id)
+        request = await self._reads.submit(event.request_id)
         if request is None:
             return None
         try:
@@ -156,6 +161,11 @@ class ThreadPresenter:
         """A thread that cannot be reached fails its request (if it can still fail) and says so."""
         if self.unreachable is not None and entry.event.request_id:
             await self.unreachable(entry.event.request_id, error)
+
+    async def _read_requests(self, request_ids: Sequence[str]) -> list[VideoRequest | None]:
+        found = await self.requests.get_requests(set(request_ids))
+        # Each delivery gets its own copy: opening a thread updates the request it holds.
+        return [copy.copy(found[i]) if i in found else None for i in request_ids]
 
     # ------------------------------------------------------------------ by kind
 

@@ -8,7 +8,7 @@ they are (they sign every delivery), newest first; several during a rotation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -286,6 +286,30 @@ class SqlApiStore:
         )
         async with self.engine.connect() as conn:
             return [_endpoint(r) for r in (await conn.execute(query)).mappings()]
+
+    async def endpoints_of(
+        self, workspaces: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[EndpointRecord]]:
+        """:meth:`endpoints` of several ``(platform, workspace)`` pairs in one read (a burst of events)."""
+        wanted = set(workspaces)
+        found: dict[tuple[str, str], list[EndpointRecord]] = {key: [] for key in wanted}
+        if not wanted:
+            return found
+        query = (
+            select(endpoints_t)
+            .where(
+                endpoints_t.c.workspace.in_({workspace for _, workspace in wanted}),
+                endpoints_t.c.deleted_at.is_(None),
+            )
+            .order_by(endpoints_t.c.created_at, endpoints_t.c.id)
+        )
+        async with self.engine.connect() as conn:
+            for row in (await conn.execute(query)).mappings():
+                # Filtered by workspace in SQL, by the pair here: same workspace ids on two platforms.
+                key = (row["platform"], row["workspace"])
+                if key in found:
+                    found[key].append(_endpoint(row))
+        return found
 
     async def get_endpoint(self, endpoint_id: str) -> EndpointRecord | None:
         query = select(endpoints_t).where(endpoints_t.c.id == endpoint_id, endpoints_t.c.deleted_at.is_(None))

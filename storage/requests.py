@@ -14,7 +14,7 @@ from bot.lifecycle import OPEN_REQUEST_STATES
 from bot.ports.storage import Page, RequestFilter
 from storage import mapping
 from storage.leases import changed
-from storage.tx import briefs_t, requests_t
+from storage.tx import REQUESTS_BY_ID, briefs_t, requests_t
 
 # One statement for many rows (executemany): a burst of opened threads is one write.
 _SET_THREAD = (
@@ -38,6 +38,13 @@ class SqlRequests:
                 .first()
             )
         return mapping.to_request(row) if row else None
+
+    async def get_requests(self, request_ids: Collection[str]) -> dict[str, VideoRequest]:
+        if not request_ids:
+            return {}
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(REQUESTS_BY_ID, {"ids": list(request_ids)})).mappings()
+            return {row["id"]: mapping.to_request(row) for row in rows}
 
     async def find_request_by_thread(self, target: ReplyTarget) -> VideoRequest | None:
         if target.thread is None:

@@ -75,7 +75,7 @@ _REMEMBER = {
     True: postgresql.insert(seen_t).on_conflict_do_nothing().returning(seen_t.c.key),
     False: sqlite.insert(seen_t).on_conflict_do_nothing().returning(seen_t.c.key),
 }
-_REQUESTS_BY_ID = select(requests_t).where(requests_t.c.id.in_(bindparam("ids", expanding=True)))
+REQUESTS_BY_ID = select(requests_t).where(requests_t.c.id.in_(bindparam("ids", expanding=True)))
 _BRIEFS_BY_ID = select(briefs_t).where(briefs_t.c.id.in_(bindparam("ids", expanding=True)))
 _ADD_OUTBOX = insert(outbox_t)
 _SCOPE_COLUMN = {"user": "user_key", "channel": "channel_key", "workspace": "workspace_key"}
@@ -220,7 +220,7 @@ class SqlTx:
         requests = {
             row["id"]: mapping.to_request(row)
             for row in (
-                await self.conn.execute(_REQUESTS_BY_ID, {"ids": list({r.request_id for r in renders})})
+                await self.conn.execute(REQUESTS_BY_ID, {"ids": list({r.request_id for r in renders})})
             ).mappings()
         }
         briefs = {

@@ -34,6 +34,7 @@ from standardwebhooks import Webhook
 from adapters.metrics import record_webhook_delivery
 from adapters.webhooks_out.events import PUBLIC_TYPES
 from adapters.webhooks_out.targets import TargetRefused, check_target
+from bot.coalesce import Coalescer
 from bot.domain import ReplyTarget, new_id
 from bot.domain_events import DomainEvent, event
 from bot.errors import DeliveryRefused
@@ -116,6 +117,11 @@ class WebhookSink:
         self.uow = uow
         self.clock = clock
         self.config = config
+        # Deliveries that start together read their workspaces' endpoints together: most events
+        # of a burst go to workspaces with none, and a read each held the thread deliveries up.
+        self._endpoints: Coalescer[tuple[str, str], list[EndpointRecord]] = Coalescer(
+            self._read_endpoints, most=200
+        )
         # One attempt per step of the schedule, plus the first.
         self.retry = RetryPolicy(
             attempts=len(config.schedule) + 1, schedule=config.schedule, never=(DeliveryRefused,)
@@ -132,7 +138,7 @@ class WebhookSink:
             return None
         endpoints = [
             e
-            for e in await self.store.endpoints(source.platform, source.workspace)
+            for e in await self._endpoints.submit((source.platform, source.workspace))
             if e.enabled and e.wants(kind)
         ]
         if not endpoints:
@@ -146,6 +152,10 @@ class WebhookSink:
         if failed:
             raise WebhookFailed(f"{len(failed)} endpoint(s) did not take {message_id}: {', '.join(failed)}")
         return message_id
+
+    async def _read_endpoints(self, workspaces: Sequence[tuple[str, str]]) -> list[list[EndpointRecord]]:
+        found = await self.store.endpoints_of(workspaces)
+        return [list(found[key]) for key in workspaces]
 
     async def give_up(self, entry: OutboxEntry, error: str) -> None:
         """The last retry failed: every endpoint still failing is disabled, and the audit says so."""

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from pathlib import Path
 
 import pytest
 
 from adapters.runtime.container import App, build_app
-from bot.domain import Brief, ReplyTarget, RequestStatus, new_id
+from bot.domain import Brief, ReplyTarget, RequestStatus, VideoRequest, new_id
 from bot.domain_events import DomainEvent
 from bot.events import Actor, VideoCommand
 from bot.outbox import Subscription
 from bot.ports.llm import Clarification, RefineInput
 from bot.ports.storage import OutboxEntry
 from bot.refiner import OfflineRefiner
+from storage.api_store import EndpointRecord, SqlApiStore
 from storage.media import LocalMediaStore
 from tests.support.chat import RecordingChat
 from tests.support.harness import test_settings
@@ -166,4 +167,56 @@ async def test_a_sink_that_never_finishes_does_not_hold_up_the_threads(tmp_path:
             await wait_for(briefs_shown)
             assert stuck.started == app.deliverer.config.concurrency
     finally:
+        await app.close()
+
+
+async def test_a_burst_of_threads_reads_its_requests_and_webhook_endpoints_in_a_few_queries(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deliveries that start together share their reads: 200 reads each held a burst's threads up."""
+    chat = RecordingChat("test")
+    refiner = GatedRefiner()  # held: only the thread-opening and webhook entries are delivered
+    app = await _app(tmp_path, db_url, chat, refiner=refiner)
+    requests = app.store.requests
+    endpoints: SqlApiStore = app.deliverer.sinks["webhooks"].store  # type: ignore[attr-defined]
+    request_reads: list[int] = []
+    endpoint_reads: list[int] = []
+    read_requests, read_endpoints = requests.get_requests, endpoints.endpoints_of
+
+    async def counted_requests(ids: Collection[str]) -> dict[str, VideoRequest]:
+        request_reads.append(len(ids))
+        return await read_requests(ids)
+
+    async def counted_endpoints(
+        pairs: Collection[tuple[str, str]],
+    ) -> dict[tuple[str, str], list[EndpointRecord]]:
+        endpoint_reads.append(len(pairs))
+        return await read_endpoints(pairs)
+
+    monkeypatch.setattr(requests, "get_requests", counted_requests)
+    monkeypatch.setattr(endpoints, "endpoints_of", counted_endpoints)
+    count = 60
+    try:
+        async with delivering(app):
+            asks = [asyncio.create_task(app.conversation.handle(e)) for e in _asks(count)]
+
+            async def every_thread_open() -> bool:
+                return len(chat.of_kind("parent")) == count
+
+            await wait_for(every_thread_open)
+            # Each thread-opening delivery read its request; together, not one query each.
+            assert sum(request_reads) >= count
+            assert len(request_reads) < count / 4, request_reads
+
+            async def webhook_entries_delivered() -> bool:
+                return await app.store.outbox.pending("webhooks") == 0
+
+            await wait_for(webhook_entries_delivered)
+            # Every public event of the burst looked for its workspace's endpoints (W1 has none).
+            assert sum(endpoint_reads) >= count
+            assert len(endpoint_reads) < count / 4, endpoint_reads
+            refiner.gate.set()
+            await asyncio.wait_for(asyncio.gather(*asks), 120)
+    finally:
+        refiner.gate.set()
         await app.close()

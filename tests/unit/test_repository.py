@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain import RenderStatus, ReplyTarget, RequestStatus
+from bot.domain import RenderStatus, ReplyTarget, RequestStatus, new_id, utcnow
 from bot.domain_events import event
 from bot.errors import IllegalTransition
 from bot.event_payloads import RequestCancelled, RequestRendering
 from bot.outbox import Subscription, Subscriptions
 from bot.ports.storage import RequestFilter
 from bot.transitions import move_request
+from storage.api_store import EndpointRecord, SqlApiStore
 from storage.repository import SqlStore
 from tests.support.seed import claim, seed_queued
 
@@ -152,3 +153,49 @@ async def test_requests_page_newest_first_within_one_workspace(store: SqlStore) 
     assert all(r.target.workspace == "W1" for r in first.items + second.items + third.items)
     created = [r.created_at for r in first.items + second.items + third.items]
     assert created == sorted(created, reverse=True)
+
+
+async def test_requests_are_read_many_at_once_and_unknown_ids_are_left_out(store: SqlStore) -> None:
+    render_ids = await seed_queued(store, 3)
+    request_ids = []
+    for render_id in render_ids:
+        render = await store.renders.get_render(render_id)
+        assert render is not None
+        request_ids.append(render.request_id)
+    found = await store.requests.get_requests([*request_ids, "req_missing"])
+    assert set(found) == set(request_ids)
+    for request_id in request_ids:
+        assert found[request_id] == await store.requests.get_request(request_id)
+    assert await store.requests.get_requests([]) == {}
+
+
+async def test_endpoints_of_several_workspaces_are_one_read_and_keep_platforms_apart(store: SqlStore) -> None:
+    api = SqlApiStore(store.engine)
+    now = utcnow()
+
+    def endpoint(platform: str, workspace: str, url: str, minutes: int) -> EndpointRecord:
+        return EndpointRecord(
+            id=new_id("whe"),
+            platform=platform,
+            workspace=workspace,
+            url=url,
+            secrets=("whsec_x",),
+            events=frozenset({"render.ready"}),
+            source="api",
+            created_at=now + timedelta(minutes=minutes),
+        )
+
+    # The same workspace id on two platforms is two workspaces.
+    slack_late = endpoint("slack", "T1", "https://a.example/late", 2)
+    slack_early = endpoint("slack", "T1", "https://a.example/early", 1)
+    discord = endpoint("discord", "T1", "https://b.example/hook", 0)
+    other = endpoint("slack", "T2", "https://c.example/hook", 0)
+    for record in (slack_late, slack_early, discord, other):
+        await api.add_endpoint(record)
+    assert await api.delete_endpoint(other.id, other.platform, other.workspace, now)
+    found = await api.endpoints_of([("slack", "T1"), ("discord", "T1"), ("slack", "T2"), ("slack", "T9")])
+    assert [e.url for e in found[("slack", "T1")]] == [slack_early.url, slack_late.url]  # oldest first
+    assert [e.url for e in found[("discord", "T1")]] == [discord.url]
+    assert found[("slack", "T2")] == []  # deleted
+    assert found[("slack", "T9")] == []
+    assert found[("slack", "T1")] == await api.endpoints("slack", "T1")
