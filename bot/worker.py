@@ -77,8 +77,11 @@ class RenderWorker:
                 claimed = 0
             if claimed and self.busy < self.config.concurrency:
                 continue  # there may be more due work and room for it
+            # Not wait_for: its extra task made a woken worker start after the deliverer's lanes
+            # woken by the same commit, and an idle worker's claim queued behind their reads.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), tick)
+                async with asyncio.timeout(tick):
+                    await self._wake.wait()
 
     async def drain(self) -> None:
         """Wait for every render this worker is driving."""

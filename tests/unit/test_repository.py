@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -199,3 +200,46 @@ async def test_endpoints_of_several_workspaces_are_one_read_and_keep_platforms_a
     assert found[("slack", "T2")] == []  # deleted
     assert found[("slack", "T9")] == []
     assert found[("slack", "T1")] == await api.endpoints("slack", "T1")
+
+
+async def test_on_sqlite_a_claim_with_nothing_due_does_not_wait_for_the_writer(sqlite_url: str) -> None:
+    """An idle worker woken by a commit used to find its outbox lanes' empty claims holding SQLite's
+    one writer ahead of the render it was woken for: now a claim looks (a read) before it locks."""
+    from storage.database import make_engine
+
+    store = SqlStore(make_engine(sqlite_url), Subscriptions([Subscription("thread", lambda e: "")]))
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_writer() -> None:
+        async with store.engine.begin():
+            held.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_the_writer())
+    try:
+        await asyncio.wait_for(held.wait(), 10)
+        now = utcnow()
+        # Nothing due: both answer while another task holds the writer (they would hang otherwise).
+        assert await asyncio.wait_for(store.renders.may_claim(now), 10) is False
+        empty = store.outbox.claim_entries("w1", now, 60, 10, [("thread", None)])
+        assert await asyncio.wait_for(empty, 10) == []
+        release.set()
+        await asyncio.wait_for(holder, 10)
+
+        # Something due: the look says so and the claim, a write, leases it.
+        [render_id] = await seed_queued(store, 1)
+        render = await store.renders.get_render(render_id)
+        assert render is not None
+        cancelled = event(RequestCancelled(by_name="one"), "U1", request_id=render.request_id)
+        async with store.transaction() as tx:
+            await tx.record(cancelled)
+        later = utcnow()
+        assert await store.renders.may_claim(later) is True
+        [entry] = await store.outbox.claim_entries("w1", later, 60, 10, [("thread", None)])
+        assert entry.event.id == cancelled.id
+        assert [r.id for r in await claim(store, "w1", later, 60.0, 10)] == [render_id]
+        assert await store.renders.may_claim(later) is False  # leased now
+    finally:
+        release.set()
+        await asyncio.gather(holder, return_exceptions=True)
+        await store.close()
