@@ -31,7 +31,9 @@ class _Ask:
 class AskBatcher:
     """Writes asks (request + "received" event, keyed by the platform's retry identity) in batches."""
 
-    def __init__(self, uow: UnitOfWork, *, most: int = 100) -> None:
+    # A whole burst in one batch: at 100, the asks of a burst of 200 that arrived while the first
+    # was written went in two transactions, and the last acks waited for the second.
+    def __init__(self, uow: UnitOfWork, *, most: int = 256) -> None:
         self.uow = uow
         self._asks: Coalescer[_Ask, bool] = Coalescer(self._write_many, most=most)
 
