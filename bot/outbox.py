@@ -221,6 +221,9 @@ class Deliverer:
 
     async def _lane(self, sink: str, tick: float) -> None:
         wake = self._woken(sink)
+        # A sink may run fewer at once (outgoing webhooks: a burst of 200 started at once kept the
+        # event loop from the commits that open threads).
+        most = min(self.config.concurrency, getattr(self.sinks[sink], "concurrency", self.config.concurrency))
         running: set[asyncio.Task[int]] = set()
 
         def finished(task: asyncio.Task[int]) -> None:
@@ -233,7 +236,7 @@ class Deliverer:
         try:
             while True:
                 wake.clear()
-                free = self.config.concurrency - len(running)
+                free = most - len(running)
                 if free > 0:
                     try:
                         entries = await self._claim(sink, free)

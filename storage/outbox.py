@@ -72,12 +72,6 @@ class SqlOutbox:
         if not wanted:
             return []
         due = select(outbox_t.c.seq).where(self._due(now, wanted)).order_by(outbox_t.c.seq).limit(limit)
-        if not self.postgres:
-            # Look before taking SQLite's one writer (see SqlRenders.may_claim): most wake-ups find
-            # nothing due for a given sink, and an empty claim made the process's writers wait.
-            async with self.engine.connect() as conn:
-                if (await conn.execute(due.limit(1))).first() is None:
-                    return []
         if self.postgres:
             due = due.with_for_update(skip_locked=True)
         picked = due.cte("due")  # evaluated once (see storage.renders)

@@ -98,6 +98,7 @@ class WebhookSink:
     """The ``webhooks`` outbox sink (see the module's description)."""
 
     name = NAME
+    concurrency = 32  # deliveries at once (see Deliverer._lane); thread posts get the rest of the loop
 
     def __init__(
         self,
