@@ -18,8 +18,6 @@ from bot.transitions import move_request
 
 async def claim(ctx: RenderContext, limit: int) -> list[ClaimedWork]:
     """Lease up to ``limit`` due renders and start their queued requests, in one transaction."""
-    if not await ctx.queue.may_claim(ctx.clock.now()):
-        return []
     async with ctx.uow.transaction() as tx:
         # "Now" once the transaction holds its connection: a claim that waited for one (a busy pool,
         # SQLite's writer) must not write a lease that has lapsed already.

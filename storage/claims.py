@@ -22,7 +22,7 @@ renders_t = RenderRow.__table__  # type: ignore[attr-defined]
 UNFINISHED = [s.value for s in RenderStatus if s not in TERMINAL_RENDER_STATES]
 
 
-def claimable(now: datetime) -> ColumnElement[bool]:
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return and_(
         renders_t.c.status.in_(UNFINISHED),
         or_(renders_t.c.lease_owner.is_(None), renders_t.c.lease_expires_at < now),
@@ -34,7 +34,7 @@ def claim_statement(postgres: bool, owner: str, now: datetime, lease_seconds: fl
     """Lease up to ``limit`` due renders to ``owner`` in one statement, returning their rows."""
     due = (
         select(renders_t.c.id)
-        .where(claimable(now))
+        .where(_claimable(now))
         .order_by(renders_t.c.created_at, renders_t.c.variant)
         .limit(limit)
     )
@@ -45,7 +45,7 @@ def claim_statement(postgres: bool, owner: str, now: datetime, lease_seconds: fl
     picked = due.cte("due")
     return (
         update(renders_t)
-        .where(renders_t.c.id.in_(select(picked.c.id)), claimable(now))
+        .where(renders_t.c.id.in_(select(picked.c.id)), _claimable(now))
         .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
         .returning(*renders_t.c)
     )

@@ -18,7 +18,7 @@ from bot.domain import Render, RenderStatus, utcnow
 from bot.domain_events import event
 from bot.event_payloads import RenderReaped
 from storage import mapping
-from storage.claims import UNFINISHED, claimable
+from storage.claims import UNFINISHED
 from storage.leases import changed
 from storage.tx import audit_t, renders_t, requests_t, spent
 
@@ -47,21 +47,6 @@ class SqlRenders:
         )
         async with self.engine.connect() as conn:
             return [mapping.to_render(r) for r in (await conn.execute(query)).mappings()]
-
-    async def may_claim(self, now: datetime) -> bool:
-        """Whether a claim at ``now`` could lease anything; ``True`` when looking costs as much as claiming.
-
-        On SQLite a claim is a write and waits for the one writer; an empty one held up the
-        process's other writers for nothing (an idle worker woken by a commit found its own
-        outbox lanes' empty claims ahead of the render it was woken for). A read never waits
-        there (WAL). On PostgreSQL the claim skips locked rows and looking first is one more
-        round trip.
-        """
-        if self.postgres:
-            return True
-        async with self.engine.connect() as conn:
-            query = select(renders_t.c.id).where(claimable(now)).limit(1)
-            return (await conn.execute(query)).first() is not None
 
     def claimed(self, renders: list[Render], now: datetime) -> None:
         """Tell the observer (metrics: claim latency) what a claim took."""

@@ -162,10 +162,6 @@ class RenderQueue(Protocol):
 
     async def renew_lease(self, render_id: str, owner: str, until: datetime) -> bool: ...
 
-    async def may_claim(self, now: datetime) -> bool:
-        """Whether a claim could lease anything now (a cheap look; ``True`` when unsure)."""
-        ...
-
     async def release_lease(self, render_id: str, owner: str) -> None:
         """Give a render back at once (a graceful stop), so another worker need not wait for expiry."""
         ...

@@ -13,8 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+import bot.worker as bot_worker
+from adapters.runtime.container import wake_on
 from adapters.runtime.scheduler import start_loops
 from bot.domain import RenderStatus
+from bot.ports.signals import ALL_TOPICS
+from bot.ports.storage import ClaimedWork, OutboxEntry
+from bot.render_context import RenderContext
 from storage.database import make_engine
 from storage.notify import PgListener, SqliteWatcher, parse_topics
 from storage.repository import SqlStore
@@ -115,3 +120,51 @@ async def test_the_sqlite_watcher_wakes_on_another_connections_commit_only(sqlit
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await other.close()
+
+
+async def test_a_wake_for_everything_starts_the_render_claim_before_the_delivery_claims(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's watcher cannot tell what another process committed, so it wakes the worker and every
+    delivery lane at once. The worker's claim goes first: behind the lanes' claims, on SQLite's one
+    writer, an idle worker took a third longer to pick up a render."""
+    h = await make_harness(tmp_path, sqlite_url, tick_seconds=3600)
+    started: list[str] = []
+    claim_renders = bot_worker.claim
+
+    async def render_claim(ctx: RenderContext, limit: int) -> list[ClaimedWork]:
+        started.append("renders")
+        return await claim_renders(ctx, limit)
+
+    claim_entries = h.app.deliverer._claim
+
+    async def delivery_claim(sink: str, limit: int) -> list[OutboxEntry]:
+        started.append(f"outbox:{sink}")
+        return await claim_entries(sink, limit)
+
+    monkeypatch.setattr(bot_worker, "claim", render_claim)
+    monkeypatch.setattr(h.app.deliverer, "_claim", delivery_claim)
+    lanes = [
+        asyncio.create_task(h.app.worker.run(tick=3600)),
+        asyncio.create_task(h.app.deliverer.run(tick=3600)),
+    ]
+    try:
+        sinks = len(h.app.deliverer.sinks)
+
+        async def all_idle() -> bool:  # each loop claimed once at start and found nothing
+            return started.count("renders") == 1 and len(started) == 1 + sinks
+
+        await wait_for(all_idle)
+        started.clear()
+        wake_on(ALL_TOPICS, h.app.worker, h.app.deliverer)
+
+        async def all_woken() -> bool:
+            return len(started) == 1 + sinks
+
+        await wait_for(all_woken)
+        assert started[0] == "renders", started
+    finally:
+        for lane in lanes:
+            lane.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
+        await h.close()

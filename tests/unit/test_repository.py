@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -201,38 +200,3 @@ async def test_endpoints_of_several_workspaces_are_one_read_and_keep_platforms_a
     assert found[("slack", "T9")] == []
     assert found[("slack", "T1")] == await api.endpoints("slack", "T1")
 
-
-async def test_on_sqlite_a_worker_looks_for_due_renders_without_waiting_for_the_writer(
-    sqlite_url: str,
-) -> None:
-    """An idle worker woken by a commit used to find other writers of its process (its outbox lanes'
-    claims) ahead of its own claim on SQLite's one writer, even when nothing was due for it: now it
-    looks (a read) before it claims (a write)."""
-    from storage.database import make_engine
-
-    store = SqlStore(make_engine(sqlite_url))
-    held, release = asyncio.Event(), asyncio.Event()
-
-    async def hold_the_writer() -> None:
-        async with store.engine.begin():
-            held.set()
-            await release.wait()
-
-    holder = asyncio.create_task(hold_the_writer())
-    try:
-        await asyncio.wait_for(held.wait(), 10)
-        # Nothing due: the look answers while another task holds the writer (it would hang otherwise).
-        assert await asyncio.wait_for(store.renders.may_claim(utcnow()), 10) is False
-        release.set()
-        await asyncio.wait_for(holder, 10)
-
-        # Something due: the look says so, and the claim (a write) leases it.
-        [render_id] = await seed_queued(store, 1)
-        now = utcnow()
-        assert await store.renders.may_claim(now) is True
-        assert [r.id for r in await claim(store, "w1", now, 60.0, 10)] == [render_id]
-        assert await store.renders.may_claim(now) is False  # leased now
-    finally:
-        release.set()
-        await asyncio.gather(holder, return_exceptions=True)
-        await store.close()
