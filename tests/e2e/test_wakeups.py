@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-import bot.worker as bot_worker
 from adapters.runtime.container import wake_on
 from adapters.runtime.scheduler import start_loops
+from bot import render_batch
 from bot.domain import RenderStatus
 from bot.ports.signals import ALL_TOPICS
 from bot.ports.storage import ClaimedWork, OutboxEntry
@@ -130,7 +130,7 @@ async def test_a_wake_for_everything_starts_the_render_claim_before_the_delivery
     writer, an idle worker took a third longer to pick up a render."""
     h = await make_harness(tmp_path, sqlite_url, tick_seconds=3600)
     started: list[str] = []
-    claim_renders = bot_worker.claim
+    claim_renders = render_batch.claim
 
     async def render_claim(ctx: RenderContext, limit: int) -> list[ClaimedWork]:
         started.append("renders")
@@ -142,7 +142,7 @@ async def test_a_wake_for_everything_starts_the_render_claim_before_the_delivery
         started.append(f"outbox:{sink}")
         return await claim_entries(sink, limit)
 
-    monkeypatch.setattr(bot_worker, "claim", render_claim)
+    monkeypatch.setattr("bot.worker.claim", render_claim)  # as the worker imported it
     monkeypatch.setattr(h.app.deliverer, "_claim", delivery_claim)
     lanes = [
         asyncio.create_task(h.app.worker.run(tick=3600)),

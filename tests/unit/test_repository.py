@@ -199,4 +199,3 @@ async def test_endpoints_of_several_workspaces_are_one_read_and_keep_platforms_a
     assert found[("slack", "T2")] == []  # deleted
     assert found[("slack", "T9")] == []
     assert found[("slack", "T1")] == await api.endpoints("slack", "T1")
-
