@@ -197,7 +197,7 @@ class Deliverer:
     async def _round(self) -> tuple[int, int]:
         entries: list[OutboxEntry] = []
         for name in list(self.sinks):
-            entries += await self._claim(name, min(self.config.batch, self.config.concurrency))
+            entries += await self._claim(name, min(self.config.batch, self._most(name)))
         if not entries:
             return 0, 0
         # Entries are heads of their request's queue, so delivering them together keeps each
@@ -219,11 +219,15 @@ class Deliverer:
             if not self.sinks:
                 await asyncio.Event().wait()  # nothing to deliver here, but run until stopped
 
+    def _most(self, sink: str) -> int:
+        """Deliveries ``sink`` runs at once, in a lane or a round of :meth:`drain`. A sink may ask for
+        fewer than the deliverer's limit (outgoing webhooks: a burst of 200 started at once kept
+        the event loop from the commits that open threads)."""
+        return min(self.config.concurrency, getattr(self.sinks[sink], "concurrency", self.config.concurrency))
+
     async def _lane(self, sink: str, tick: float) -> None:
         wake = self._woken(sink)
-        # A sink may run fewer at once (outgoing webhooks: a burst of 200 started at once kept the
-        # event loop from the commits that open threads).
-        most = min(self.config.concurrency, getattr(self.sinks[sink], "concurrency", self.config.concurrency))
+        most = self._most(sink)
         running: set[asyncio.Task[int]] = set()
 
         def finished(task: asyncio.Task[int]) -> None:
