@@ -2,7 +2,7 @@
 
 Only two factories differ from production: the provider is :class:`InstantProvider`
 (a job is done the moment it is made, so the queue, not a provider, is measured)
-and post-processing copies the clip (post-processing off). Everything else — the
+and post-processing is off (the download becomes the clip). Everything else — the
 CLI, settings from the environment, the doctor's start-up checks, migrations, the
 scheduler, the worker loop, LISTEN/NOTIFY wake-ups, the graceful stop — is the
 production code path.
@@ -19,7 +19,6 @@ import atexit
 import json
 import os
 import resource
-import shutil
 import sys
 import time
 import uuid
@@ -69,15 +68,16 @@ class InstantProvider:
         dest.write_bytes(b"\x00\x00\x00\x18ftypmp42 instant bench clip")
 
 
-class CopyingPost:
-    """Post-processing off: the downloaded file becomes the clip."""
+class NoPost:
+    """Post-processing off: the downloaded file becomes the clip (moved into place, not copied: on
+    this machine's disk a copy costs 0.85 ms, a rename 0.03 ms, and the copy is no queue work)."""
 
     def __init__(self, media: MediaStore) -> None:
         self.media = media
 
     async def process(self, render: Render, brief: Brief, request: VideoRequest, clip: Path) -> ProcessedClip:
         dest = self.media.clip_path(render.id)
-        shutil.copyfile(clip, dest)
+        os.replace(clip, dest)
         return ProcessedClip(path=dest)
 
 
@@ -136,7 +136,7 @@ def main() -> None:
         return {**production_providers(settings), "instant": InstantProvider()}
 
     container.build_providers = with_instant
-    container.build_postprocessor = lambda settings, media, providers: CopyingPost(media)  # type: ignore[assignment]
+    container.build_postprocessor = lambda settings, media, providers: NoPost(media)  # type: ignore[assignment]
     _instrument()
     if os.environ.get("BENCH_PROFILE"):
         import cProfile

@@ -10,10 +10,11 @@ render keeps what was read for all its steps.
 from __future__ import annotations
 
 from bot.domain import RequestStatus, VideoRequest
+from bot.domain_events import DomainEvent
 from bot.event_payloads import RequestRendering
 from bot.ports.storage import ClaimedWork, Tx
 from bot.render_context import RenderContext
-from bot.transitions import move_request
+from bot.transitions import move_requests
 
 
 async def claim(ctx: RenderContext, limit: int) -> list[ClaimedWork]:
@@ -40,16 +41,18 @@ async def _start_requests(ctx: RenderContext, tx: Tx, claimed: list[ClaimedWork]
         request = each.request
         if request is not None and request.status == RequestStatus.QUEUED:
             first.setdefault(request.id, each)
-    moved: dict[str, VideoRequest] = {}
-    changed: list[str] = []
-    for request_id, each in first.items():
+    moves: list[tuple[VideoRequest, DomainEvent]] = []
+    for each in first.values():
         assert each.request is not None
         started = ctx.event(each.render, each.request, RequestRendering(render_id=each.render.id))
-        now = await move_request(tx, each.request, started)
+        moves.append((each.request, started))
+    moved: dict[str, VideoRequest] = {}
+    changed: list[str] = []
+    for (request, _), now in zip(moves, await move_requests(tx, moves), strict=True):
         if now is None:
-            changed.append(request_id)
+            changed.append(request.id)
         else:
-            moved[request_id] = now
+            moved[request.id] = now
     for each in claimed:
         if each.request is not None and each.request.id in moved:
             each.request = moved[each.request.id]

@@ -16,6 +16,7 @@ from bot.event_payloads import Payload, RenderProgress
 from bot.planner import Planner, ProviderRouter
 from bot.ports.media import Clock, CutFinisher, MediaStore, PostProcessor
 from bot.ports.storage import CutRepo, RenderQueue, RequestRepo, Tx, UnitOfWork
+from bot.render_writes import RenderWrites, Step
 from bot.retry import RetryPolicy
 from bot.transitions import move_render
 
@@ -75,6 +76,7 @@ class RenderContext:
     cuts: CutRepo | None = None
     cutter: CutFinisher | None = None
     slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    writes: RenderWrites | None = None  # built on first use, over ``uow``
 
     def provider_slot(self, provider: str) -> asyncio.Semaphore:
         """The per-provider limit on jobs this process drives at once."""
@@ -94,16 +96,27 @@ class RenderContext:
             )
         return about(request, payload, render_id=render.id, at=self.clock.now())
 
+    async def commit(self, render: Render, step: Step) -> None:
+        """Write one step of ``render`` in a transaction it may share with other renders' steps
+        that are ready at the same moment (see :mod:`bot.render_writes`)."""
+        if self.writes is None:
+            self.writes = RenderWrites(self.uow, alone=(LeaseLost,))
+        await self.writes.write(render, step)
+
+    async def written(self) -> None:
+        """Wait until every step handed to :meth:`commit` so far is written (a stop waits for this
+        before it gives leases back: a step of a cancelled render is still written, never half)."""
+        if self.writes is not None:
+            await self.writes.idle()
+
     async def save(self, render: Render, tx: Tx | None = None) -> None:
         """Write the render's fields while this worker holds its lease, else raise :class:`LeaseLost`."""
-        render.updated_at = self.clock.now()
-        if tx is not None:
-            if not await tx.save_render(render, self.owner):
-                raise LeaseLost(render.id)
+        if tx is None:
+            await self.commit(render, lambda own: self.save(render, own))
             return
-        async with self.uow.transaction() as own:
-            if not await own.save_render(render, self.owner):
-                raise LeaseLost(render.id)
+        render.updated_at = self.clock.now()
+        if not await tx.save_render(render, self.owner):
+            raise LeaseLost(render.id)
 
     async def move(
         self, tx: Tx, render: Render, request: VideoRequest | None, payload: Payload, *then: Payload
@@ -115,9 +128,18 @@ class RenderContext:
         if not await move_render(tx, render, *events, owner=self.owner):
             raise LeaseLost(render.id)
 
+    async def commit_move(
+        self, render: Render, request: VideoRequest | None, payload: Payload, *then: Payload
+    ) -> None:
+        """:meth:`move` in a transaction of its own (shared with other renders' steps)."""
+        await self.commit(render, lambda tx: self.move(tx, render, request, payload, *then))
+
     async def progress(self, render: Render, request: VideoRequest) -> None:
         """Save a step within a state (progress, status text) and let the thread show it."""
-        async with self.uow.transaction() as tx:
+
+        async def step(tx: Tx) -> None:
             await self.save(render, tx)
             shown = RenderProgress(**facts(render), status=render.status.value, progress=render.progress)
             await tx.record(self.event(render, request, shown))
+
+        await self.commit(render, step)

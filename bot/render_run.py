@@ -36,7 +36,7 @@ from bot.event_payloads import (
     RequestInReview,
 )
 from bot.ports.providers import RemoteState
-from bot.ports.storage import ClaimedWork
+from bot.ports.storage import ClaimedWork, Tx
 from bot.render_context import LeaseLost, RenderContext, facts
 from bot.render_outcomes import fail, qc_retried, regenerate_after_qc, retry_later
 from bot.submission import Uncertain, reconcile_after_ambiguity, submit
@@ -158,11 +158,10 @@ async def _poll(ctx: RenderContext, render: Render, request: VideoRequest) -> No
             render.cost_actual = status.cost if status.cost is not None else render.cost_estimate
             # Done at the first look: both moves (and both events) in one transaction.
             completed = RenderCompleted(**facts(render), cost_actual=render.cost_actual)
-            async with ctx.uow.transaction() as tx:
-                if render.status == S.SUBMITTED:
-                    await ctx.move(tx, render, request, RenderRunning(**facts(render)), completed)
-                else:
-                    await ctx.move(tx, render, request, completed)
+            if render.status == S.SUBMITTED:
+                await ctx.commit_move(render, request, RenderRunning(**facts(render)), completed)
+            else:
+                await ctx.commit_move(render, request, completed)
             return
         if status.state == RemoteState.FAILED:
             if not status.charged:
@@ -173,8 +172,7 @@ async def _poll(ctx: RenderContext, render: Render, request: VideoRequest) -> No
             raise PermanentProviderError(reason, provider=render.provider)
         if status.state == RemoteState.RUNNING and render.status == S.SUBMITTED:
             render.progress = status.progress
-            async with ctx.uow.transaction() as tx:
-                await ctx.move(tx, render, request, RenderRunning(**facts(render)))
+            await ctx.commit_move(render, request, RenderRunning(**facts(render)))
             shown = render.progress
         elif status.progress != render.progress:
             render.progress = status.progress
@@ -236,8 +234,7 @@ async def _download(ctx: RenderContext, render: Render, request: VideoRequest) -
     except OSError as exc:
         raise _resource_fault(exc) from exc
     render.clip_path = str(dest)
-    async with ctx.uow.transaction() as tx:
-        await ctx.move(tx, render, request, RenderDownloaded(**facts(render), bytes=size))
+    await ctx.commit_move(render, request, RenderDownloaded(**facts(render), bytes=size))
 
 
 async def _postprocess(ctx: RenderContext, render: Render, request: VideoRequest, brief: Brief) -> None:
@@ -261,7 +258,8 @@ async def _postprocess(ctx: RenderContext, render: Render, request: VideoRequest
         attachments=[str(path) for path in processed.attachments],
         notes=list(processed.notes),
     )
-    async with ctx.uow.transaction() as tx:
+
+    async def step(tx: Tx) -> None:
         await ctx.move(tx, render, request, ready)
         if request.status in (R.RENDERING, R.QUEUED):
             await move_request(
@@ -270,6 +268,8 @@ async def _postprocess(ctx: RenderContext, render: Render, request: VideoRequest
                 ctx.event(render, request, RequestInReview(render_id=render.id)),
                 expected=(R.RENDERING,),
             )
+
+    await ctx.commit(render, step)
 
 
 def _resource_fault(exc: OSError) -> Exception:

@@ -178,8 +178,7 @@ async def _submitted(
         cost_estimate=render.cost_estimate,
         reconciled=reconciled,
     )
-    async with ctx.uow.transaction() as tx:
-        await ctx.move(tx, render, request, submitted)
+    await ctx.commit_move(render, request, submitted)
 
 
 async def _fail_over(

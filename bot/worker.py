@@ -98,6 +98,7 @@ class RenderWorker:
         for task in left.values():
             task.cancel()
         await asyncio.gather(*left.values(), return_exceptions=True)
+        await self.ctx.written()
         for render_id in left:
             with contextlib.suppress(Exception):
                 await self.ctx.queue.release_lease(render_id, self.config.owner)

@@ -96,6 +96,8 @@ class SqlTx:
         # :meth:`flush`): one statement each per transaction instead of two per event.
         self._audit_rows: list[dict[str, Any]] = []
         self._outbox_rows: list[dict[str, Any]] = []
+        # Lease-checked render saves held for one statement at the end (see :meth:`hold_saves`).
+        self._held_saves: list[dict[str, Any]] | None = None
         self.claimed: list[Render] = []  # renders this transaction leased, for the claim observer
         self.claimed_at: datetime | None = None
 
@@ -204,7 +206,14 @@ class SqlTx:
         if owner is None:
             return changed(await self.conn.execute(_SAVE_RENDER, values)) == 1
         values["b_owner"] = owner
+        if self._held_saves is not None:
+            self._held_saves.append(values)
+            return True
         return changed(await self.conn.execute(_SAVE_OWN_RENDER, values)) == 1
+
+    def hold_saves(self) -> None:
+        if self._held_saves is None:
+            self._held_saves = []
 
     async def claim_work(
         self, owner: str, now: datetime, lease_seconds: float, limit: int
@@ -272,6 +281,9 @@ class SqlTx:
     async def flush(self) -> None:
         """Write the audit rows and outbox entries recorded so far (the unit of work calls this
         before it commits; nothing in a transaction reads them back before then)."""
+        if self._held_saves:
+            saves, self._held_saves = self._held_saves, []
+            await self._save_held(saves)
         if self._audit_rows:
             rows, self._audit_rows = self._audit_rows, []
             await self.conn.execute(_ADD_AUDIT, rows)
@@ -279,6 +291,21 @@ class SqlTx:
             # Entries keep the order they were recorded in: ``seq`` orders a request's entries.
             rows, self._outbox_rows = self._outbox_rows, []
             await self.conn.execute(_ADD_OUTBOX, rows)
+
+    async def _save_held(self, saves: list[dict[str, Any]]) -> None:
+        """The held saves as one executemany per set of columns; all must win, or none is kept."""
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for values in saves:
+            shapes.setdefault(tuple(sorted(values)), []).append(values)
+        won = 0
+        for rows in shapes.values():
+            won += changed(await self.conn.execute(_SAVE_OWN_RENDER, rows))
+        if won != len(saves):
+            raise LeaseGone(f"{len(saves) - won} of {len(saves)} renders saved together had lost their lease")
+
+
+class LeaseGone(Exception):
+    """A held save found its render's lease gone: the unit of work fails as a whole."""
 
 
 async def spent(conn: AsyncConnection, scope: str, key: str, since: Any) -> float:

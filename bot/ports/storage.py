@@ -78,6 +78,15 @@ class Tx(Protocol):
         """Write the render's fields; with ``owner``, only while that worker holds its lease."""
         ...
 
+    def hold_saves(self) -> None:
+        """From here on, send lease-checked render saves together when the unit of work ends.
+
+        Each such save returns ``True`` at once; if any of them then finds its lease gone, the
+        whole unit of work fails (write its parts again one by one to learn which). For a batch
+        of independent render steps, where a lost lease is rare.
+        """
+        ...
+
     async def claim_work(
         self, owner: str, now: datetime, lease_seconds: float, limit: int
     ) -> list[ClaimedWork]:
