@@ -57,15 +57,16 @@ class RenderWrites:
             # One statement for all the batch's render saves. A lost lease fails the batch, and
             # each step is then written alone, where its own save tells it the lease is gone.
             tx.hold_saves()
-        results: list[BaseException | None] = []
-        for pending in batch:
+        results: list[BaseException | None] = [None] * len(batch)
+        # In request order: two workers' batches that both move requests (variants of one request
+        # on two workers) lock those rows in the same order, so neither waits on the other forever.
+        for i in sorted(range(len(batch)), key=lambda i: (batch[i].render.request_id, i)):
+            pending = batch[i]
             # A batch that failed is written again one step at a time: undo what the first try set
             # on the render (a moved status), so the step checks the life cycle from where it was.
             vars(pending.render).update(vars(copy.copy(pending.before)))
             try:
                 await pending.step(tx)
             except self.alone as exc:
-                results.append(exc)
-            else:
-                results.append(None)
+                results[i] = exc
         return results
