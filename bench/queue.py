@@ -228,7 +228,10 @@ def _per_render(stats: list[WorkerStats]) -> str:
     claimed = sum(s.claimed for s in stats)
     cpu = sum(s.cpu for s in stats) / claimed
     statements = sum(s.statements for s in stats) / claimed
-    return f"worker CPU {cpu * 1000:.1f} ms/render, {statements:.1f} SQL statements/render"
+    return (
+        f"worker CPU {cpu * 1000:.1f} ms/render, "
+        f"{statements:.1f} SQL statements/render (an executemany counts once)"
+    )
 
 
 async def run() -> list[str]:
