@@ -44,9 +44,12 @@ from bot.ports import (
 
 
 class InstantProvider:
-    """A provider whose jobs are finished when made; the clip is a tiny file."""
+    """A provider whose jobs are finished when made; the clip is a tiny file, made once and linked
+    into place by each download (on this machine's disk a new file costs 0.6 ms of the worker's
+    CPU, a link 0.02 ms: a provider's cost, not the queue's)."""
 
     name = "instant"
+    CLIP = b"\x00\x00\x00\x18ftypmp42 instant bench clip"
 
     def capabilities(self) -> Capabilities:
         sizes = ("1280x720", "720x1280", "1920x1080", "1080x1920", "1024x1024")
@@ -65,7 +68,11 @@ class InstantProvider:
         return RemoteStatus(RemoteState.COMPLETED, 100, cost=0.0)
 
     async def download(self, remote_id: str, dest: Path) -> None:
-        dest.write_bytes(b"\x00\x00\x00\x18ftypmp42 instant bench clip")
+        clip = dest.parent / ".instant-clip.mp4"
+        if not clip.exists():
+            clip.write_bytes(self.CLIP)
+        dest.unlink(missing_ok=True)  # a retried download replaces what it left
+        os.link(clip, dest)
 
 
 class NoPost:

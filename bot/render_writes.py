@@ -20,7 +20,8 @@ from bot.coalesce import Coalescer, together_or_alone
 from bot.domain import Render
 from bot.ports.storage import Tx, UnitOfWork
 
-# Writes one render's step in the given transaction; raises LeaseLost (or any error) to fail it.
+# Writes one render's step in the given transaction. A failure of its own (LeaseLost) is raised
+# before the step writes anything, so the transaction stays sound for the batch's other steps.
 Step = Callable[[Tx], Awaitable[None]]
 
 
