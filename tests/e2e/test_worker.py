@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from bot.backoff import poll_interval
-from bot.domain import RenderStatus, RequestStatus, utcnow
+from bot.domain import RenderStatus, ReplyTarget, RequestStatus, utcnow
 from bot.event_kinds import EventKind
 from bot.messages import Action
 from bot.ports import RemoteState, RemoteStatus
@@ -21,6 +21,8 @@ from bot.retry import backoff_delay
 from storage.tables import OutboxRow, RenderRow
 from tests.support.harness import REQUESTER, make_harness
 from tests.support.providers import FileJobProvider
+from tests.support.seed import seed_queued
+from tests.unit.test_ask_batch import CountingUnits
 
 R = RequestStatus
 
@@ -245,5 +247,24 @@ async def test_a_render_claimed_back_after_its_own_lease_lapsed_is_not_driven_tw
         assert render.status == RenderStatus.READY
         kinds = [e.kind for e in await h.app.store.audit.audit_events() if e.render_id == render.id]
         assert kinds.count(EventKind.RENDER_COMPLETED) == 1 and kinds.count(EventKind.RENDER_READY) == 1
+    finally:
+        await h.close()
+
+
+async def test_renders_driven_together_share_their_step_transactions(tmp_path: Path, db_url: str) -> None:
+    """Eight renders claimed at once reach each step together and commit it together."""
+    h = await make_harness(tmp_path, db_url, worker_concurrency=8, provider_concurrency=8)
+    try:
+        ids = await seed_queued(h.app.store, 8, target=ReplyTarget("test", "W1", "C1"))
+        units = CountingUnits(h.app.store)
+        h.app.worker.ctx.uow = units  # every step's transaction goes through the counter
+        assert await h.app.worker.claim_once() == 8
+        await asyncio.wait_for(h.app.worker.drain(), 30)
+        for render_id in ids:
+            render = await h.app.store.renders.get_render(render_id)
+            assert render is not None and render.status == RenderStatus.READY
+        # Five steps a render (intent, submitted, completed, downloaded, ready): 40 transactions
+        # one step at a time; together, a handful a step.
+        assert units.committed <= 20, units.committed  # 8–9 here; 41 one step at a time
     finally:
         await h.close()
