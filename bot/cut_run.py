@@ -20,7 +20,7 @@ from bot.cut_waits import Waiting, cut_of, park, release_waiters
 from bot.cuts import Cut, shot_seed
 from bot.domain import Brief, Render, RenderStatus, RequestStatus, VideoRequest
 from bot.errors import MediaError, PermanentProviderError
-from bot.event_payloads import CutStitching, RenderReady, RequestFailed, RequestInReview, ShotReady
+from bot.event_payloads import CutStitching, RenderReady, RequestFailed, ShotReady
 from bot.ports.media import ShotTake
 from bot.ports.providers import Continuity
 from bot.render_context import LeaseLost, RenderContext, facts
@@ -71,8 +71,7 @@ async def shot_ready(ctx: RenderContext, render: Render, request: VideoRequest) 
     """A downloaded shot is kept for its cut; the last one to finish makes the cut due."""
     assert render.cut_id is not None and render.shot is not None and render.clip_path is not None
     ready = ShotReady(**facts(render), cut_id=render.cut_id, shot=render.shot, cost_actual=render.cost_actual)
-    async with ctx.uow.transaction() as tx:
-        await ctx.move(tx, render, request, ready)
+    await ctx.commit_move(render, request, ready)
     await release_waiters(ctx, render)
 
 
@@ -96,8 +95,7 @@ async def stitch_cut(ctx: RenderContext, render: Render, request: VideoRequest, 
             version=cut.version,
             shot_render_ids=[s.render_id for s in cut.shots],
         )
-        async with ctx.uow.transaction() as tx:
-            await ctx.move(tx, render, request, stitching)
+        await ctx.commit_move(render, request, stitching)
     await _stitch(ctx, render, request, brief, cut)
 
 
@@ -138,11 +136,7 @@ async def _stitch(ctx: RenderContext, render: Render, request: VideoRequest, bri
         attachments=[str(path) for path in processed.attachments],  # an explainer's captions
         notes=list(processed.notes),
     )
-    async with ctx.uow.transaction() as tx:
-        await ctx.move(tx, render, request, ready)
-        if request.status in (R.RENDERING, R.QUEUED):
-            in_review = ctx.event(render, request, RequestInReview(render_id=render.id))
-            await move_request(tx, request, in_review, expected=(R.RENDERING,))
+    await ctx.commit_ready(render, request, ready)
 
 
 async def fail_cut(ctx: RenderContext, render: Render, request: VideoRequest, reason: str) -> None:

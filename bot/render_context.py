@@ -9,16 +9,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.domain import Render, VideoRequest
+from bot.domain import Render, RequestStatus, VideoRequest
 from bot.domain_events import DomainEvent, about, event
 from bot.errors import StorageFull, TransientProviderError
-from bot.event_payloads import Payload, RenderProgress
+from bot.event_payloads import Payload, RenderProgress, RequestInReview
 from bot.planner import Planner, ProviderRouter
 from bot.ports.media import Clock, CutFinisher, MediaStore, PostProcessor
 from bot.ports.storage import CutRepo, RenderQueue, RequestRepo, Tx, UnitOfWork
 from bot.render_writes import RenderWrites, Step
 from bot.retry import RetryPolicy
-from bot.transitions import move_render
+from bot.transitions import move_render, move_request
 
 
 def render_seed(render_id: str) -> int:
@@ -133,6 +133,17 @@ class RenderContext:
     ) -> None:
         """:meth:`move` in a transaction of its own (shared with other renders' steps)."""
         await self.commit(render, lambda tx: self.move(tx, render, request, payload, *then))
+
+    async def commit_ready(self, render: Render, request: VideoRequest, ready: Payload) -> None:
+        """Move the render to ready and its request, if still rendering, to review: one step."""
+
+        async def step(tx: Tx) -> None:
+            await self.move(tx, render, request, ready)
+            if request.status in (RequestStatus.RENDERING, RequestStatus.QUEUED):
+                in_review = self.event(render, request, RequestInReview(render_id=render.id))
+                await move_request(tx, request, in_review, expected=(RequestStatus.RENDERING,))
+
+        await self.commit(render, step)
 
     async def progress(self, render: Render, request: VideoRequest) -> None:
         """Save a step within a state (progress, status text) and let the thread show it."""

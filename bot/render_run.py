@@ -33,14 +33,12 @@ from bot.event_payloads import (
     RenderDownloaded,
     RenderReady,
     RenderRunning,
-    RequestInReview,
 )
 from bot.ports.providers import RemoteState
-from bot.ports.storage import ClaimedWork, Tx
+from bot.ports.storage import ClaimedWork
 from bot.render_context import LeaseLost, RenderContext, facts
 from bot.render_outcomes import fail, qc_retried, regenerate_after_qc, retry_later
 from bot.submission import Uncertain, reconcile_after_ambiguity, submit
-from bot.transitions import move_request
 
 log = logging.getLogger(__name__)
 S = RenderStatus
@@ -91,8 +89,7 @@ async def _drive(
         # Cancelled, or failed meanwhile (e.g. its thread could not be opened): make nothing.
         if render.remote_id:
             await ctx.providers.get(render.provider).cancel(render.remote_id)
-        async with ctx.uow.transaction() as tx:
-            await ctx.move(tx, render, request, RenderCancelled(**facts(render)))
+        await ctx.commit_move(render, request, RenderCancelled(**facts(render)))
         return
     if brief is None:
         raise PermanentProviderError(f"brief {render.brief_id} is missing")
@@ -258,18 +255,7 @@ async def _postprocess(ctx: RenderContext, render: Render, request: VideoRequest
         attachments=[str(path) for path in processed.attachments],
         notes=list(processed.notes),
     )
-
-    async def step(tx: Tx) -> None:
-        await ctx.move(tx, render, request, ready)
-        if request.status in (R.RENDERING, R.QUEUED):
-            await move_request(
-                tx,
-                request,
-                ctx.event(render, request, RequestInReview(render_id=render.id)),
-                expected=(R.RENDERING,),
-            )
-
-    await ctx.commit(render, step)
+    await ctx.commit_ready(render, request, ready)
 
 
 def _resource_fault(exc: OSError) -> Exception:

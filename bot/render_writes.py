@@ -21,7 +21,9 @@ from bot.domain import Render
 from bot.ports.storage import Tx, UnitOfWork
 
 # Writes one render's step in the given transaction. A failure of its own (LeaseLost) is raised
-# before the step writes anything, so the transaction stays sound for the batch's other steps.
+# before the step writes anything, so the transaction stays sound for the batch's other steps. Its
+# lease-checked render saves may be held to the end of the transaction: a step reads back no
+# render row it saved.
 Step = Callable[[Tx], Awaitable[None]]
 
 
