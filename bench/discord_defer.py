@@ -40,6 +40,7 @@ from adapters.discord.components import ClipButton, ClipRef
 from adapters.discord.handlers import ON_IT
 from adapters.discord.platform import apply_base_urls, discord_platform
 from adapters.runtime.container import build_app
+from adapters.runtime.heap import settle_heap
 from bench.common import load_average, ms, percentile
 from bot.domain import RequestOptions
 from bot.planner import ProviderRouter
@@ -252,6 +253,7 @@ async def _serve_clipdesk(tmp: Path, api_url: str, gateway_url: str, token: str,
     )
     await platform.start(app, web.Application())  # type: ignore[arg-type]  # no routes are added
     delivering = asyncio.create_task(app.deliverer.run(tick=1.0), name="bench-deliverer")
+    settle_heap()  # as `clipdesk serve` does once it has started (a process of its own: never undone)
     try:
         print(READY, flush=True)
         await _until_stdin_closes()

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from adapters.runtime.container import build_app
+from adapters.runtime.heap import settle_heap, unsettle_heap
 from bench.common import PG_URL, drop_postgres, fresh_postgres, ms, percentile
 from bot.domain import ReplyTarget, new_id
 from bot.events import Actor, VideoCommand
@@ -45,6 +46,7 @@ async def _run(url: str, tmp: Path) -> list[float]:
         postprocessor=FilingPostProcessor(media),
         migrate=False,
     )
+    settle_heap()  # as `clipdesk serve` does once it has started
     try:
         events = [
             VideoCommand(
@@ -78,6 +80,7 @@ async def _run(url: str, tmp: Path) -> list[float]:
         return [chat.first_at[c] - started[c] for c in started]
     finally:
         await app.close()
+        unsettle_heap()
 
 
 async def run() -> list[str]:

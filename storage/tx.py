@@ -253,12 +253,13 @@ class SqlTx:
 
     async def record(self, event: DomainEvent) -> None:
         self.events.append(event)
+        values = mapping.audit_values(event)  # once: the audit row and the outbox's document share it
         if self.subscriptions.audited(event):
-            self._audit_rows.append(mapping.audit_values(event))
+            self._audit_rows.append(values)
         wanted = self.subscriptions.entries_for(event)
         if not wanted:
             return
-        document = mapping.event_document(event)
+        document = mapping.event_document(event, values)
         now = utcnow()
         self._outbox_rows.extend(
             {

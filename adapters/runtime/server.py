@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from adapters.runtime.container import App, build_app
 from adapters.runtime.doctor import refuse_to_start_on_fatal
+from adapters.runtime.heap import settle_heap
 from adapters.runtime.scheduler import start_loops
 from adapters.runtime.settings import Settings
 from adapters.web.app import create_web_app
@@ -69,6 +70,7 @@ async def _serve(settings: Settings, *, receive: bool, render: bool, http: bool)
             "no chat platform configured (set SLACK_BOT_TOKEN or DISCORD_BOT_TOKEN); "
             "try `clipdesk chat` for the console"
         )
+    settle_heap()  # everything started: keep it out of the collector's full passes
     log.info("clipdesk running as %s with providers %s", app.worker.config.owner, app.providers.names)
     try:
         await asyncio.Event().wait()

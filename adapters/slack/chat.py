@@ -104,6 +104,7 @@ class SlackChat:
         self._sent: OrderedDict[str, str] = OrderedDict()
         self._uploaded: OrderedDict[str, None] = OrderedDict()
         self._response_urls: dict[tuple[str, str], tuple[float, str]] = {}
+        self._prune_response_urls_at = 0.0
 
     async def _answers_first(self) -> None:
         if self.answers is not None:
@@ -239,7 +240,11 @@ class SlackChat:
     def remember_response_url(self, channel: str, user_id: str, url: str) -> None:
         """Keep a slash command's ``response_url``: the one way to answer where the bot is not a member."""
         now = time.monotonic()
-        self._response_urls = {k: v for k, v in self._response_urls.items() if v[0] > now}
+        if now >= self._prune_response_urls_at:
+            # Expired ones are dropped once a minute, not on every command: copying the whole map
+            # per command made a burst of commands quadratic.
+            self._response_urls = {k: v for k, v in self._response_urls.items() if v[0] > now}
+            self._prune_response_urls_at = now + 60.0
         self._response_urls[(channel, user_id)] = (now + RESPONSE_URL_SECONDS, url)
 
     def _response_url(self, channel: str, user_id: str) -> str | None:

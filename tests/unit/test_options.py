@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.errors import EmptyRequest, InvalidOptions
-from bot.options import parse_ask
+from bot.options import _tokens, parse_ask
 
 
 def test_plain_phrases_set_seconds_and_aspect() -> None:
@@ -63,3 +67,13 @@ def test_bad_options_name_the_allowed_values(text: str, error: type[Exception], 
     with pytest.raises(error) as info:
         parse_ask(text)
     assert says in str(info.value)
+
+
+SPLIT_ALPHABET = [*"ab9é-#;|&<>=*$`!", " ", "\t", "\n", "\r", "\x0b", "\u00a0", "\u2003"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(SPLIT_ALPHABET)))
+def test_text_without_quotes_splits_as_shlex_does(text: str) -> None:
+    # The quick split taken when there are no quotes or escapes must give shlex's answer exactly.
+    assert _tokens(text) == shlex.split(text)
