@@ -166,7 +166,8 @@ class SqliteEngine(AsyncEngine):
 
 
 def _locked(exc: OperationalError) -> bool:
-    return "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
+    message = str(exc.orig).lower()
+    return "locked" in message or "busy" in message
 
 
 SQLITE_BUSY_SECONDS = 30.0
@@ -176,10 +177,8 @@ _WRITE = "clipdesk_write"
 def _sqlite_pragmas(sync_engine: Any) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when a transaction starts (see _on_begin); the
-        # in-place driver connects that way already.
-        if dbapi_connection.isolation_level is not None:
-            dbapi_connection.isolation_level = None
+        # SQLAlchemy, not the driver, decides when a transaction starts (see _on_begin): the
+        # in-place driver connects with isolation_level=None (storage.inline_sqlite.inline_creator).
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")

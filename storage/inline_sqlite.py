@@ -116,9 +116,7 @@ class InlineConnection:
         self._live.create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self.stop()
 
     def set_busy_timeout(self, seconds: float) -> None:
         """How long a statement waits for another connection's lock (a setting, not a statement
