@@ -11,9 +11,16 @@ signature, 410 for an expired link, 404 for anything that is not a clip.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, BinaryIO
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from adapters.web.limits import client_of
 from adapters.web.refusals import RefusalLog
@@ -45,10 +52,49 @@ def media_router(media: LocalMediaStore, refusals: RefusalLog) -> APIRouter:
             return JSONResponse({"error": "not found"}, status_code=404)
         assert media.links is not None and expires is not None  # a valid link has both
         max_age = min(media.links.seconds_left(expires), MAX_CACHE_SECONDS)
-        return FileResponse(
+        handle = await asyncio.to_thread(_open_or_none, path)
+        if handle is None:  # removed since it was found (retention)
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return OneFileResponse(
+            handle,
             path,
             media_type="video/mp4",
             headers={"Cache-Control": f"private, max-age={max_age}", "X-Content-Type-Options": "nosniff"},
         )
 
     return router
+
+
+def _open_or_none(path: Path) -> BinaryIO | None:
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        return None
+
+
+class OneFileResponse(FileResponse):
+    """A FileResponse whose headers and bytes come from one open file.
+
+    An approval re-signs its clip in place (a new file renamed over the name, see
+    ``adapters.media.factory``). Starlette's FileResponse stats the name, then opens it: a
+    rename in between sent the old clip's Content-Length with the new clip's bytes, and the
+    server cut the response off mid-clip. Here the route opens the clip once; its length,
+    validators and bytes are that file's, whole, whatever is renamed over the name meanwhile.
+    """
+
+    def __init__(self, handle: BinaryIO, path: Path, **kwargs: Any) -> None:
+        super().__init__(path, stat_result=os.fstat(handle.fileno()), **kwargs)
+        self._handle = handle
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Never "send this path" (the pathsend extension): the server would open the name again.
+        extensions = {k: v for k, v in scope.get("extensions", {}).items() if k != "http.response.pathsend"}
+        try:
+            await super().__call__({**scope, "extensions": extensions}, receive, send)
+        finally:
+            self._handle.close()
+
+    @contextlib.asynccontextmanager
+    async def _open_file(self) -> AsyncIterator[anyio.AsyncFile[bytes]]:
+        self._handle.seek(0)
+        yield anyio.wrap_file(self._handle)

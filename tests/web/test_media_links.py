@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -16,6 +19,7 @@ import pytest
 import yarl
 
 from adapters.web.app import create_web_app
+from adapters.web.media import OneFileResponse
 from storage.links import LinkCheck, link_signer, load_or_create_secret
 from storage.media import LocalMediaStore
 from tests.fakes.media import write_test_mp4
@@ -174,3 +178,52 @@ def test_processes_starting_together_agree_on_one_secret(tmp_path: Path) -> None
         secrets = set(pool.map(lambda _: load_or_create_secret(tmp_path), range(16)))
     assert len(secrets) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["link_secret"]  # no temporary files left
+
+
+async def test_a_clip_renamed_over_while_it_is_served_is_sent_whole(served: Served) -> None:
+    # An approval re-signs its clip in place: a bigger file renamed over the name. Fetched meanwhile,
+    # each response is one version whole; the old length with the new bytes was cut off mid-clip.
+    versions = [served.clip.read_bytes(), served.clip.read_bytes() + b"\0" * 70_000]
+    staged = served.clip.with_name(".rnd_finished.sealing.mp4")
+    stop = threading.Event()
+
+    def reseal() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            staged.write_bytes(versions[i % 2])
+            os.replace(staged, served.clip)
+
+    url = served.local(served.media.url_for(served.clip))
+    with ThreadPoolExecutor(1) as pool:
+        resealing = pool.submit(reseal)
+        try:
+            got = [await asyncio.gather(*(served.get(url) for _ in range(4))) for _ in range(30)]
+        finally:
+            stop.set()
+        resealing.result(timeout=10)
+    bodies = [body for round_ in got for status, body in round_ if status == 200]
+    assert len(bodies) == 120 and all(body in versions for body in bodies)
+
+
+async def test_length_and_bytes_come_from_the_file_the_route_opened(tmp_path: Path) -> None:
+    clip = tmp_path / "rnd_x.mp4"
+    clip.write_bytes(b"old clip")
+    response = OneFileResponse(clip.open("rb"), clip, media_type="video/mp4")
+    staged = tmp_path / ".rnd_x.sealing.mp4"
+    staged.write_bytes(b"the re-signed, longer clip")
+    os.replace(staged, clip)  # between the route opening the clip and the response being sent
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> MutableMapping[str, Any]:
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "GET", "headers": [], "asgi": {"spec_version": "2.4"}}
+    await asyncio.wait_for(response(scope, receive, send), 10)
+    headers = dict(sent[0]["headers"])
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    assert headers[b"content-length"] == b"8" and body == b"old clip"
